@@ -1,0 +1,326 @@
+#include "neurokin/nn.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <utility>
+
+#include "neurokin/error.h"
+
+namespace neurokin {
+
+namespace {
+
+using Index = Eigen::Index;
+using ArrayMap = Eigen::Map<Eigen::ArrayXf>;
+using MatrixMap = Eigen::Map<MatrixRM>;
+using ConstMatrixMap = Eigen::Map<const MatrixRM>;
+
+// products are split into kBlock x kBlock panels of W so that Eigen's packing buffers (at most
+// kBlock * kBlock floats = 64 KB each) stay under EIGEN_STACK_ALLOCATION_LIMIT (128 KB): Eigen
+// then takes them from the stack and the product allocates nothing on the heap
+constexpr Index kBlock = 128;
+
+constexpr Activation kActivations[] = {Activation::kIdentity, Activation::kRelu,
+                                       Activation::kSilu, Activation::kTanh, Activation::kSigmoid};
+constexpr InputEncoding kEncodings[] = {InputEncoding::kRaw, InputEncoding::kPolar};
+constexpr OutputDecoding kDecodings[] = {OutputDecoding::kAngles, OutputDecoding::kSinCos,
+                                         OutputDecoding::kSoftmax};
+
+std::string str(long long v) { return std::to_string(v); }
+
+// a float for messages: "0", "-1.5", "nan", "inf" (9 significant digits identify a float)
+std::string show(float v) {
+  std::ostringstream s;
+  s.precision(9);
+  s << v;
+  return s.str();
+}
+
+// activation functions in place over n contiguous floats (vectorised by Eigen)
+void activate(Activation act, float* p, Index n) {
+  ArrayMap v(p, n);
+  switch (act) {
+    case Activation::kIdentity: return;
+    case Activation::kRelu: v = v.max(0.0f); return;
+    case Activation::kSilu: v = v / (1.0f + (-v).exp()); return;  // x * sigmoid(x)
+    case Activation::kTanh: v = v.tanh(); return;
+    case Activation::kSigmoid: v = 1.0f / (1.0f + (-v).exp()); return;
+  }
+}
+
+// Y = X W^T + 1 b^T for one chunk; X (rows x in) and Y (rows x out) compact row-major
+void dense(const MatrixRM& W, const Eigen::VectorXf& b, const float* x, Index rows, float* y) {
+  const Index in = W.cols(), out = W.rows();
+  ConstMatrixMap X(x, rows, in);
+  MatrixMap Y(y, rows, out);
+  Y.rowwise() = b.transpose();
+  for (Index o = 0; o < out; o += kBlock) {
+    const Index no = std::min(kBlock, out - o);
+    for (Index k = 0; k < in; k += kBlock) {
+      const Index nk = std::min(kBlock, in - k);
+      Y.middleCols(o, no).noalias() += X.middleCols(k, nk) * W.block(o, k, no, nk).transpose();
+    }
+  }
+}
+
+// raw rows (rows x input_size) -> encoded, normalised features (rows x encoded_input_size)
+void encode(const Network& net, const float* x, Index rows, float* a) {
+  const int n = net.input_size, e = net.encoded_input_size();
+  for (Index r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    float* ar = a + r * e;
+    std::copy(xr, xr + n, ar);
+    if (net.encoding == InputEncoding::kPolar) {
+      // sin/cos of phi = atan2(y, x) as y/r, x/r; atan2(0, 0) = 0 gives (0, 1) at the origin
+      const double px = xr[0], py = xr[1], rho = std::hypot(px, py);
+      ar[n] = static_cast<float>(rho);
+      ar[n + 1] = rho > 0 ? static_cast<float>(py / rho) : 0.0f;
+      ar[n + 2] = rho > 0 ? static_cast<float>(px / rho) : 1.0f;
+    }
+    for (int i = 0; i < e; ++i) ar[i] = (ar[i] - net.in_mean[i]) / net.in_std[i];
+  }
+}
+
+// network outputs (rows x net_outputs), de-normalised in place, decoded into y
+void decode(const Network& net, float* v, Index rows, float* y) {
+  const int m = net.net_outputs(), d = net.output_size();
+  for (Index r = 0; r < rows; ++r) {
+    float* vr = v + r * m;
+    float* yr = y + r * d;
+    for (int i = 0; i < m; ++i) vr[i] = vr[i] * net.out_std[i] + net.out_mean[i];
+    switch (net.decoding) {
+      case OutputDecoding::kAngles: std::copy(vr, vr + m, yr); break;
+      case OutputDecoding::kSinCos:
+        for (int j = 0; j < d; ++j) yr[j] = std::atan2(vr[2 * j], vr[2 * j + 1]);
+        break;
+      case OutputDecoding::kSoftmax: {
+        // subtract the largest logit so exp never overflows
+        const float top = *std::max_element(vr, vr + m);
+        float sum = 0;
+        for (int i = 0; i < m; ++i) sum += (yr[i] = std::exp(vr[i] - top));
+        for (int i = 0; i < m; ++i) yr[i] /= sum;
+        break;
+      }
+    }
+  }
+}
+
+// "64 floats" / "4096 floats (64 x 64)"
+std::string floats(Index rows, Index cols = -1) {
+  if (cols < 0) return str(rows) + " floats";
+  return str(rows * cols) + " floats (" + str(rows) + " x " + str(cols) + ")";
+}
+
+void check_shape(const MatrixRM& M, int rows, int cols, const std::string& where) {
+  if (M.rows() != rows || M.cols() != cols)
+    throw_expected(where, floats(rows, cols), floats(M.rows(), M.cols()));
+}
+
+void check_size(const Eigen::VectorXf& v, int n, const std::string& where,
+                const std::string& why) {
+  if (v.size() != n) throw_expected(where, floats(n) + why, str(v.size()));
+}
+
+// every entry finite (and > 0 when positive); the index is the row-major position
+void check_values(const float* v, Index n, const std::string& where, bool positive = false) {
+  for (Index i = 0; i < n; ++i)
+    if (!std::isfinite(v[i]) || (positive && !(v[i] > 0)))
+      throw_expected(where + "[" + str(i) + "]",
+                     positive ? "a finite positive number" : "a finite number", show(v[i]));
+}
+
+void check_dim(int v, const std::string& where) {
+  if (v < 1 || v > kMaxWidth)
+    throw_expected(where, "an integer in [1, " + str(kMaxWidth) + "]", str(v));
+}
+
+}  // namespace
+
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::kIdentity: return "identity";
+    case Activation::kRelu: return "relu";
+    case Activation::kSilu: return "silu";
+    case Activation::kTanh: return "tanh";
+    case Activation::kSigmoid: return "sigmoid";
+  }
+  return "?";
+}
+
+Activation activation_from_name(const std::string& name, const std::string& where) {
+  return detail::enum_from_name(name, where, kActivations, activation_name);
+}
+
+const char* layer_type_name(Layer::Type t) {
+  switch (t) {
+    case Layer::Type::kDense: return "dense";
+    case Layer::Type::kActivation: return "activation";
+    case Layer::Type::kGatedResidual: return "gated_residual";
+  }
+  return "?";
+}
+
+const char* encoding_name(InputEncoding e) {
+  return e == InputEncoding::kPolar ? "polar" : "raw";
+}
+
+const char* decoding_name(OutputDecoding d) {
+  switch (d) {
+    case OutputDecoding::kAngles: return "angles";
+    case OutputDecoding::kSinCos: return "sincos";
+    case OutputDecoding::kSoftmax: return "softmax";
+  }
+  return "?";
+}
+
+InputEncoding encoding_from_name(const std::string& name, const std::string& where) {
+  return detail::enum_from_name(name, where, kEncodings, encoding_name);
+}
+
+OutputDecoding decoding_from_name(const std::string& name, const std::string& where) {
+  return detail::enum_from_name(name, where, kDecodings, decoding_name);
+}
+
+int encoded_size(InputEncoding e, int input_size) {
+  return e == InputEncoding::kPolar ? input_size + 3 : input_size;
+}
+
+int decoded_size(OutputDecoding d, int net_outputs) {
+  return d == OutputDecoding::kSinCos ? net_outputs / 2 : net_outputs;
+}
+
+int Network::encoded_input_size() const { return encoded_size(encoding, input_size); }
+
+int Network::net_outputs() const {
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it)
+    if (it->type != Layer::Type::kActivation) return it->out;
+  return encoded_input_size();
+}
+
+int Network::output_size() const { return decoded_size(decoding, net_outputs()); }
+
+int Network::max_width() const {
+  int w = encoded_input_size();
+  for (const Layer& l : layers) w = std::max({w, l.in, l.out});
+  return w;
+}
+
+std::size_t Network::parameter_count() const {
+  std::size_t n = 0;
+  for (const Layer& l : layers)
+    n += static_cast<std::size_t>(l.W.size() + l.b.size() + l.Wg.size() + l.bg.size());
+  return n;
+}
+
+void check_network(const Network& net, const std::string& where) {
+  const std::string wl = where + ".layers", wi = where + ".input", wo = where + ".output";
+  const int n_layers = static_cast<int>(net.layers.size());
+  if (n_layers < 1 || n_layers > kMaxLayers)
+    throw_expected(wl, "1 to " + str(kMaxLayers) + " layers", str(n_layers));
+  if (net.parameter_count() > kMaxParameters)
+    throw_expected(wl, "at most " + str(kMaxParameters) + " parameters",
+                   str(static_cast<long long>(net.parameter_count())));
+
+  // input: size, then normalisation per encoded feature
+  check_dim(net.input_size, wi + ".size");
+  const int e = net.encoded_input_size();
+  const std::string why = " (the encoded input: " + str(net.input_size) + " values, encoding \"" +
+                          encoding_name(net.encoding) + "\")";
+  check_size(net.in_mean, e, wi + ".mean", why);
+  check_size(net.in_std, e, wi + ".std", why);
+  check_values(net.in_mean.data(), e, wi + ".mean");
+  check_values(net.in_std.data(), e, wi + ".std", true);
+
+  // layers: each one consumes the width the previous one produced
+  int width = e;
+  std::string width_from = "the encoded input size", last = wl;  // last: who set the width
+  for (int i = 0; i < n_layers; ++i) {
+    const Layer& l = net.layers[i];
+    const std::string w = wl + "[" + str(i) + "]";
+    const std::string expected = str(width) + " (" + width_from + ")";
+    switch (l.type) {
+      case Layer::Type::kDense:
+        if (l.in != width) throw_expected(w + ".in", expected, str(l.in));
+        check_dim(l.out, w + ".out");
+        check_shape(l.W, l.out, l.in, w + ".weight");
+        check_size(l.b, l.out, w + ".bias", "");
+        check_values(l.W.data(), l.W.size(), w + ".weight");
+        check_values(l.b.data(), l.b.size(), w + ".bias");
+        width = l.out;
+        last = w + ".out";
+        break;
+      case Layer::Type::kActivation:
+        if (l.in != width || l.out != width)
+          throw_expected(w, "in = out = " + expected,
+                         "in = " + str(l.in) + ", out = " + str(l.out));
+        break;
+      case Layer::Type::kGatedResidual:
+        if (l.in != width || l.out != width) throw_expected(w + ".width", expected, str(l.in));
+        check_shape(l.W, width, width, w + ".weight_value");
+        check_size(l.b, width, w + ".bias_value", "");
+        check_shape(l.Wg, width, width, w + ".weight_gate");
+        check_size(l.bg, width, w + ".bias_gate", "");
+        check_values(l.W.data(), l.W.size(), w + ".weight_value");
+        check_values(l.b.data(), l.b.size(), w + ".bias_value");
+        check_values(l.Wg.data(), l.Wg.size(), w + ".weight_gate");
+        check_values(l.bg.data(), l.bg.size(), w + ".bias_gate");
+        last = w + ".width";
+        break;
+    }
+    width_from = "the previous layer's output";
+  }
+
+  // output: the last width is what gets de-normalised and decoded
+  const int m = static_cast<int>(net.out_mean.size());
+  check_dim(m, wo + ".size");
+  if (width != m) throw_expected(last, str(m) + " (" + wo + ".size)", str(width));
+  check_size(net.out_std, m, wo + ".std", " (" + wo + ".size)");
+  check_values(net.out_mean.data(), m, wo + ".mean");
+  check_values(net.out_std.data(), m, wo + ".std", true);
+  if (net.decoding == OutputDecoding::kSinCos && m % 2 != 0)
+    throw_expected(wo + ".size", "an even number ((sin, cos) pairs for decoding \"sincos\")",
+                   str(m));
+}
+
+Workspace::Workspace(const Network& net)
+    : a(kRows, net.max_width()), b(kRows, net.max_width()), g(kRows, net.max_width()) {}
+
+void predict(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y) {
+  const int width = net.max_width();
+  if (ws.a.cols() < width)
+    throw_expected("predict: workspace",
+                   "room for " + str(width) + " features per row (build it from this network)",
+                   str(ws.a.cols()));
+  const std::size_t in = net.input_size, out = net.output_size();
+  for (std::size_t r0 = 0; r0 < n; r0 += Workspace::kRows) {
+    const Index rows = static_cast<Index>(std::min<std::size_t>(Workspace::kRows, n - r0));
+    // cur holds the chunk's activations; dense layers write to nxt and swap
+    float* cur = ws.a.data();
+    float* nxt = ws.b.data();
+    float* gate = ws.g.data();
+    Index w = net.encoded_input_size();
+    encode(net, x + r0 * in, rows, cur);
+    for (const Layer& l : net.layers) {
+      switch (l.type) {
+        case Layer::Type::kDense:
+          dense(l.W, l.b, cur, rows, nxt);
+          std::swap(cur, nxt);
+          w = l.out;
+          break;
+        case Layer::Type::kActivation: activate(l.act, cur, rows * w); break;
+        case Layer::Type::kGatedResidual:
+          // x += act(Wv x + bv) * sigmoid(Wg x + bg)
+          dense(l.W, l.b, cur, rows, nxt);
+          dense(l.Wg, l.bg, cur, rows, gate);
+          activate(l.act, nxt, rows * w);
+          activate(Activation::kSigmoid, gate, rows * w);
+          ArrayMap(cur, rows * w) += ArrayMap(nxt, rows * w) * ArrayMap(gate, rows * w);
+          break;
+      }
+    }
+    decode(net, cur, rows, y + r0 * out);
+  }
+}
+
+}  // namespace neurokin

@@ -1,0 +1,519 @@
+// The neurokin command line, driven as a user would: the built binary, files in a temporary
+// directory, exit codes, stdout and stderr.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "io/csv.h"
+#include "neurokin/arm.h"
+#include "neurokin/kinematics.h"
+#include "neurokin/model.h"
+#include "neurokin/random.h"
+
+namespace fs = std::filesystem;
+using neurokin::io::CsvWriter;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+void write_text(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+struct Run {
+  int code = -1;
+  std::string out, err;
+};
+
+// a CSV file as text cells, for outputs that mix numbers and words
+struct Csv {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  int col(const std::string& name) const {
+    for (std::size_t k = 0; k < header.size(); ++k)
+      if (header[k] == name) return static_cast<int>(k);
+    FAIL("no column " << name);
+    return -1;
+  }
+  double num(std::size_t row, const std::string& name) const {
+    return std::stod(rows.at(row).at(col(name)));
+  }
+};
+
+Csv parse_csv(const std::string& text) {
+  Csv c;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    auto cells = neurokin::io::split_csv_line(line);
+    if (c.header.empty()) {
+      c.header = std::move(cells);
+    } else {
+      REQUIRE(cells.size() == c.header.size());
+      c.rows.push_back(std::move(cells));
+    }
+  }
+  return c;
+}
+
+// a fresh working directory per test; the binary runs inside it
+struct CliDir {
+  fs::path path;
+  CliDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() /
+           ("neurokin_test_cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~CliDir() { fs::remove_all(path); }
+
+  // runs `neurokin args` in the directory (args are shell words), capturing both streams
+  Run run(const std::string& args) const {
+    const std::string cmd = "cd '" + path.string() + "' && '" NEUROKIN_CLI "' " + args +
+                            " > .stdout 2> .stderr";
+    const int status = std::system(cmd.c_str());
+    Run r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(path / ".stdout");
+    r.err = slurp(path / ".stderr");
+    fs::remove(path / ".stdout");
+    fs::remove(path / ".stderr");
+    return r;
+  }
+  fs::path operator/(const std::string& name) const { return path / name; }
+};
+
+// an error as users see it: exit 1, one line on stderr starting "neurokin: ", nothing on stdout
+void check_error(const Run& r, const std::string& fragment) {
+  INFO("stderr: " << r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.rfind("neurokin: ", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.find(fragment) != std::string::npos);
+  CHECK(r.out.empty());
+}
+
+std::vector<std::string> joint_names(const neurokin::Arm& arm) {
+  std::vector<std::string> names;
+  for (const auto& j : arm.joints) names.push_back(j.name);
+  return names;
+}
+
+// n joint configurations uniform within the limits, as a CSV file
+std::vector<Eigen::VectorXd> write_random_joints(const neurokin::Arm& arm, int n, std::uint64_t seed,
+                                                 const fs::path& file) {
+  neurokin::Rng rng(seed);
+  CsvWriter w(joint_names(arm));
+  std::vector<Eigen::VectorXd> qs;
+  for (int i = 0; i < n; ++i) {
+    qs.push_back(neurokin::sample_joints(arm, rng));
+    for (int k = 0; k < arm.dof(); ++k) w.add(qs.back()[k]);
+    w.end_row();
+  }
+  write_text(file, w.text());
+  return qs;
+}
+
+// a model whose network is one dense layer: y = W x + b, raw encoding, no normalisation
+neurokin::Model dense_model(neurokin::ModelKind kind, const std::string& arm_name,
+                            const neurokin::MatrixRM& W, const Eigen::VectorXf& b) {
+  neurokin::Model m;
+  m.kind = kind;
+  m.arm = neurokin::load_arm(arm_name);
+  neurokin::Network& net = m.net;
+  net.input_size = static_cast<int>(W.cols());
+  net.encoding = neurokin::InputEncoding::kRaw;
+  net.in_mean = Eigen::VectorXf::Zero(W.cols());
+  net.in_std = Eigen::VectorXf::Ones(W.cols());
+  neurokin::Layer dense;
+  dense.type = neurokin::Layer::Type::kDense;
+  dense.W = W;
+  dense.b = b;
+  dense.in = static_cast<int>(W.cols());
+  dense.out = static_cast<int>(W.rows());
+  net.layers.push_back(dense);
+  net.out_mean = Eigen::VectorXf::Zero(W.rows());
+  net.out_std = Eigen::VectorXf::Ones(W.rows());
+  net.decoding = kind == neurokin::ModelKind::kIk ? neurokin::OutputDecoding::kAngles
+                                                  : neurokin::OutputDecoding::kSoftmax;
+  m.metadata = {{"config", {{"seed", 1}}}, {"metrics", {{"fk_mean_mm", 12.5}}}};
+  return m;
+}
+
+void write_model(const neurokin::Model& m, const fs::path& file) {
+  write_text(file, neurokin::model_to_json(m).dump());
+}
+
+// planar2 ik model predicting q = (x, y): wrong but finite, which makes its error checkable
+neurokin::Model identity_planar2() {
+  return dense_model(neurokin::ModelKind::kIk, "planar2", neurokin::MatrixRM::Identity(2, 2),
+                     Eigen::VectorXf::Zero(2));
+}
+
+}  // namespace
+
+TEST_CASE("cli: --help, --version and usage errors", "[cli]") {
+  CliDir dir;
+  Run r = dir.run("--help");
+  CHECK(r.code == 0);
+  for (const char* cmd : {"fk", "ik", "predict", "info"}) CHECK(r.out.find(cmd) != std::string::npos);
+  r = dir.run("ik --help");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("--tol-pos") != std::string::npos);
+  CHECK(r.out.find("unreachable") != std::string::npos);
+  r = dir.run("--version");
+  CHECK(r.code == 0);
+  CHECK(r.out.rfind("neurokin 0.", 0) == 0);
+
+  // usage errors exit 2 with a one-line message pointing at the help
+  r = dir.run("");
+  CHECK(r.code == 2);
+  CHECK(r.err.rfind("neurokin: ", 0) == 0);
+  r = dir.run("fk --in q.csv");
+  CHECK(r.code == 2);
+  CHECK(r.err == "neurokin: --arm is required (see 'neurokin fk --help')\n");
+  r = dir.run("ik --arm planar2 --in t.csv --tol-pos -1");
+  CHECK(r.code == 2);
+  r = dir.run("fly --arm kr6");
+  CHECK(r.code == 2);
+}
+
+TEST_CASE("cli: fk at q = 0 matches hand calculations for all four arms", "[cli][fk]") {
+  CliDir dir;
+  struct Case {
+    const char* arm;
+    const char* q;
+    std::vector<double> pose;  // x,y,z,qx,qy,qz,qw
+  };
+  const double h = std::sqrt(0.5);
+  const std::vector<Case> cases = {
+      {"planar2", "joint1,joint2\n0,0\n", {2, 0, 0, 0, 0, 0, 1}},
+      // DH: (a2 + a3, -d3, d1 + tool z)
+      {"puma3", "J1,J2,J3\n0,0,0\n", {0.4521, -0.15005, 1.1036, 0, 0, 0, 1}},
+      // URDF origins summed along x and z
+      {"omx4", "j1,j2,j3,j4\n0,0,0,0\n", {0.286, 0, 0.2045, 0, 0, 0, 1}},
+      // PRODUCT.md: tool0 at (0.980, 0, 0.435), rotated +90 deg about y
+      {"kr6", "a1,a2,a3,a4,a5,a6\n0,0,0,0,0,0\n", {0.980, 0, 0.435, 0, h, 0, h}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.arm);
+    write_text(dir / "q.csv", c.q);
+    const Run r = dir.run(std::string("fk --arm ") + c.arm + " --in q.csv --out poses.csv");
+    REQUIRE(r.code == 0);
+    CHECK(r.out.empty());
+    CHECK(r.err.empty());
+    const Csv poses = parse_csv(slurp(dir / "poses.csv"));
+    CHECK(poses.header == std::vector<std::string>{"x", "y", "z", "qx", "qy", "qz", "qw"});
+    REQUIRE(poses.rows.size() == 1);
+    for (int k = 0; k < 7; ++k) CHECK(std::stod(poses.rows[0][k]) == Approx(c.pose[k]).margin(1e-12));
+  }
+}
+
+TEST_CASE("cli: fk reads stdin, writes stdout, and --task gives the task vector", "[cli][fk]") {
+  CliDir dir;
+  write_text(dir / "q.csv", "a,b,c,d\n0,0,0,0\n0.1,0.2,0.3,0.4\n");
+  const Run r = dir.run("fk --arm omx4 --in - --task < q.csv");
+  REQUIRE(r.code == 0);
+  const Csv t = parse_csv(r.out);
+  CHECK(t.header == std::vector<std::string>{"x", "y", "z", "pitch"});
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.num(0, "x") == Approx(0.286));
+  // omx4 pitch = q2 + q3 + q4
+  CHECK(t.num(1, "pitch") == Approx(0.9).margin(1e-12));
+  // 17 significant digits
+  CHECK(t.rows[1][0].size() >= 17);
+}
+
+TEST_CASE("cli: ik round trip fk -> ik -> fk on random reachable targets", "[cli][ik]") {
+  CliDir dir;
+  constexpr int kTargets = 300;
+  for (const char* name : {"planar2", "puma3", "omx4", "kr6"}) {
+    INFO(name);
+    const neurokin::Arm arm = neurokin::load_arm(name);
+    write_random_joints(arm, kTargets, 42, dir / "q.csv");
+    const std::string a = std::string(" --arm ") + name;
+    REQUIRE(dir.run("fk" + a + " --in q.csv --task --out targets.csv").code == 0);
+    const Run r = dir.run("ik" + a + " --in targets.csv --out sol.csv --time-ms 100 --seed 7");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+
+    // every target solved to tolerance, as reported
+    const Csv sol = parse_csv(slurp(dir / "sol.csv"));
+    std::vector<std::string> header = joint_names(arm);
+    for (const char* c : {"status", "position_error_m", "orientation_error_rad", "iterations",
+                          "microseconds"}) {
+      header.push_back(c);
+    }
+    CHECK(sol.header == header);
+    REQUIRE(sol.rows.size() == kTargets);
+    CsvWriter q_out(joint_names(arm));
+    int converged = 0;
+    for (std::size_t i = 0; i < sol.rows.size(); ++i) {
+      converged += sol.rows[i][sol.col("status")] == "converged";
+      CHECK(sol.num(i, "position_error_m") < 1e-5);
+      CHECK(sol.num(i, "orientation_error_rad") < 1e-4);
+      for (int k = 0; k < arm.dof(); ++k) q_out.add(std::stod(sol.rows[i][k]));
+      q_out.end_row();
+    }
+    CHECK(converged == kTargets);
+
+    // the joint angles, through fk again, land on the targets
+    write_text(dir / "q2.csv", q_out.text());
+    REQUIRE(dir.run("fk" + a + " --in q2.csv --task --out reached.csv").code == 0);
+    const Csv target = parse_csv(slurp(dir / "targets.csv"));
+    const Csv reached = parse_csv(slurp(dir / "reached.csv"));
+    REQUIRE(reached.rows.size() == kTargets);
+    for (std::size_t i = 0; i < kTargets; ++i) {
+      Eigen::Vector3d dp = Eigen::Vector3d::Zero();
+      const int np = arm.task == neurokin::TaskKind::kPlanarXY ? 2 : 3;
+      for (int k = 0; k < np; ++k) dp[k] = reached.num(i, target.header[k]) - target.num(i, target.header[k]);
+      CHECK(dp.norm() < 1e-5);
+      if (arm.task == neurokin::TaskKind::kPositionPitch) {
+        CHECK(std::abs(neurokin::wrap_angle(reached.num(i, "pitch") - target.num(i, "pitch"))) < 1e-4);
+      }
+      if (arm.task == neurokin::TaskKind::kPose) {
+        const auto quat = [](const Csv& c, std::size_t row) {
+          return Eigen::Quaterniond(c.num(row, "qw"), c.num(row, "qx"), c.num(row, "qy"), c.num(row, "qz"));
+        };
+        CHECK(quat(reached, i).angularDistance(quat(target, i)) < 1e-4);
+      }
+    }
+  }
+}
+
+TEST_CASE("cli: ik results depend on the seed and the row, not on the other rows", "[cli][ik]") {
+  CliDir dir;
+  const neurokin::Arm arm = neurokin::load_arm("kr6");
+  write_random_joints(arm, 20, 3, dir / "q.csv");
+  REQUIRE(dir.run("fk --arm kr6 --in q.csv --task --out t.csv").code == 0);
+  // the first 5 rows alone must give what they give inside the whole file
+  const std::string all = slurp(dir / "t.csv");
+  std::string head;
+  std::istringstream in(all);
+  for (std::string line; head.size() < all.size() && std::getline(in, line);) {
+    head += line + "\n";
+    if (std::count(head.begin(), head.end(), '\n') == 6) break;
+  }
+  write_text(dir / "t5.csv", head);
+  const std::string opts = " --time-ms 0 --seed 11";
+  REQUIRE(dir.run("ik --arm kr6 --in t.csv --out a.csv" + opts).code == 0);
+  REQUIRE(dir.run("ik --arm kr6 --in t.csv --out b.csv" + opts).code == 0);
+  REQUIRE(dir.run("ik --arm kr6 --in t5.csv --out c.csv" + opts).code == 0);
+  const Csv a = parse_csv(slurp(dir / "a.csv")), b = parse_csv(slurp(dir / "b.csv")),
+            c = parse_csv(slurp(dir / "c.csv"));
+  REQUIRE(c.rows.size() == 5);
+  const int us = a.col("microseconds");
+  for (std::size_t i = 0; i < a.rows.size(); ++i) {
+    auto ra = a.rows[i], rb = b.rows[i];
+    ra.erase(ra.begin() + us);
+    rb.erase(rb.begin() + us);
+    CHECK(ra == rb);
+    if (i < 5) {
+      auto rc = c.rows[i];
+      rc.erase(rc.begin() + us);
+      CHECK(ra == rc);
+    }
+  }
+}
+
+TEST_CASE("cli: an unreachable target is a result, not an error", "[cli][ik]") {
+  CliDir dir;
+  write_text(dir / "t.csv", "x,y\n3,0\n1,1\n");
+  const Run r = dir.run("ik --arm planar2 --in t.csv --out q.csv");
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  const Csv q = parse_csv(slurp(dir / "q.csv"));
+  REQUIRE(q.rows.size() == 2);
+  CHECK(q.rows[0][q.col("status")] == "unreachable");
+  CHECK(q.num(0, "position_error_m") > 0.9);
+  CHECK(q.rows[1][q.col("status")] == "converged");
+
+  write_text(dir / "p.csv", "x,y,z,qx,qy,qz,qw\n5,0,0,0,0,0,1\n");
+  const Run k = dir.run("ik --arm kr6 --in p.csv");
+  CHECK(k.code == 0);
+  CHECK(parse_csv(k.out).rows.at(0).at(6) == "unreachable");
+}
+
+TEST_CASE("cli: ik --json prints a summary; the CSV only with --out", "[cli][ik]") {
+  CliDir dir;
+  write_text(dir / "t.csv", "x,y\n3,0\n1,1\n0.5,0.2\n1.2,-0.7\n");
+  Run r = dir.run("ik --arm planar2 --in t.csv --json");
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j.at("n") == 4);
+  CHECK(j.at("converged") == 3);
+  CHECK(j.at("success_rate").get<double>() == Approx(0.75));
+  for (const char* k : {"mean", "p50", "p99"}) {
+    CHECK(j.at("time_us").at(k).get<double>() > 0);
+  }
+  CHECK(j.at("time_us").at("p50").get<double>() <= j.at("time_us").at("p99").get<double>());
+  CHECK(j.at("status").at("unreachable") == 1);
+  CHECK_FALSE(fs::exists(dir / "q.csv"));
+
+  r = dir.run("ik --arm planar2 --in t.csv --json --out q.csv");
+  REQUIRE(r.code == 0);
+  CHECK(nlohmann::json::parse(r.out).at("n") == 4);
+  CHECK(parse_csv(slurp(dir / "q.csv")).rows.size() == 4);
+
+  // both documents on stdout would be unreadable
+  CHECK(dir.run("ik --arm planar2 --in t.csv --json --out -").code == 2);
+}
+
+TEST_CASE("cli: bad input exits 1 naming line and column, and writes nothing", "[cli][errors]") {
+  CliDir dir;
+  write_text(dir / "t.csv", "x,y,z\n0.5,0,0.5\n0.4,abc,0.3\n");
+  check_error(dir.run("ik --arm puma3 --in t.csv --out q.csv"),
+              "t.csv:3: column 2 (y): expected a number, got \"abc\"");
+  CHECK_FALSE(fs::exists(dir / "q.csv"));
+
+  // an existing output survives a failed run
+  write_text(dir / "q.csv", "keep me\n");
+  write_text(dir / "t.csv", "x,y,z\n0.5,0,0.5\n0.4,0.1\n");
+  check_error(dir.run("ik --arm puma3 --in t.csv --out q.csv"),
+              "t.csv:3: expected 3 columns (x,y,z), got 2");
+  CHECK(slurp(dir / "q.csv") == "keep me\n");
+
+  write_text(dir / "q.csv", "a1,a2\n0,nan\n");
+  check_error(dir.run("fk --arm planar2 --in q.csv --out p.csv"),
+              "q.csv:2: column 2 (joint2): expected a finite number, got \"nan\"");
+  CHECK_FALSE(fs::exists(dir / "p.csv"));
+
+  // a pose target whose quaternion is not unit is refused by the core's check, with the line
+  write_text(dir / "t.csv", "x,y,z,qx,qy,qz,qw\n0.9,0,0.4,0,0,0,1\n0.9,0,0.4,0,0,0,2\n");
+  check_error(dir.run("ik --arm kr6 --in t.csv --out q.csv"), "t.csv:3");
+
+  check_error(dir.run("fk --arm planar2 --in missing.csv"), "missing.csv");
+  write_text(dir / "q.csv", "j1,j2\n0,0\n");
+  check_error(dir.run("fk --arm planar2 --in q.csv --out no_dir/p.csv"), "no_dir/p.csv");
+}
+
+TEST_CASE("cli: an unknown arm gets a message naming it", "[cli][errors]") {
+  CliDir dir;
+  write_text(dir / "q.csv", "j1,j2\n0,0\n");
+  check_error(dir.run("fk --arm nosucharm --in q.csv"), "nosucharm");
+  check_error(dir.run("info nosucharm"), "nosucharm");
+}
+
+TEST_CASE("cli: predict with an ik model writes angles and their task error", "[cli][predict]") {
+  CliDir dir;
+  write_model(identity_planar2(), dir / "m.json");
+  write_text(dir / "t.csv", "x,y\n1.5,0.3\n0.2,-1.1\n");
+  Run r = dir.run("predict --model m.json --in t.csv --out q.csv");
+  REQUIRE(r.code == 0);
+  const Csv q = parse_csv(slurp(dir / "q.csv"));
+  CHECK(q.header ==
+        std::vector<std::string>{"joint1", "joint2", "position_error_m", "orientation_error_rad"});
+  REQUIRE(q.rows.size() == 2);
+  // the identity network predicts q = (x, y) (float precision); its error is |fk(q) - x|
+  const neurokin::Arm arm = neurokin::load_arm("planar2");
+  CHECK(q.num(0, "joint1") == Approx(1.5).epsilon(1e-6));
+  CHECK(q.num(0, "joint2") == Approx(0.3).epsilon(1e-6));
+  const Eigen::Vector2d q0(q.num(0, "joint1"), q.num(0, "joint2"));
+  const double expected = (neurokin::fk(arm, q0).translation().head<2>() - Eigen::Vector2d(1.5, 0.3)).norm();
+  CHECK(q.num(0, "position_error_m") == Approx(expected).epsilon(1e-12));
+
+  // refinement drives the error to the solver's tolerance
+  r = dir.run("predict --model m.json --in t.csv --out r.csv --refine 100");
+  REQUIRE(r.code == 0);
+  const Csv refined = parse_csv(slurp(dir / "r.csv"));
+  for (std::size_t i = 0; i < 2; ++i) CHECK(refined.num(i, "position_error_m") < 1e-5);
+}
+
+TEST_CASE("cli: predict with a feasibility model writes class, name, probabilities", "[cli][predict]") {
+  CliDir dir;
+  Eigen::VectorXf b(4);
+  b << 0, 0, 1, 0;
+  write_model(dense_model(neurokin::ModelKind::kFeasibility, "planar2", neurokin::MatrixRM::Zero(4, 2), b),
+              dir / "f.json");
+  write_text(dir / "t.csv", "x,y\n1,1\n");
+  const Run r = dir.run("predict --model f.json --in t.csv");
+  REQUIRE(r.code == 0);
+  const Csv c = parse_csv(r.out);
+  CHECK(c.header == std::vector<std::string>{"class", "name", "p0", "p1", "p2", "p3"});
+  REQUIRE(c.rows.size() == 1);
+  CHECK(c.rows[0][0] == "2");
+  CHECK(c.rows[0][1] == "adequate");
+  const double e = std::exp(1.0);
+  CHECK(c.num(0, "p2") == Approx(e / (3 + e)).epsilon(1e-6));
+  CHECK(c.num(0, "p0") == Approx(1 / (3 + e)).epsilon(1e-6));
+
+  check_error(dir.run("predict --model f.json --in t.csv --refine 5"), "--refine needs an ik model");
+}
+
+TEST_CASE("cli: predict on the committed fixture model", "[cli][predict]") {
+  const fs::path fixture = fs::path(NEUROKIN_SOURCE_DIR) / "models/fixtures/tiny_planar2.json";
+  if (!fs::exists(fixture)) {
+    WARN("no " << fixture << " yet: skipped");
+    return;
+  }
+  CliDir dir;
+  write_text(dir / "t.csv", "x,y\n1,1\n-0.5,1.2\n0.3,-1.7\n");
+  const Run r = dir.run("predict --model '" + fixture.string() + "' --in t.csv");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const Csv c = parse_csv(r.out);
+  REQUIRE(c.rows.size() == 3);
+  for (const auto& row : c.rows)
+    for (const auto& cell : row) CHECK(std::isfinite(std::stod(cell)));
+}
+
+TEST_CASE("cli: ik --model starts from the prediction and checks the arm", "[cli][ik]") {
+  CliDir dir;
+  write_model(identity_planar2(), dir / "m.json");
+  write_text(dir / "t.csv", "x,y\n1.5,0.3\n0.2,-1.1\n");
+  Run r = dir.run("ik --model m.json --in t.csv --json");
+  REQUIRE(r.code == 0);
+  CHECK(nlohmann::json::parse(r.out).at("converged") == 2);
+  r = dir.run("ik --arm planar2 --model m.json --in t.csv --out q.csv");
+  CHECK(r.code == 0);
+  write_text(dir / "p.csv", "x,y,z\n0.5,0,0.5\n");
+  check_error(dir.run("ik --arm puma3 --model m.json --in p.csv --out q2.csv"),
+              "the model is for arm 'planar2'");
+  CHECK_FALSE(fs::exists(dir / "q2.csv"));
+}
+
+TEST_CASE("cli: info describes arms and models", "[cli][info]") {
+  CliDir dir;
+  Run r = dir.run("info kr6");
+  REQUIRE(r.code == 0);
+  for (const char* s : {"kr6", "pose (x, y, z, qx, qy, qz, qw)", "a1", "-170.0", "350.0", "urdf",
+                        "-z", "(0.98, 0, 0.435)", "rpy (0, 90, 0) deg"}) {
+    INFO(s);
+    CHECK(r.out.find(s) != std::string::npos);
+  }
+  r = dir.run("info puma3");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("dh") != std::string::npos);
+  CHECK(r.out.find("puma_position") != std::string::npos);
+  // an arm file by path
+  r = dir.run("info '" NEUROKIN_SOURCE_DIR "/models/arms/omx4.json'");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("position_pitch") != std::string::npos);
+
+  write_model(identity_planar2(), dir / "m.json");
+  r = dir.run("info m.json");
+  REQUIRE(r.code == 0);
+  for (const char* s : {"kind         ik", "planar2", "raw", "angles", "dense", "2 -> 2",
+                        "parameters   6", "config, metrics", "fk_mean_mm", "12.5"}) {
+    INFO(s);
+    CHECK(r.out.find(s) != std::string::npos);
+  }
+  write_text(dir / "x.json", "{\"format\": \"something\"}");
+  check_error(dir.run("info x.json"), "format");
+  write_text(dir / "y.json", "{not json");
+  check_error(dir.run("info y.json"), "y.json: expected JSON");
+}

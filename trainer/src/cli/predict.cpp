@@ -1,0 +1,121 @@
+// neurokin predict: a whole batch through a network (ik: joint angles, feasibility: class
+// probabilities), with the task-space error of each ik prediction, optionally refined.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "io/atomic_file.h"
+#include "neurokin/conditioning.h"
+#include "neurokin/error.h"
+#include "neurokin/ik.h"
+#include "neurokin/kinematics.h"
+#include "neurokin/model.h"
+
+namespace neurokin::cli {
+namespace {
+
+struct PredictArgs {
+  std::string model;
+  InOut io;
+  int refine = 0;
+};
+
+// joint angles per row, then the error they leave (after up to `refine` DLS iterations)
+void write_ik(const Model& m, const io::NumericTable& targets, const std::vector<float>& y,
+              int refine, io::CsvWriter& out) {
+  const Arm& arm = m.arm;
+  IkOptions opt;
+  opt.max_iterations = refine;
+  opt.max_restarts = 0;
+  opt.time_budget_ms = 0;  // iterations, not the clock, bound the work: reproducible
+  for (std::size_t i = 0; i < targets.rows(); ++i) {
+    const auto target = row_vector(targets, i);
+    Eigen::VectorXd q = Eigen::Map<const Eigen::VectorXf>(y.data() + i * arm.dof(), arm.dof())
+                            .cast<double>();
+    if (refine > 0) q = solve_ik(arm, target, opt, q).q;
+    const TaskError err = task_error(arm, fk(arm, q), target);
+    add_values(out, q);
+    out.add(err.position_error).add(err.orientation_error);
+    out.end_row();
+  }
+}
+
+// the most probable class, its name, then every probability
+void write_feasibility(int classes, const io::NumericTable& targets, const std::vector<float>& y,
+                       io::CsvWriter& out) {
+  for (std::size_t i = 0; i < targets.rows(); ++i) {
+    const float* p = y.data() + i * classes;
+    const int cls = static_cast<int>(std::max_element(p, p + classes) - p);
+    out.add(cls).add(classes == 4 ? feasibility_name(static_cast<Feasibility>(cls)) : "-");
+    for (int k = 0; k < classes; ++k) out.add(static_cast<double>(p[k]));
+    out.end_row();
+  }
+}
+
+void run_predict(const PredictArgs& args) {
+  const Model m = load_model(args.model);
+  const int task = task_size(m.arm.task);
+  if (m.net.input_size != task) {
+    throw Error(fmt::format("{}: expected a network reading the {}-entry task vector, got input "
+                            "size {}; predict feeds task vectors only",
+                            args.model, task, m.net.input_size));
+  }
+  if (args.refine > 0 && m.kind != ModelKind::kIk) {
+    throw Error(fmt::format("{}: --refine needs an ik model, got a {} model", args.model,
+                            model_kind_name(m.kind)));
+  }
+  const int outputs = m.net.output_size();
+  if (m.kind == ModelKind::kIk && outputs != m.arm.dof()) {
+    throw Error(fmt::format("{}: expected {} network outputs (the joints of {}), got {}",
+                            args.model, m.arm.dof(), m.arm.name, outputs));
+  }
+
+  // one batched call: the workspace processes it in chunks without allocating
+  const io::NumericTable targets = read_targets(m.arm, args.io.in);
+  const std::vector<float> x(targets.values.begin(), targets.values.end());
+  std::vector<float> y(targets.rows() * outputs);
+  Workspace ws(m.net);
+  predict(m.net, ws, x.data(), targets.rows(), y.data());
+
+  if (m.kind == ModelKind::kIk) {
+    io::CsvWriter out(
+        concat(joint_columns(m.arm), {"position_error_m", "orientation_error_rad"}));
+    write_ik(m, targets, y, args.refine, out);
+    io::write_file_atomic(args.io.out, out.text());
+  } else {
+    std::vector<std::string> header = {"class", "name"};
+    for (int k = 0; k < outputs; ++k) header.push_back(fmt::format("p{}", k));
+    io::CsvWriter out(header);
+    write_feasibility(outputs, targets, y, out);
+    io::write_file_atomic(args.io.out, out.text());
+  }
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app) {
+  auto args = std::make_shared<PredictArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "predict", "Run a trained network on a batch of targets (joint angles or feasibility)");
+  cmd->footer(
+      "Input rows are task vectors of the model's arm (see `neurokin info MODEL`).\n"
+      "ik models write the joint angles (rad), then position_error_m and\n"
+      "orientation_error_rad of those angles (after --refine, of the refined angles).\n"
+      "feasibility models write class (0 unreachable, 1 near_singular, 2 adequate,\n"
+      "3 high_manipulability), its name, and the probabilities p0..p3.\n\n"
+      "Example: neurokin predict --model models/kr6_ik.json --in targets.csv --refine 20");
+  cmd->add_option("--model", args->model, "model file (neurokin-model JSON)")
+      ->required()
+      ->type_name("MODEL.json");
+  add_in_out(*cmd, args->io, "targets", "predictions");
+  cmd->add_option("--refine", args->refine,
+                  "refine each ik prediction with up to N damped least-squares iterations")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([args] { run_predict(*args); });
+}
+
+}  // namespace neurokin::cli

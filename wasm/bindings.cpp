@@ -1,0 +1,501 @@
+// JS bindings of neurokin_core (embind): the Arm and Model classes of docs/js-api.md.
+// Bindings only: this file converts and type-checks JS values; every computation, and every
+// check of sizes and values, is the core's. A C++ exception never leaves as a bare number: it
+// becomes a JS Error carrying the core's message, prefixed with the JS call ("Arm.fk: ...").
+#include <emscripten/bind.h>
+#include <emscripten/emscripten.h>  // EM_JS (em_js.h alone lacks EMSCRIPTEN_KEEPALIVE in 3.1.6)
+#include <emscripten/val.h>
+
+#include <Eigen/Geometry>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "neurokin/arm.h"
+#include "neurokin/conditioning.h"
+#include "neurokin/error.h"
+#include "neurokin/ik.h"
+#include "neurokin/kinematics.h"
+#include "neurokin/model.h"
+#include "neurokin/nn.h"
+#include "neurokin/random.h"
+
+namespace {
+
+using emscripten::val;
+
+// ---- errors at the boundary -------------------------------------------------------------
+
+// a JS exception leaving wasm skips every C++ destructor and the restore of the shadow-stack
+// pointer, which embind 3.1.6 does not do either: after a few thousand errors the stack
+// would run into the heap. So every embind entry point (functions, methods, constructors) is
+// wrapped to restore the stack pointer when anything throws; installed before registration.
+EM_JS(void, nk_install_stack_guard, (), {
+  if (typeof craftInvokerFunction !== 'function' || craftInvokerFunction.nkStackGuard) return;
+  var craft = craftInvokerFunction;
+  craftInvokerFunction = function() {
+    var invoker = craft.apply(null, arguments);
+    return function() {
+      var sp = stackSave();
+      try {
+        return invoker.apply(this, arguments);
+      } catch (e) {
+        stackRestore(sp);
+        throw e;
+      }
+    };
+  };
+  craftInvokerFunction.nkStackGuard = true;
+});
+
+// throws a JS Error; it owns no C++ object and creates no emval handle, so nothing leaks
+EM_JS(void, nk_throw_error, (const char* message), { throw new Error(UTF8ToString(message)); });
+
+// the message of the error being thrown: static, as the throw skips destructors
+std::string& pending_error() {
+  static std::string message;
+  return message;
+}
+
+// the core's message, prefixed with the JS call unless it already names it
+void set_pending_error(const char* where, const char* what) {
+  const std::string w = where;
+  pending_error() = std::string(what).compare(0, w.size(), w) == 0 ? what : w + ": " + what;
+}
+
+// runs body and returns its result; a C++ exception becomes a JS Error. The JS arguments are
+// released first (their handles would leak: the throw skips their destructors)
+template <typename Body, typename... JsArgs>
+auto guarded(const char* where, Body&& body, JsArgs&... js_args) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    set_pending_error(where, e.what());
+  } catch (...) {
+    set_pending_error(where, "unknown C++ exception");
+  }
+  ((js_args = val::undefined()), ...);
+  nk_throw_error(pending_error().c_str());
+  __builtin_unreachable();
+}
+
+// ---- JS values in ----------------------------------------------------------------------
+
+// a short description of a JS value for messages: "undefined", "number 3", "[object Object]"
+std::string describe(const val& v) {
+  const std::string type = v.typeOf().as<std::string>();
+  if (v.isNull()) return "null";
+  if (type == "undefined") return type;
+  if (type == "number" || type == "boolean") return type + " " + val::global("String")(v).as<std::string>();
+  if (type == "string") return "a string";
+  if (type != "object") return type;
+  return val::global("Object")["prototype"]["toString"].call<std::string>("call", v);
+}
+
+// Arrays and typed arrays of numbers (BigInt arrays cannot be converted to double)
+bool is_number_array(const val& v) {
+  if (v.isArray()) return true;
+  if (!val::global("ArrayBuffer").call<bool>("isView", v)) return false;
+  const std::string tag = val::global("Object")["prototype"]["toString"].call<std::string>("call", v);
+  return tag != "[object DataView]" && tag.find("Big") == std::string::npos;
+}
+
+// a JS Array or typed array as a vector; entries that are not numbers become NaN, which the
+// core's checks then name
+template <typename T>
+std::vector<T> to_numbers(const val& v, const std::string& where, const std::string& expected) {
+  if (!is_number_array(v)) neurokin::throw_expected(where, expected, describe(v));
+  return emscripten::convertJSArrayToNumberVector<T>(v);
+}
+
+Eigen::VectorXd to_vector(const val& v, const std::string& where, const std::string& expected) {
+  const std::vector<double> x = to_numbers<double>(v, where, expected);
+  return Eigen::Map<const Eigen::VectorXd>(x.data(), static_cast<Eigen::Index>(x.size()));
+}
+
+// joint angles checked by the core ("Arm.fk q: expected 6 joint angles (kr6), got 5")
+Eigen::VectorXd to_joints(const neurokin::Arm& arm, const val& v, const std::string& where) {
+  const Eigen::VectorXd q =
+      to_vector(v, where, "a Float64Array or Array of " + std::to_string(arm.dof()) + " joint angles");
+  neurokin::check_joints(arm, q, where);
+  return q;
+}
+
+// a task vector checked by the core (size, finite, unit quaternion)
+Eigen::VectorXd to_target(const neurokin::Arm& arm, const val& v, const std::string& where) {
+  const Eigen::VectorXd x = to_vector(
+      v, where, "a Float64Array or Array of " + std::to_string(neurokin::task_size(arm.task)) +
+                    " task values (" + neurokin::task_name(arm.task) + ")");
+  neurokin::check_task_vector(arm, x, where);
+  return x;
+}
+
+double to_number(const val& v, const std::string& where) {
+  if (!v.isNumber() || !std::isfinite(v.as<double>()))
+    neurokin::throw_expected(where, "a finite number", describe(v));
+  return v.as<double>();
+}
+
+// an integer in [lo, hi]; JS numbers are doubles, so hi <= 2^53 - 1 keeps it exact
+std::int64_t to_integer(const val& v, const std::string& where, double lo, double hi) {
+  const double x = v.isNumber() ? v.as<double>() : NAN;
+  if (!(x >= lo && x <= hi && x == std::floor(x))) {
+    char range[96];
+    std::snprintf(range, sizeof range, "an integer in [%.17g, %.17g]", lo, hi);
+    neurokin::throw_expected(where, range, describe(v));
+  }
+  return static_cast<std::int64_t>(x);
+}
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
+
+// JSON text, or a parsed object (JSON.stringify'd): the file formats are the core's
+std::string to_json_text(const val& v, const std::string& where) {
+  if (v.isString()) return v.as<std::string>();
+  if (v.typeOf().as<std::string>() == "object" && !v.isNull() && !v.isArray())
+    return val::global("JSON").call<std::string>("stringify", v);
+  neurokin::throw_expected(where, "JSON text (a string) or a parsed JSON object", describe(v));
+}
+
+// ---- JS values out ---------------------------------------------------------------------
+
+// a copy (the view onto wasm memory would be invalidated when the memory grows)
+val float64_array(const double* p, std::size_t n) {
+  return val::global("Float64Array").new_(emscripten::typed_memory_view(n, p));
+}
+val float32_array(const float* p, std::size_t n) {
+  return val::global("Float32Array").new_(emscripten::typed_memory_view(n, p));
+}
+template <typename Vec>
+val float64_array(const Vec& v) {
+  const Eigen::VectorXd x = v;  // contiguous doubles whatever the expression
+  return float64_array(x.data(), static_cast<std::size_t>(x.size()));
+}
+
+val number_array(std::initializer_list<double> values) {
+  val a = val::array();
+  for (double x : values) a.call<void>("push", x);
+  return a;
+}
+
+// ---- options -----------------------------------------------------------------------------
+
+// the keys of an options object, each checked against the valid names (listed on error)
+std::vector<std::string> option_keys(const val& options, const std::string& where,
+                                      const std::vector<std::string>& valid) {
+  std::vector<std::string> keys;
+  if (options.isUndefined() || options.isNull()) return keys;
+  if (options.typeOf().as<std::string>() != "object" || options.isArray())
+    neurokin::throw_expected(where, "an options object", describe(options));
+  const val names = val::global("Object").call<val>("keys", options);
+  const int n = names["length"].as<int>();
+  for (int i = 0; i < n; ++i) {
+    const std::string key = names[i].as<std::string>();
+    bool known = false;
+    for (const std::string& v : valid) known = known || v == key;
+    if (!known) {
+      std::string list;
+      for (const std::string& v : valid) list += (list.empty() ? "" : ", ") + v;
+      neurokin::throw_expected(where, "options among " + list, "'" + key + "'");
+    }
+    keys.push_back(key);
+  }
+  return keys;
+}
+
+// Arm.ik / Arm.classifyPose options -> IkOptions (+ q0, starts)
+struct IkCall {
+  neurokin::IkOptions opt;
+  bool has_q0 = false;
+  Eigen::VectorXd q0;
+  int starts = 8;
+};
+
+IkCall to_ik_call(const neurokin::Arm& arm, const val& options, const std::string& where,
+                  bool classify) {
+  const std::vector<std::string> valid =
+      classify ? std::vector<std::string>{"starts", "tolPos", "tolRot", "maxIterations", "timeMs", "seed"}
+               : std::vector<std::string>{"tolPos", "tolRot", "timeMs", "seed", "maxIterations",
+                                          "maxRestarts", "q0"};
+  IkCall call;
+  for (const std::string& key : option_keys(options, where + " options", valid)) {
+    const val v = options[key];
+    const std::string w = where + " options." + key;
+    if (key == "tolPos") call.opt.tol_pos = to_number(v, w);
+    else if (key == "tolRot") call.opt.tol_rot = to_number(v, w);
+    else if (key == "timeMs") call.opt.time_budget_ms = to_number(v, w);
+    else if (key == "seed") call.opt.seed = static_cast<std::uint64_t>(to_integer(v, w, 0, kMaxSafeInteger));
+    else if (key == "maxIterations") call.opt.max_iterations = static_cast<int>(to_integer(v, w, 1, 1e9));
+    else if (key == "maxRestarts") call.opt.max_restarts = static_cast<int>(to_integer(v, w, 0, 1e9));
+    else if (key == "starts") call.starts = static_cast<int>(to_integer(v, w, 1, 1e6));
+    else if (key == "q0") {
+      call.q0 = to_joints(arm, v, w);
+      call.has_q0 = true;
+    }
+  }
+  return call;
+}
+
+// ---- Arm ---------------------------------------------------------------------------------
+
+// an arm and the scratch its calls reuse; one per JS Arm object
+struct ArmJs {
+  neurokin::Arm arm;
+  std::vector<Eigen::Isometry3d> frames;
+};
+
+ArmJs* new_arm(val source) {
+  return guarded("new Arm", [&] {
+    return new ArmJs{neurokin::arm_from_json_text(to_json_text(source, "new Arm")), {}};
+  }, source);
+}
+
+int arm_dof(const ArmJs& a) { return a.arm.dof(); }
+std::string arm_name(const ArmJs& a) { return a.arm.name; }
+std::string arm_description(const ArmJs& a) { return a.arm.description; }
+std::string arm_task(const ArmJs& a) { return neurokin::task_name(a.arm.task); }
+int arm_task_size(const ArmJs& a) { return neurokin::task_size(a.arm.task); }
+int arm_task_dof(const ArmJs& a) { return neurokin::task_dof(a.arm.task); }
+bool arm_has_analytic_ik(const ArmJs& a) { return neurokin::has_analytic_ik(a.arm); }
+
+val arm_joint_names(const ArmJs& a) {
+  val names = val::array();
+  for (const neurokin::Joint& j : a.arm.joints) names.call<void>("push", j.name);
+  return names;
+}
+
+val arm_thresholds(const ArmJs& a) {
+  const neurokin::ConditioningThresholds& t = a.arm.conditioning;
+  if (!t.valid()) return val::null();
+  val r = val::object();
+  r.set("p20", t.p20);
+  r.set("p80", t.p80);
+  r.set("samples", t.samples);
+  r.set("seed", t.seed);
+  return r;
+}
+
+val arm_lower(const ArmJs& a) { return float64_array(a.arm.lower()); }
+val arm_upper(const ArmJs& a) { return float64_array(a.arm.upper()); }
+
+std::string arm_json(const ArmJs& a) {
+  return guarded("Arm.json", [&] { return neurokin::arm_to_json(a.arm).dump(); });
+}
+
+val arm_fk(const ArmJs& a, val q_js) {
+  return guarded("Arm.fk", [&] {
+    const Eigen::VectorXd q = to_joints(a.arm, q_js, "Arm.fk q");
+    const Eigen::Isometry3d X_WT = neurokin::fk(a.arm, q);
+    // q and -q are the same rotation: w >= 0 makes it unique (as in the CLI's pose files)
+    Eigen::Quaterniond q_WT(X_WT.linear());
+    q_WT.normalize();
+    if (q_WT.w() < 0) q_WT.coeffs() = -q_WT.coeffs();
+    const Eigen::Vector3d p_WT = X_WT.translation();
+    val r = val::object();
+    r.set("position", number_array({p_WT.x(), p_WT.y(), p_WT.z()}));
+    r.set("quaternion", number_array({q_WT.x(), q_WT.y(), q_WT.z(), q_WT.w()}));
+    r.set("task", float64_array(neurokin::task_vector(a.arm, X_WT)));
+    r.set("matrix", float64_array(X_WT.matrix().data(), 16));
+    return r;
+  }, q_js);
+}
+
+val arm_frames(ArmJs& a, val q_js) {
+  return guarded("Arm.frames", [&] {
+    const Eigen::VectorXd q = to_joints(a.arm, q_js, "Arm.frames q");
+    neurokin::fk_frames(a.arm, q, a.frames);
+    // (n + 2) column-major 4x4 matrices, back to back (three.js Matrix4.fromArray(a, 16 * i))
+    std::vector<double> m(16 * a.frames.size());
+    for (std::size_t i = 0; i < a.frames.size(); ++i) {
+      Eigen::Map<Eigen::Matrix4d>(m.data() + 16 * i) = a.frames[i].matrix();
+    }
+    return float64_array(m.data(), m.size());
+  }, q_js);
+}
+
+val ik_result(const neurokin::IkResult& r) {
+  val out = val::object();
+  out.set("q", float64_array(r.q));
+  out.set("status", std::string(neurokin::status_name(r.status)));
+  out.set("positionError", r.position_error);
+  out.set("orientationError", r.orientation_error);
+  out.set("iterations", r.iterations);
+  out.set("restarts", r.restarts);
+  return out;
+}
+
+val arm_ik_with(const ArmJs& a, val target_js, val options) {
+  return guarded("Arm.ik", [&] {
+    const Eigen::VectorXd target = to_target(a.arm, target_js, "Arm.ik target");
+    const IkCall call = to_ik_call(a.arm, options, "Arm.ik", false);
+    return ik_result(call.has_q0 ? neurokin::solve_ik(a.arm, target, call.opt, call.q0)
+                                 : neurokin::solve_ik(a.arm, target, call.opt));
+  }, target_js, options);
+}
+
+val arm_ik(const ArmJs& a, val target_js) { return arm_ik_with(a, std::move(target_js), val::undefined()); }
+
+val arm_ik_analytic(const ArmJs& a, val target_js) {
+  return guarded("Arm.ikAnalytic", [&] {
+    const Eigen::VectorXd target = to_target(a.arm, target_js, "Arm.ikAnalytic target");
+    const neurokin::AnalyticSolutions s = neurokin::solve_ik_analytic(a.arm, target);
+    val out = val::array();
+    for (int i = 0; i < s.count; ++i) {
+      val sol = val::object();
+      sol.set("q", float64_array(s.sol[i].q));
+      sol.set("branch", std::string(s.sol[i].branch));
+      out.call<void>("push", sol);
+    }
+    return out;
+  }, target_js);
+}
+
+val arm_conditioning(const ArmJs& a, val q_js) {
+  return guarded("Arm.conditioning", [&] {
+    const Eigen::VectorXd q = to_joints(a.arm, q_js, "Arm.conditioning q");
+    const neurokin::Conditioning c = neurokin::conditioning(a.arm, q);
+    val r = val::object();
+    r.set("manipulability", c.manipulability);
+    r.set("inverseCondition", c.inverse_condition);
+    return r;
+  }, q_js);
+}
+
+val arm_classify_pose_with(const ArmJs& a, val target_js, val options) {
+  return guarded("Arm.classifyPose", [&] {
+    const Eigen::VectorXd target = to_target(a.arm, target_js, "Arm.classifyPose target");
+    const IkCall call = to_ik_call(a.arm, options, "Arm.classifyPose", true);
+    const neurokin::PoseFeasibility f = neurokin::classify_pose(a.arm, target, call.starts, call.opt);
+    val r = val::object();
+    r.set("class", std::string(neurokin::feasibility_name(f.cls)));
+    r.set("classIndex", static_cast<int>(f.cls));
+    r.set("inverseCondition", f.inverse_condition);
+    r.set("q", f.solutions > 0 ? float64_array(f.q) : val::null());
+    r.set("solutions", f.solutions);
+    return r;
+  }, target_js, options);
+}
+
+val arm_classify_pose(const ArmJs& a, val target_js) {
+  return arm_classify_pose_with(a, std::move(target_js), val::undefined());
+}
+
+val arm_calibrate(ArmJs& a, val samples_js, val seed_js) {
+  return guarded("Arm.calibrate", [&] {
+    const int samples = static_cast<int>(to_integer(samples_js, "Arm.calibrate samples", 10, 1e8));
+    const auto seed = static_cast<std::uint64_t>(to_integer(seed_js, "Arm.calibrate seed", 0, 4294967295.0));
+    a.arm.conditioning = neurokin::compute_thresholds(a.arm, samples, seed);
+    return arm_thresholds(a);
+  }, samples_js, seed_js);
+}
+
+val arm_sample(const ArmJs& a, val count_js, val seed_js) {
+  return guarded("Arm.sample", [&] {
+    const auto count = static_cast<std::size_t>(to_integer(count_js, "Arm.sample count", 0, 1e7));
+    const auto seed = static_cast<std::uint64_t>(to_integer(seed_js, "Arm.sample seed", 0, kMaxSafeInteger));
+    // the core's generator: the same configurations natively and here
+    neurokin::Rng rng(seed);
+    const std::size_t n = static_cast<std::size_t>(a.arm.dof());
+    std::vector<double> q(count * n);
+    for (std::size_t i = 0; i < count; ++i)
+      Eigen::Map<Eigen::VectorXd>(q.data() + i * n, a.arm.dof()) = neurokin::sample_joints(a.arm, rng);
+    return float64_array(q.data(), q.size());
+  }, count_js, seed_js);
+}
+
+// ---- Model -------------------------------------------------------------------------------
+
+// a model and the workspace its predictions reuse; one per JS Model object
+struct ModelJs {
+  explicit ModelJs(neurokin::Model m) : model(std::move(m)), ws(model.net) {}
+  neurokin::Model model;
+  neurokin::Workspace ws;
+};
+
+ModelJs* new_model(val source) {
+  return guarded("new Model", [&] {
+    return new ModelJs(neurokin::model_from_json_text(to_json_text(source, "new Model")));
+  }, source);
+}
+
+std::string model_kind(const ModelJs& m) { return neurokin::model_kind_name(m.model.kind); }
+int model_input_size(const ModelJs& m) { return m.model.net.input_size; }
+int model_output_size(const ModelJs& m) { return m.model.net.output_size(); }
+double model_parameter_count(const ModelJs& m) { return static_cast<double>(m.model.net.parameter_count()); }
+
+val model_metadata(const ModelJs& m) {
+  return guarded("Model.metadata", [&] { return val::global("JSON").call<val>("parse", m.model.metadata.dump()); });
+}
+
+ArmJs model_arm(const ModelJs& m) { return ArmJs{m.model.arm, {}}; }
+
+std::string model_json(const ModelJs& m) {
+  return guarded("Model.json", [&] { return neurokin::model_to_json(m.model).dump(); });
+}
+
+val model_predict(ModelJs& m, val inputs_js, val n_js) {
+  return guarded("Model.predict", [&] {
+    const int in = m.model.net.input_size, out = m.model.net.output_size();
+    const auto n = static_cast<std::size_t>(to_integer(n_js, "Model.predict n", 0, 1e8));
+    const std::vector<float> x = to_numbers<float>(
+        inputs_js, "Model.predict inputs",
+        "a Float32Array or Array of n x " + std::to_string(in) + " inputs");
+    if (x.size() != n * in)
+      neurokin::throw_expected("Model.predict inputs", std::to_string(n) + " x " + std::to_string(in) +
+                               " = " + std::to_string(n * in) + " values", std::to_string(x.size()));
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!std::isfinite(x[i]))
+        neurokin::throw_expected("Model.predict inputs[" + std::to_string(i) + "]", "a finite number",
+                                 std::to_string(x[i]));
+    std::vector<float> y(n * out);
+    neurokin::predict(m.model.net, m.ws, x.data(), n, y.data());
+    return float32_array(y.data(), y.size());
+  }, inputs_js, n_js);
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(neurokin) {
+  using emscripten::allow_raw_pointers;
+  nk_install_stack_guard();  // before any registration: see above
+
+  emscripten::class_<ArmJs>("Arm")
+      .constructor(&new_arm, allow_raw_pointers())
+      .property("dof", &arm_dof)
+      .property("name", &arm_name)
+      .property("description", &arm_description)
+      .property("task", &arm_task)
+      .property("taskSize", &arm_task_size)
+      .property("taskDof", &arm_task_dof)
+      .property("hasAnalyticIk", &arm_has_analytic_ik)
+      .property("jointNames", &arm_joint_names)
+      .property("thresholds", &arm_thresholds)
+      .function("lower", &arm_lower)
+      .function("upper", &arm_upper)
+      .function("json", &arm_json)
+      .function("fk", &arm_fk)
+      .function("frames", &arm_frames)
+      .function("ik", &arm_ik)
+      .function("ik", &arm_ik_with)
+      .function("ikAnalytic", &arm_ik_analytic)
+      .function("conditioning", &arm_conditioning)
+      .function("classifyPose", &arm_classify_pose)
+      .function("classifyPose", &arm_classify_pose_with)
+      .function("calibrate", &arm_calibrate)
+      .function("sample", &arm_sample);
+
+  emscripten::class_<ModelJs>("Model")
+      .constructor(&new_model, allow_raw_pointers())
+      .property("kind", &model_kind)
+      .property("inputSize", &model_input_size)
+      .property("outputSize", &model_output_size)
+      .property("parameterCount", &model_parameter_count)
+      .function("arm", &model_arm)
+      .function("metadata", &model_metadata)
+      .function("json", &model_json)
+      .function("predict", &model_predict);
+}
