@@ -24,8 +24,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using JointMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxJoints, kMaxJoints>;
 
+// a joint past a limit is first turned by whole turns when that lands within the limits
+// (kr6's a4 and a6 span more than 2 pi), else clamped
 void clamp_to_limits(const Arm& arm, JointVec& q) {
-  for (int i = 0; i < arm.dof(); ++i) q[i] = std::min(std::max(q[i], arm.joints[i].lower), arm.joints[i].upper);
+  for (int i = 0; i < arm.dof(); ++i) {
+    const double lo = arm.joints[i].lower, hi = arm.joints[i].upper;
+    if (q[i] > hi && q[i] - 2.0 * M_PI >= lo) q[i] -= 2.0 * M_PI;
+    else if (q[i] < lo && q[i] + 2.0 * M_PI <= hi) q[i] += 2.0 * M_PI;
+    q[i] = std::min(std::max(q[i], lo), hi);
+  }
 }
 
 // the position part of a target, in 3d (planar targets lie in z = the base plane)
