@@ -11,10 +11,6 @@
 // (PRODUCT.md's numbers, not the arm file) computes the target poses and checks every answer
 // with KDL's own test, Equal(diff(X, X_target), Twist::Zero(), 1e-5): each of the 6 twist
 // components (m, rad) within 1e-5.
-#include <kdl/chainfksolverpos_recursive.hpp>
-#include <kdl/chainiksolverpos_lma.hpp>
-#include <kdl/chainiksolverpos_nr_jl.hpp>
-#include <kdl/chainiksolvervel_pinv.hpp>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +22,10 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <kdl/chainfksolverpos_recursive.hpp>
+#include <kdl/chainiksolverpos_lma.hpp>
+#include <kdl/chainiksolverpos_nr_jl.hpp>
+#include <kdl/chainiksolvervel_pinv.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -84,7 +84,8 @@ Options parse_options(int argc, char** argv) {
       throw std::invalid_argument("unknown flag '" + flag +
                                   "' (expected --n, --budget-ms, --seed, --markdown, --help)");
     }
-    if (i + 1 >= argc) throw std::invalid_argument(flag + ": expected " + expected + ", got nothing");
+    if (i + 1 >= argc)
+      throw std::invalid_argument(flag + ": expected " + expected + ", got nothing");
     const std::string value = argv[++i];
     bool ok = !value.empty();
     // std::sto* accept trailing junk and throw on garbage: check that the whole value was used
@@ -142,10 +143,17 @@ struct Solver {
 };
 
 struct Tally {
-  std::vector<double> ms;  // every pose
+  std::vector<double> ms;  // wall clock, every pose
+  double cpu_ms = 0;       // this thread's CPU time, summed: wall minus what the scheduler took
   int success = 0, reported = 0;
   double success_ms = 0;
 };
+
+double thread_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
 
 // the per-pose seed of the random starts: the same first start for every solver
 std::uint64_t pose_seed(std::uint64_t seed, int pose) {
@@ -164,16 +172,16 @@ class Benchmark {
         lma_(ref_.chain, Eigen::Matrix<double, 6, 1>::Ones(), kTolerance, kLmaIterations) {
     solvers_ = {
         {"neurokin solve_ik (tol_rot 1e-5)",
-         "|dp| <= 1e-5 m and |dtheta| <= 1e-5 rad (norms), limits clamped",
+         "norm(dp) <= 1e-5 m, norm(dtheta) <= 1e-5 rad; joints clamped to limits",
          [this](const KDL::Frame& X, std::uint64_t s) { return solve_neurokin(X, s, 1e-5); }},
         {"neurokin solve_ik (tol_rot 1e-4, CLI default)",
-         "|dp| <= 1e-5 m and |dtheta| <= 1e-4 rad (norms), limits clamped",
+         "norm(dp) <= 1e-5 m, norm(dtheta) <= 1e-4 rad; joints clamped to limits",
          [this](const KDL::Frame& X, std::uint64_t s) { return solve_neurokin(X, s, 1e-4); }},
         {"KDL ChainIkSolverPos_NR_JL",
-         "every twist component <= 1e-5 (KDL Equal), limits clamped; restart after 100 iterations",
+         "each twist component within 1e-5 (KDL Equal); joints clamped; 100 iterations a start",
          [this](const KDL::Frame& X, std::uint64_t s) { return solve_nr_jl(X, s); }},
         {"KDL ChainIkSolverPos_LMA",
-         "|[dp; dtheta]| < 1e-5 (weights L = 1), no limits: answer wrapped by 2 pi into them",
+         "norm([dp; dtheta]) < 1e-5 (L = 1); no limits: answer moved by whole turns into them",
          [this](const KDL::Frame& X, std::uint64_t s) { return solve_lma(X, s); }},
     };
     tallies_.resize(solvers_.size());
@@ -190,7 +198,9 @@ class Benchmark {
       KDL::Frame X_target;
       fk_.JntToCart(to_kdl(q_true), X_target);
       for (std::size_t s = 0; s < solvers_.size(); ++s) {
+        const double cpu0 = thread_cpu_ms();
         const Answer a = solvers_[s].solve(X_target, pose_seed(opt_.seed, i));
+        tallies_[s].cpu_ms += thread_cpu_ms() - cpu0;
         record(tallies_[s], a, X_target);
       }
       if ((i + 1) % step == 0 || i + 1 == opt_.n) {
@@ -201,7 +211,7 @@ class Benchmark {
     if (tty) std::fprintf(stderr, "\n");
   }
 
-  // solver, stop test, success, reported, mean ms, mean ms of successes, p50, p99
+  // solver, stop test, success, reported, mean ms, mean CPU ms, mean ms of successes, p50, p99
   std::vector<std::vector<std::string>> rows() const {
     std::vector<std::vector<std::string>> out;
     for (std::size_t s = 0; s < solvers_.size(); ++s) {
@@ -212,7 +222,7 @@ class Benchmark {
       for (double v : ms) sum += v;
       const auto pct = [](int k, int n) { return fixed(100.0 * k / n, 2) + "%"; };
       out.push_back({solvers_[s].name, solvers_[s].stop_test, pct(t.success, opt_.n),
-                     pct(t.reported, opt_.n), fixed(sum / opt_.n, 3),
+                     pct(t.reported, opt_.n), fixed(sum / opt_.n, 3), fixed(t.cpu_ms / opt_.n, 3),
                      t.success ? fixed(t.success_ms / t.success, 3) : "-",
                      fixed(percentile(ms, 0.50), 3), fixed(percentile(ms, 0.99), 3)});
     }
@@ -306,9 +316,16 @@ class Benchmark {
   std::vector<Tally> tallies_;
 };
 
-const std::vector<std::string> kHeader = {
-    "solver", "stop test", "success", "reported converged", "mean ms (all)",
-    "mean ms (successes)", "p50 ms", "p99 ms"};
+// the columns of both tables, in the order rows() fills them
+const std::vector<std::string> kHeader = {"solver",
+                                          "stop test",
+                                          "success",
+                                          "reported converged",
+                                          "mean ms (all)",
+                                          "mean CPU ms (all)",
+                                          "mean ms (successes)",
+                                          "p50 ms",
+                                          "p99 ms"};
 
 void print_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(kHeader.size());
@@ -337,7 +354,7 @@ std::string markdown_table(const std::vector<std::vector<std::string>>& rows) {
     out << "\n";
   };
   line(kHeader);
-  out << "|---|---|--:|--:|--:|--:|--:|--:|\n";
+  out << "|---|---|--:|--:|--:|--:|--:|--:|--:|\n";
   for (const auto& r : rows) line(r);
   return out.str();
 }
@@ -350,6 +367,13 @@ std::string cpu_model() {
   return "unknown CPU";
 }
 
+// the 1-minute load average: these machines are shared, and a 5 ms wall-clock budget feels it
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  return in >> one ? one : "unknown";
+}
+
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -359,12 +383,14 @@ std::string utc_now() {
   return buf;
 }
 
-std::string markdown_section(const Options& opt, const std::vector<std::vector<std::string>>& rows) {
+std::string markdown_section(const Options& opt, const std::vector<std::vector<std::string>>& rows,
+                             const std::string& load_before) {
   std::ostringstream out;
   out << kBeginMarker << "\n"
       << "<!-- generated by ik_vs_kdl --markdown: edits between the markers are overwritten -->\n\n"
       << "- date: " << utc_now() << "\n"
-      << "- machine: " << std::thread::hardware_concurrency() << " x " << cpu_model() << "\n"
+      << "- machine: " << std::thread::hardware_concurrency() << " x " << cpu_model()
+      << "; load average " << load_before << " before, " << load_average() << " after\n"
       << "- command: `" << opt.command_line << "`\n"
       << "- poses: " << opt.n << " kr6 poses, fk of uniform random joints within limits, seed "
       << opt.seed << "; tolerance 1e-5; budget " << opt.budget_ms << " ms per pose and solver\n\n"
@@ -411,6 +437,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    const std::string load_before = load_average();
     Benchmark bench(opt);
     bench.run();
     const auto rows = bench.rows();
@@ -418,7 +445,7 @@ int main(int argc, char** argv) {
               << opt.budget_ms << " ms\n";
     print_table(rows);
     if (!opt.markdown.empty()) {
-      write_markdown(opt.markdown, markdown_section(opt, rows));
+      write_markdown(opt.markdown, markdown_section(opt, rows, load_before));
       std::cout << "wrote " << opt.markdown << "\n";
     }
   } catch (const std::exception& e) {

@@ -25,8 +25,8 @@ constexpr double kWarmNoise = 0.1;  // rad: a start near the answer, as after a 
 // one arm and its inputs; lives until the benchmarks have run
 struct ArmCase {
   neurokin::Arm arm;
-  std::vector<Eigen::VectorXd> q;      // random joints within limits
-  std::vector<neurokin::TaskVec> x;    // task vector of fk(q[i])
+  std::vector<Eigen::VectorXd> q;       // random joints within limits
+  std::vector<neurokin::TaskVec> x;     // task vector of fk(q[i])
   std::vector<Eigen::VectorXd> q_warm;  // q[i] plus uniform noise, clamped to the limits
 };
 
@@ -102,7 +102,8 @@ void bm_solve_ik_analytic(benchmark::State& state, const ArmCase* c) {
   std::int64_t calls = 0, solutions = 0;
   std::size_t i = 0;
   for (auto _ : state) {
-    const neurokin::AnalyticSolutions s = neurokin::solve_ik_analytic(c->arm, c->x[i++ & (kPool - 1)]);
+    const neurokin::AnalyticSolutions s =
+        neurokin::solve_ik_analytic(c->arm, c->x[i++ & (kPool - 1)]);
     benchmark::DoNotOptimize(s.count);
     ++calls;
     solutions += s.count;

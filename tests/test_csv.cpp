@@ -2,10 +2,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <csignal>
-
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -111,11 +110,13 @@ TEST_CASE("csv: a wrong column count names the expected columns", "[csv][errors]
   CHECK(parse_error("x,y,z\n1,2\n") == "targets.csv:2: expected 3 columns (x,y,z), got 2");
   CHECK(parse_error("x,y,z\n1,2,3\n1,2,3,4\n") ==
         "targets.csv:3: expected 3 columns (x,y,z), got 4");
-  CHECK(parse_error("x,y\n1,2\n") == "targets.csv:1: expected 3 columns (x,y,z) in the header, got 2");
+  CHECK(parse_error("x,y\n1,2\n") ==
+        "targets.csv:1: expected 3 columns (x,y,z) in the header, got 2");
 }
 
 TEST_CASE("csv: a missing header or an empty file is an error", "[csv][errors]") {
-  CHECK(parse_error("1,2,3\n4,5,6\n").rfind("targets.csv:1: expected a header row (x,y,z), got numbers", 0) == 0);
+  CHECK(parse_error("1,2,3\n4,5,6\n")
+            .rfind("targets.csv:1: expected a header row (x,y,z), got numbers", 0) == 0);
   CHECK(parse_error("") == "targets.csv: expected a header row (x,y,z), got an empty file");
   CHECK(parse_error("\n \n") == "targets.csv: expected a header row (x,y,z), got an empty file");
 }
@@ -128,10 +129,17 @@ TEST_CASE("csv: a long bad cell is shortened in the message", "[csv][errors]") {
 
 TEST_CASE("csv: numbers round trip exactly through 17 significant digits", "[csv]") {
   neurokin::Rng rng(7);
-  std::vector<double> values = {0.0, -0.0, 0.1, 1.0 / 3.0, M_PI, 1e-300, -1e300,
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                0.1,
+                                1.0 / 3.0,
+                                M_PI,
+                                1e-300,
+                                -1e300,
                                 std::numeric_limits<double>::denorm_min(),
                                 std::numeric_limits<double>::max()};
-  for (int i = 0; i < 1000; ++i) values.push_back(rng.uniform(-10, 10) * std::pow(10, rng.uniform(-8, 8)));
+  for (int i = 0; i < 1000; ++i)
+    values.push_back(rng.uniform(-10, 10) * std::pow(10, rng.uniform(-8, 8)));
 
   CsvWriter w({"v"});
   for (double v : values) w.add(v).end_row();
@@ -165,7 +173,8 @@ TEST_CASE("csv: read_numeric_csv reads a file and names it in messages", "[csv][
   CHECK_THROWS_WITH(read_numeric_csv(dir.path.string(), kXyz), Catch::Contains("Is a directory"));
 }
 
-TEST_CASE("atomic write: creates and replaces a file, leaving no temporary behind", "[csv][atomic]") {
+TEST_CASE("atomic write: creates and replaces a file, leaving no temporary behind",
+          "[csv][atomic]") {
   TempDir dir;
   const fs::path p = dir.path / "out.csv";
   write_file_atomic(p.string(), "first\n");

@@ -2,11 +2,10 @@
 // Orocos KDL chains built from PRODUCT.md's numbers by hand (tests/support/kdl_chain.h), plus
 // golden poses computed by hand from the same numbers.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <kdl/chainfksolverpos_recursive.hpp>
 #include <kdl/chainjnttojacsolver.hpp>
 #include <kdl/jacobian.hpp>
-
-#include <cmath>
 #include <sstream>
 #include <string>
 
@@ -96,8 +95,8 @@ TEST_CASE("fk and jacobian agree with a hand-built KDL chain on random joints", 
 
       INFO("arm " << name);
       if (worst_p > kTol) {
-        INFO("q = " << format(q_p.transpose()) << "\nneurokin p = "
-                    << format(neurokin::fk(arm, q_p).translation().transpose())
+        INFO("q = " << format(q_p.transpose())
+                    << "\nneurokin p = " << format(neurokin::fk(arm, q_p).translation().transpose())
                     << "\nKDL p = " << format(kdl_fk(ref.chain, q_p).translation().transpose()));
         CHECK(worst_p <= kTol);
       }

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <initializer_list>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,12 +36,14 @@ using emscripten::val;
 // pointer, which embind 3.1.6 does not do either: after a few thousand errors the stack
 // would run into the heap. So every embind entry point (functions, methods, constructors) is
 // wrapped to restore the stack pointer when anything throws; installed before registration.
+// (craftInvokerFunction is embind's internal maker of entry points: checked by the tests.)
+// clang-format off
 EM_JS(void, nk_install_stack_guard, (), {
   if (typeof craftInvokerFunction !== 'function' || craftInvokerFunction.nkStackGuard) return;
   var craft = craftInvokerFunction;
-  craftInvokerFunction = function() {
+  craftInvokerFunction = function(humanName, argTypes) {
     var invoker = craft.apply(null, arguments);
-    return function() {
+    var guarded = function() {
       var sp = stackSave();
       try {
         return invoker.apply(this, arguments);
@@ -48,9 +52,14 @@ EM_JS(void, nk_install_stack_guard, (), {
         throw e;
       }
     };
+    // how embind's wrong-argument-count message lists overloads (else their source code)
+    var n = argTypes.length - 2;
+    guarded.toString = function() { return humanName + '(' + n + (n == 1 ? ' argument)' : ' arguments)'); };
+    return guarded;
   };
   craftInvokerFunction.nkStackGuard = true;
 });
+// clang-format on
 
 // throws a JS Error; it owns no C++ object and creates no emval handle, so nothing leaks
 EM_JS(void, nk_throw_error, (const char* message), { throw new Error(UTF8ToString(message)); });
@@ -67,10 +76,11 @@ void set_pending_error(const char* where, const char* what) {
   pending_error() = std::string(what).compare(0, w.size(), w) == 0 ? what : w + ": " + what;
 }
 
-// runs body and returns its result; a C++ exception becomes a JS Error. The JS arguments are
-// released first (their handles would leak: the throw skips their destructors)
-template <typename Body, typename... JsArgs>
-auto guarded(const char* where, Body&& body, JsArgs&... js_args) -> decltype(body()) {
+// runs body and returns its result; a C++ exception becomes a JS Error. The call's JS
+// arguments are released first (the throw would skip their destructors and leak the handles)
+template <typename Body>
+auto guarded(const char* where, std::initializer_list<val*> js_args, Body&& body)
+    -> decltype(body()) {
   try {
     return body();
   } catch (const std::exception& e) {
@@ -78,20 +88,24 @@ auto guarded(const char* where, Body&& body, JsArgs&... js_args) -> decltype(bod
   } catch (...) {
     set_pending_error(where, "unknown C++ exception");
   }
-  ((js_args = val::undefined()), ...);
+  for (val* v : js_args) *v = val::undefined();
   nk_throw_error(pending_error().c_str());
   __builtin_unreachable();
 }
 
 // ---- JS values in ----------------------------------------------------------------------
 
-// a short description of a JS value for messages: "undefined", "number 3", "[object Object]"
+// a short JS value for messages: "undefined", "number 3", "the string \"abc\"", "[object Object]"
 std::string describe(const val& v) {
   const std::string type = v.typeOf().as<std::string>();
   if (v.isNull()) return "null";
   if (type == "undefined") return type;
-  if (type == "number" || type == "boolean") return type + " " + val::global("String")(v).as<std::string>();
-  if (type == "string") return "a string";
+  if (type == "number" || type == "boolean")
+    return type + " " + val::global("String")(v).as<std::string>();
+  if (type == "string") {
+    const std::string text = val::global("JSON").call<std::string>("stringify", v);
+    return "the string " + (text.size() > 40 ? text.substr(0, 36) + "...\"" : text);
+  }
   if (type != "object") return type;
   return val::global("Object")["prototype"]["toString"].call<std::string>("call", v);
 }
@@ -100,7 +114,8 @@ std::string describe(const val& v) {
 bool is_number_array(const val& v) {
   if (v.isArray()) return true;
   if (!val::global("ArrayBuffer").call<bool>("isView", v)) return false;
-  const std::string tag = val::global("Object")["prototype"]["toString"].call<std::string>("call", v);
+  const std::string tag =
+      val::global("Object")["prototype"]["toString"].call<std::string>("call", v);
   return tag != "[object DataView]" && tag.find("Big") == std::string::npos;
 }
 
@@ -119,16 +134,17 @@ Eigen::VectorXd to_vector(const val& v, const std::string& where, const std::str
 
 // joint angles checked by the core ("Arm.fk q: expected 6 joint angles (kr6), got 5")
 Eigen::VectorXd to_joints(const neurokin::Arm& arm, const val& v, const std::string& where) {
-  const Eigen::VectorXd q =
-      to_vector(v, where, "a Float64Array or Array of " + std::to_string(arm.dof()) + " joint angles");
+  const Eigen::VectorXd q = to_vector(
+      v, where, "a Float64Array or Array of " + std::to_string(arm.dof()) + " joint angles");
   neurokin::check_joints(arm, q, where);
   return q;
 }
 
 // a task vector checked by the core (size, finite, unit quaternion)
 Eigen::VectorXd to_target(const neurokin::Arm& arm, const val& v, const std::string& where) {
-  const Eigen::VectorXd x = to_vector(
-      v, where, "a Float64Array or Array of " + std::to_string(neurokin::task_size(arm.task)) +
+  const Eigen::VectorXd x =
+      to_vector(v, where,
+                "a Float64Array or Array of " + std::to_string(neurokin::task_size(arm.task)) +
                     " task values (" + neurokin::task_name(arm.task) + ")");
   neurokin::check_task_vector(arm, x, where);
   return x;
@@ -186,7 +202,7 @@ val number_array(std::initializer_list<double> values) {
 
 // the keys of an options object, each checked against the valid names (listed on error)
 std::vector<std::string> option_keys(const val& options, const std::string& where,
-                                      const std::vector<std::string>& valid) {
+                                     const std::vector<std::string>& valid) {
   std::vector<std::string> keys;
   if (options.isUndefined() || options.isNull()) return keys;
   if (options.typeOf().as<std::string>() != "object" || options.isArray())
@@ -218,20 +234,28 @@ struct IkCall {
 IkCall to_ik_call(const neurokin::Arm& arm, const val& options, const std::string& where,
                   bool classify) {
   const std::vector<std::string> valid =
-      classify ? std::vector<std::string>{"starts", "tolPos", "tolRot", "maxIterations", "timeMs", "seed"}
-               : std::vector<std::string>{"tolPos", "tolRot", "timeMs", "seed", "maxIterations",
-                                          "maxRestarts", "q0"};
+      classify ? std::vector<std::string>{"starts",        "tolPos", "tolRot",
+                                          "maxIterations", "timeMs", "seed"}
+               : std::vector<std::string>{"tolPos",        "tolRot",      "timeMs", "seed",
+                                          "maxIterations", "maxRestarts", "q0"};
   IkCall call;
   for (const std::string& key : option_keys(options, where + " options", valid)) {
     const val v = options[key];
     const std::string w = where + " options." + key;
-    if (key == "tolPos") call.opt.tol_pos = to_number(v, w);
-    else if (key == "tolRot") call.opt.tol_rot = to_number(v, w);
-    else if (key == "timeMs") call.opt.time_budget_ms = to_number(v, w);
-    else if (key == "seed") call.opt.seed = static_cast<std::uint64_t>(to_integer(v, w, 0, kMaxSafeInteger));
-    else if (key == "maxIterations") call.opt.max_iterations = static_cast<int>(to_integer(v, w, 1, 1e9));
-    else if (key == "maxRestarts") call.opt.max_restarts = static_cast<int>(to_integer(v, w, 0, 1e9));
-    else if (key == "starts") call.starts = static_cast<int>(to_integer(v, w, 1, 1e6));
+    if (key == "tolPos")
+      call.opt.tol_pos = to_number(v, w);
+    else if (key == "tolRot")
+      call.opt.tol_rot = to_number(v, w);
+    else if (key == "timeMs")
+      call.opt.time_budget_ms = to_number(v, w);
+    else if (key == "seed")
+      call.opt.seed = static_cast<std::uint64_t>(to_integer(v, w, 0, kMaxSafeInteger));
+    else if (key == "maxIterations")
+      call.opt.max_iterations = static_cast<int>(to_integer(v, w, 1, 1e9));
+    else if (key == "maxRestarts")
+      call.opt.max_restarts = static_cast<int>(to_integer(v, w, 0, 1e9));
+    else if (key == "starts")
+      call.starts = static_cast<int>(to_integer(v, w, 1, 1e6));
     else if (key == "q0") {
       call.q0 = to_joints(arm, v, w);
       call.has_q0 = true;
@@ -248,10 +272,11 @@ struct ArmJs {
   std::vector<Eigen::Isometry3d> frames;
 };
 
-ArmJs* new_arm(val source) {
-  return guarded("new Arm", [&] {
-    return new ArmJs{neurokin::arm_from_json_text(to_json_text(source, "new Arm")), {}};
-  }, source);
+std::shared_ptr<ArmJs> new_arm(val source) {
+  return guarded("new Arm", {&source}, [&] {
+    return std::make_shared<ArmJs>(
+        ArmJs{neurokin::arm_from_json_text(to_json_text(source, "new Arm")), {}});
+  });
 }
 
 int arm_dof(const ArmJs& a) { return a.arm.dof(); }
@@ -283,11 +308,11 @@ val arm_lower(const ArmJs& a) { return float64_array(a.arm.lower()); }
 val arm_upper(const ArmJs& a) { return float64_array(a.arm.upper()); }
 
 std::string arm_json(const ArmJs& a) {
-  return guarded("Arm.json", [&] { return neurokin::arm_to_json(a.arm).dump(); });
+  return guarded("Arm.json", {}, [&] { return neurokin::arm_to_json(a.arm).dump(); });
 }
 
 val arm_fk(const ArmJs& a, val q_js) {
-  return guarded("Arm.fk", [&] {
+  return guarded("Arm.fk", {&q_js}, [&] {
     const Eigen::VectorXd q = to_joints(a.arm, q_js, "Arm.fk q");
     const Eigen::Isometry3d X_WT = neurokin::fk(a.arm, q);
     // q and -q are the same rotation: w >= 0 makes it unique (as in the CLI's pose files)
@@ -301,11 +326,11 @@ val arm_fk(const ArmJs& a, val q_js) {
     r.set("task", float64_array(neurokin::task_vector(a.arm, X_WT)));
     r.set("matrix", float64_array(X_WT.matrix().data(), 16));
     return r;
-  }, q_js);
+  });
 }
 
 val arm_frames(ArmJs& a, val q_js) {
-  return guarded("Arm.frames", [&] {
+  return guarded("Arm.frames", {&q_js}, [&] {
     const Eigen::VectorXd q = to_joints(a.arm, q_js, "Arm.frames q");
     neurokin::fk_frames(a.arm, q, a.frames);
     // (n + 2) column-major 4x4 matrices, back to back (three.js Matrix4.fromArray(a, 16 * i))
@@ -314,7 +339,7 @@ val arm_frames(ArmJs& a, val q_js) {
       Eigen::Map<Eigen::Matrix4d>(m.data() + 16 * i) = a.frames[i].matrix();
     }
     return float64_array(m.data(), m.size());
-  }, q_js);
+  });
 }
 
 val ik_result(const neurokin::IkResult& r) {
@@ -329,18 +354,20 @@ val ik_result(const neurokin::IkResult& r) {
 }
 
 val arm_ik_with(const ArmJs& a, val target_js, val options) {
-  return guarded("Arm.ik", [&] {
+  return guarded("Arm.ik", {&target_js, &options}, [&] {
     const Eigen::VectorXd target = to_target(a.arm, target_js, "Arm.ik target");
     const IkCall call = to_ik_call(a.arm, options, "Arm.ik", false);
     return ik_result(call.has_q0 ? neurokin::solve_ik(a.arm, target, call.opt, call.q0)
                                  : neurokin::solve_ik(a.arm, target, call.opt));
-  }, target_js, options);
+  });
 }
 
-val arm_ik(const ArmJs& a, val target_js) { return arm_ik_with(a, std::move(target_js), val::undefined()); }
+val arm_ik(const ArmJs& a, val target_js) {
+  return arm_ik_with(a, std::move(target_js), val::undefined());
+}
 
 val arm_ik_analytic(const ArmJs& a, val target_js) {
-  return guarded("Arm.ikAnalytic", [&] {
+  return guarded("Arm.ikAnalytic", {&target_js}, [&] {
     const Eigen::VectorXd target = to_target(a.arm, target_js, "Arm.ikAnalytic target");
     const neurokin::AnalyticSolutions s = neurokin::solve_ik_analytic(a.arm, target);
     val out = val::array();
@@ -351,25 +378,26 @@ val arm_ik_analytic(const ArmJs& a, val target_js) {
       out.call<void>("push", sol);
     }
     return out;
-  }, target_js);
+  });
 }
 
 val arm_conditioning(const ArmJs& a, val q_js) {
-  return guarded("Arm.conditioning", [&] {
+  return guarded("Arm.conditioning", {&q_js}, [&] {
     const Eigen::VectorXd q = to_joints(a.arm, q_js, "Arm.conditioning q");
     const neurokin::Conditioning c = neurokin::conditioning(a.arm, q);
     val r = val::object();
     r.set("manipulability", c.manipulability);
     r.set("inverseCondition", c.inverse_condition);
     return r;
-  }, q_js);
+  });
 }
 
 val arm_classify_pose_with(const ArmJs& a, val target_js, val options) {
-  return guarded("Arm.classifyPose", [&] {
+  return guarded("Arm.classifyPose", {&target_js, &options}, [&] {
     const Eigen::VectorXd target = to_target(a.arm, target_js, "Arm.classifyPose target");
     const IkCall call = to_ik_call(a.arm, options, "Arm.classifyPose", true);
-    const neurokin::PoseFeasibility f = neurokin::classify_pose(a.arm, target, call.starts, call.opt);
+    const neurokin::PoseFeasibility f =
+        neurokin::classify_pose(a.arm, target, call.starts, call.opt);
     val r = val::object();
     r.set("class", std::string(neurokin::feasibility_name(f.cls)));
     r.set("classIndex", static_cast<int>(f.cls));
@@ -377,7 +405,7 @@ val arm_classify_pose_with(const ArmJs& a, val target_js, val options) {
     r.set("q", f.solutions > 0 ? float64_array(f.q) : val::null());
     r.set("solutions", f.solutions);
     return r;
-  }, target_js, options);
+  });
 }
 
 val arm_classify_pose(const ArmJs& a, val target_js) {
@@ -385,26 +413,29 @@ val arm_classify_pose(const ArmJs& a, val target_js) {
 }
 
 val arm_calibrate(ArmJs& a, val samples_js, val seed_js) {
-  return guarded("Arm.calibrate", [&] {
+  return guarded("Arm.calibrate", {&samples_js, &seed_js}, [&] {
     const int samples = static_cast<int>(to_integer(samples_js, "Arm.calibrate samples", 10, 1e8));
-    const auto seed = static_cast<std::uint64_t>(to_integer(seed_js, "Arm.calibrate seed", 0, 4294967295.0));
+    const auto seed =
+        static_cast<std::uint64_t>(to_integer(seed_js, "Arm.calibrate seed", 0, 4294967295.0));
     a.arm.conditioning = neurokin::compute_thresholds(a.arm, samples, seed);
     return arm_thresholds(a);
-  }, samples_js, seed_js);
+  });
 }
 
 val arm_sample(const ArmJs& a, val count_js, val seed_js) {
-  return guarded("Arm.sample", [&] {
+  return guarded("Arm.sample", {&count_js, &seed_js}, [&] {
     const auto count = static_cast<std::size_t>(to_integer(count_js, "Arm.sample count", 0, 1e7));
-    const auto seed = static_cast<std::uint64_t>(to_integer(seed_js, "Arm.sample seed", 0, kMaxSafeInteger));
+    const auto seed =
+        static_cast<std::uint64_t>(to_integer(seed_js, "Arm.sample seed", 0, kMaxSafeInteger));
     // the core's generator: the same configurations natively and here
     neurokin::Rng rng(seed);
     const std::size_t n = static_cast<std::size_t>(a.arm.dof());
     std::vector<double> q(count * n);
     for (std::size_t i = 0; i < count; ++i)
-      Eigen::Map<Eigen::VectorXd>(q.data() + i * n, a.arm.dof()) = neurokin::sample_joints(a.arm, rng);
+      Eigen::Map<Eigen::VectorXd>(q.data() + i * n, a.arm.dof()) =
+          neurokin::sample_joints(a.arm, rng);
     return float64_array(q.data(), q.size());
-  }, count_js, seed_js);
+  });
 }
 
 // ---- Model -------------------------------------------------------------------------------
@@ -416,55 +447,65 @@ struct ModelJs {
   neurokin::Workspace ws;
 };
 
-ModelJs* new_model(val source) {
-  return guarded("new Model", [&] {
-    return new ModelJs(neurokin::model_from_json_text(to_json_text(source, "new Model")));
-  }, source);
+std::shared_ptr<ModelJs> new_model(val source) {
+  return guarded("new Model", {&source}, [&] {
+    return std::make_shared<ModelJs>(
+        neurokin::model_from_json_text(to_json_text(source, "new Model")));
+  });
 }
 
 std::string model_kind(const ModelJs& m) { return neurokin::model_kind_name(m.model.kind); }
 int model_input_size(const ModelJs& m) { return m.model.net.input_size; }
 int model_output_size(const ModelJs& m) { return m.model.net.output_size(); }
-double model_parameter_count(const ModelJs& m) { return static_cast<double>(m.model.net.parameter_count()); }
-
-val model_metadata(const ModelJs& m) {
-  return guarded("Model.metadata", [&] { return val::global("JSON").call<val>("parse", m.model.metadata.dump()); });
+double model_parameter_count(const ModelJs& m) {
+  return static_cast<double>(m.model.net.parameter_count());
 }
 
-ArmJs model_arm(const ModelJs& m) { return ArmJs{m.model.arm, {}}; }
+val model_metadata(const ModelJs& m) {
+  return guarded("Model.metadata", {},
+                 [&] { return val::global("JSON").call<val>("parse", m.model.metadata.dump()); });
+}
+
+std::shared_ptr<ArmJs> model_arm(const ModelJs& m) {
+  return std::make_shared<ArmJs>(ArmJs{m.model.arm, {}});
+}
 
 std::string model_json(const ModelJs& m) {
-  return guarded("Model.json", [&] { return neurokin::model_to_json(m.model).dump(); });
+  return guarded("Model.json", {}, [&] { return neurokin::model_to_json(m.model).dump(); });
 }
 
 val model_predict(ModelJs& m, val inputs_js, val n_js) {
-  return guarded("Model.predict", [&] {
+  return guarded("Model.predict", {&inputs_js, &n_js}, [&] {
     const int in = m.model.net.input_size, out = m.model.net.output_size();
     const auto n = static_cast<std::size_t>(to_integer(n_js, "Model.predict n", 0, 1e8));
-    const std::vector<float> x = to_numbers<float>(
-        inputs_js, "Model.predict inputs",
-        "a Float32Array or Array of n x " + std::to_string(in) + " inputs");
+    const std::vector<float> x =
+        to_numbers<float>(inputs_js, "Model.predict inputs",
+                          "a Float32Array or Array of n x " + std::to_string(in) + " inputs");
     if (x.size() != n * in)
-      neurokin::throw_expected("Model.predict inputs", std::to_string(n) + " x " + std::to_string(in) +
-                               " = " + std::to_string(n * in) + " values", std::to_string(x.size()));
+      neurokin::throw_expected("Model.predict inputs",
+                               std::to_string(n) + " x " + std::to_string(in) + " = " +
+                                   std::to_string(n * in) + " values",
+                               std::to_string(x.size()));
     for (std::size_t i = 0; i < x.size(); ++i)
       if (!std::isfinite(x[i]))
-        neurokin::throw_expected("Model.predict inputs[" + std::to_string(i) + "]", "a finite number",
-                                 std::to_string(x[i]));
+        neurokin::throw_expected("Model.predict inputs[" + std::to_string(i) + "]",
+                                 "a finite number", std::to_string(x[i]));
     std::vector<float> y(n * out);
     neurokin::predict(m.model.net, m.ws, x.data(), n, y.data());
     return float32_array(y.data(), y.size());
-  }, inputs_js, n_js);
+  });
 }
 
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(neurokin) {
-  using emscripten::allow_raw_pointers;
   nk_install_stack_guard();  // before any registration: see above
 
+  // objects are held by shared_ptr: embind then also frees one the program forgot to delete()
+  // when the garbage collector takes its JS handle (FinalizationRegistry); raw pointers never
+
   emscripten::class_<ArmJs>("Arm")
-      .constructor(&new_arm, allow_raw_pointers())
+      .smart_ptr_constructor("ArmPtr", &new_arm)
       .property("dof", &arm_dof)
       .property("name", &arm_name)
       .property("description", &arm_description)
@@ -489,7 +530,7 @@ EMSCRIPTEN_BINDINGS(neurokin) {
       .function("sample", &arm_sample);
 
   emscripten::class_<ModelJs>("Model")
-      .constructor(&new_model, allow_raw_pointers())
+      .smart_ptr_constructor("ModelPtr", &new_model)
       .property("kind", &model_kind)
       .property("inputSize", &model_input_size)
       .property("outputSize", &model_output_size)

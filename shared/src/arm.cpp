@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "neurokin/error.h"
@@ -190,33 +189,6 @@ json arm_to_json(const Arm& arm) {
     j["conditioning"] = {{"p20", arm.conditioning.p20}, {"p80", arm.conditioning.p80},
                          {"samples", arm.conditioning.samples}, {"seed", arm.conditioning.seed}};
   return j;
-}
-
-Arm load_arm(const std::string& name_or_path) {
-  const bool is_path = name_or_path.find('/') != std::string::npos ||
-                       (name_or_path.size() > 5 &&
-                        name_or_path.compare(name_or_path.size() - 5, 5, ".json") == 0);
-  std::vector<std::string> tried;
-  if (is_path) {
-    tried.push_back(name_or_path);
-  } else {
-    if (const char* dir = std::getenv("NEUROKIN_ARMS_DIR")) tried.push_back(std::string(dir) + "/" + name_or_path + ".json");
-    tried.push_back("models/arms/" + name_or_path + ".json");
-#ifdef NEUROKIN_SOURCE_DIR
-    tried.push_back(std::string(NEUROKIN_SOURCE_DIR) + "/models/arms/" + name_or_path + ".json");
-#endif
-  }
-  for (const std::string& path : tried) {
-    if (!std::ifstream(path)) continue;
-    try {
-      return arm_from_json(ju::parse(ju::read_file(path, "arm file", 16u << 20), "arm file '" + path + "'"));
-    } catch (const Error& e) {
-      throw Error(std::string("arm file '") + path + "': " + e.what());
-    }
-  }
-  std::string list;
-  for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
-  throw Error("arm '" + name_or_path + "': not found (tried " + list + ")");
 }
 
 bool within_limits(const Arm& arm, const Eigen::VectorXd& q, double tol) {

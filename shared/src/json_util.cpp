@@ -1,7 +1,6 @@
 #include "neurokin/json_util.h"
 
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include "neurokin/error.h"
@@ -91,20 +90,6 @@ json transform_to_json(const Eigen::Isometry3d& X) {
   const double yaw = std::atan2(R(1, 0), R(0, 0));
   const Eigen::Vector3d t = X.translation();
   return json{{"xyz", {t.x(), t.y(), t.z()}}, {"rpy", {roll, pitch, yaw}}};
-}
-
-std::string read_file(const std::string& path, const std::string& what, std::size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(what + " '" + path + "': cannot open (missing or unreadable)");
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw Error(what + " '" + path + "': cannot read (not a regular file?)");
-  if (static_cast<std::size_t>(size) > max_bytes)
-    throw_expected(what + " '" + path + "'", "at most " + std::to_string(max_bytes) + " bytes",
-                   std::to_string(size) + " bytes");
-  std::string text(static_cast<std::size_t>(size), '\0');
-  in.seekg(0);
-  if (!in.read(text.data(), size)) throw Error(what + " '" + path + "': read failed");
-  return text;
 }
 
 json parse(const std::string& text, const std::string& what) {

@@ -10,12 +10,12 @@
 #pragma once
 
 #include <Eigen/Geometry>
+#include <cmath>
 #include <kdl/chain.hpp>
 #include <kdl/frames.hpp>
 #include <kdl/jntarray.hpp>
 #include <kdl/joint.hpp>
 #include <kdl/segment.hpp>
-#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>

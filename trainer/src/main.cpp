@@ -12,7 +12,8 @@ namespace {
 // "--arm is required" with where to look next, on one line
 int usage_error(const CLI::App& app, const CLI::ParseError& e) {
   std::string help = "neurokin --help";
-  for (const CLI::App* sub : app.get_subcommands()) help = "neurokin " + sub->get_name() + " --help";
+  for (const CLI::App* sub : app.get_subcommands())
+    help = "neurokin " + sub->get_name() + " --help";
   std::cerr << "neurokin: " << e.what() << " (see '" << help << "')\n";
   return 2;
 }
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
       "neurokin");
   app.set_version_flag("--version", "neurokin " NEUROKIN_VERSION);
   app.require_subcommand(1);
+  app.get_formatter()->column_width(24);
   app.footer(
       "Arms: planar2, puma3, omx4, kr6 (models/arms/*.json), or a path to an arm file.\n"
       "Files are CSV with a header row; '-' means standard input / output.\n"

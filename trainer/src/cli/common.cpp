@@ -7,22 +7,25 @@
 
 namespace neurokin::cli {
 
-void add_in_out(CLI::App& cmd, InOut& io, const std::string& in_what,
-                const std::string& out_what) {
-  cmd.add_option("--in", io.in, in_what + " (CSV with a header row; - reads standard input)")
+void add_in_out(CLI::App& cmd, InOut& io, const std::string& in_what, const std::string& out_what) {
+  cmd.add_option("--in", io.in, in_what + " (CSV with a header row; -: standard input)")
       ->required()
       ->type_name("FILE");
   cmd.add_option("--out", io.out,
-                 out_what + " (CSV; written atomically; - or omitted: standard output)")
+                 out_what + " (CSV, written atomically; default -: standard output)")
       ->type_name("FILE");
 }
 
 std::vector<std::string> task_columns(TaskKind kind) {
   switch (kind) {
-    case TaskKind::kPlanarXY: return {"x", "y"};
-    case TaskKind::kPosition: return {"x", "y", "z"};
-    case TaskKind::kPositionPitch: return {"x", "y", "z", "pitch"};
-    case TaskKind::kPose: return pose_columns();
+    case TaskKind::kPlanarXY:
+      return {"x", "y"};
+    case TaskKind::kPosition:
+      return {"x", "y", "z"};
+    case TaskKind::kPositionPitch:
+      return {"x", "y", "z", "pitch"};
+    case TaskKind::kPose:
+      return pose_columns();
   }
   return {};
 }
@@ -49,7 +52,10 @@ io::NumericTable read_joints(const Arm& arm, const std::string& path) {
 
 io::NumericTable read_targets(const Arm& arm, const std::string& path) {
   io::NumericTable t = io::read_numeric_csv(path, task_columns(arm.task));
-  for (std::size_t i = 0; i < t.rows(); ++i) check_task_vector(arm, row_vector(t, i), row_where(t, i));
+  // "targets.csv:3: target quaternion (qx, qy, qz, qw): expected unit norm ..."
+  for (std::size_t i = 0; i < t.rows(); ++i) {
+    check_task_vector(arm, row_vector(t, i), row_where(t, i) + ": target");
+  }
   return t;
 }
 
@@ -80,10 +86,11 @@ void check_model_arm(const Model& model, const std::string& model_path, const Ar
                             model_kind_name(model.kind)));
   }
   if (model.arm.name != arm.name || model.arm.dof() != arm.dof() || model.arm.task != arm.task) {
-    throw Error(fmt::format("{}: the model is for arm '{}' ({} joints, task {}), not '{}' ({} "
-                            "joints, task {})",
-                            model_path, model.arm.name, model.arm.dof(),
-                            task_name(model.arm.task), arm.name, arm.dof(), task_name(arm.task)));
+    throw Error(
+        fmt::format("{}: the model is for arm '{}' ({} joints, task {}), not '{}' ({} "
+                    "joints, task {})",
+                    model_path, model.arm.name, model.arm.dof(), task_name(model.arm.task),
+                    arm.name, arm.dof(), task_name(arm.task)));
   }
 }
 

@@ -1,5 +1,7 @@
 // neurokin ik: task-space targets -> joint angles with the damped least-squares solver,
 // optionally started from a network's prediction; one status row per target.
+#include "neurokin/ik.h"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -14,7 +16,6 @@
 #include "cli/common.h"
 #include "io/atomic_file.h"
 #include "neurokin/error.h"
-#include "neurokin/ik.h"
 #include "neurokin/model.h"
 
 namespace neurokin::cli {
@@ -22,7 +23,7 @@ namespace {
 
 struct IkArgs {
   std::string arm;
-  std::string in, out;
+  InOut io;
   std::string model;
   IkOptions opt;
   bool json = false;
@@ -35,8 +36,12 @@ double percentile(const std::vector<double>& sorted, double p) {
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
-nlohmann::json summary(const Arm& arm, const std::vector<IkStatus>& status,
-                       std::vector<double> time_us) {
+// microseconds to the nanosecond: the clock's resolution, not 17 digits of noise
+double round_us(double us) { return std::round(us * 1000.0) / 1000.0; }
+
+// the --json document: keys in reading order
+nlohmann::ordered_json summary(const Arm& arm, const std::vector<IkStatus>& status,
+                               std::vector<double> time_us) {
   std::array<int, 4> count{};
   for (IkStatus s : status) ++count[static_cast<int>(s)];
   const auto n = static_cast<int>(status.size());
@@ -45,22 +50,23 @@ nlohmann::json summary(const Arm& arm, const std::vector<IkStatus>& status,
   for (double t : time_us) mean += t;
   std::sort(time_us.begin(), time_us.end());
 
-  nlohmann::json by_status = nlohmann::json::object();
+  nlohmann::ordered_json by_status = nlohmann::ordered_json::object();
   for (int s = 0; s < 4; ++s) by_status[status_name(static_cast<IkStatus>(s))] = count[s];
-  return {{"arm", arm.name},
-          {"n", n},
-          {"converged", converged},
-          {"success_rate", n > 0 ? static_cast<double>(converged) / n : 0.0},
-          {"status", by_status},
-          {"time_us",
-           {{"mean", n > 0 ? mean / n : 0.0},
-            {"p50", percentile(time_us, 50)},
-            {"p99", percentile(time_us, 99)}}}};
+  nlohmann::ordered_json j;
+  j["arm"] = arm.name;
+  j["n"] = n;
+  j["converged"] = converged;
+  j["success_rate"] = n > 0 ? static_cast<double>(converged) / n : 0.0;
+  j["status"] = by_status;
+  j["time_us"] = {{"mean", round_us(n > 0 ? mean / n : 0.0)},
+                  {"p50", round_us(percentile(time_us, 50))},
+                  {"p99", round_us(percentile(time_us, 99))}};
+  return j;
 }
 
 void run_ik(IkArgs args) {
   // the CSV goes to stdout unless --json claims it; two documents cannot share one stream
-  if (args.json && args.out == io::kStdStream) {
+  if (args.json && args.io.out == io::kStdStream) {
     throw CLI::ValidationError("--out -", "--json prints to standard output; give --out a file");
   }
   if (args.arm.empty() && args.model.empty()) throw CLI::RequiredError("--arm");
@@ -72,10 +78,10 @@ void run_ik(IkArgs args) {
   std::optional<Workspace> ws;
   if (model) ws.emplace(model->net);
 
-  const io::NumericTable targets = read_targets(arm, args.in);
-  io::CsvWriter out(concat(joint_columns(arm), {"status", "position_error_m",
-                                                "orientation_error_rad", "iterations",
-                                                "microseconds"}));
+  const io::NumericTable targets = read_targets(arm, args.io.in);
+  io::CsvWriter out(concat(
+      joint_columns(arm),
+      {"status", "position_error_m", "orientation_error_rad", "iterations", "microseconds"}));
   std::vector<IkStatus> status;
   std::vector<double> time_us;
   const std::uint64_t base_seed = args.opt.seed;
@@ -97,7 +103,7 @@ void run_ik(IkArgs args) {
     time_us.push_back(us.count());
   }
 
-  if (!args.json || !args.out.empty()) io::write_file_atomic(args.out, out.text());
+  if (!args.json || !args.io.out.empty()) io::write_file_atomic(args.io.out, out.text());
   if (args.json) std::cout << summary(arm, status, std::move(time_us)).dump(2) << '\n';
 }
 
@@ -105,7 +111,6 @@ void run_ik(IkArgs args) {
 
 void add_ik_command(CLI::App& app) {
   auto args = std::make_shared<IkArgs>();
-  args->out = io::kStdStream;
   CLI::App* cmd =
       app.add_subcommand("ik", "Inverse kinematics: task-space targets -> joint angles");
   cmd->footer(
@@ -113,21 +118,19 @@ void add_ik_command(CLI::App& app) {
       "omx4 x,y,z,pitch; kr6 x,y,z,qx,qy,qz,qw (metres, rad, unit quaternion).\n"
       "Each output row: the joint angles (rad), then status (converged | max_iterations |\n"
       "stalled | unreachable), position_error_m, orientation_error_rad, iterations and\n"
-      "microseconds (wall time of the solve). Row i uses seed + i, so a row's result does\n"
-      "not depend on the other rows. Unreachable targets are results, not errors.\n\n"
+      "microseconds (wall time of the solve, with --model the prediction included).\n"
+      "Row i uses seed + i, so a row's result does not depend on the other rows.\n"
+      "Unreachable targets are results, not errors.\n\n"
       "Examples:\n"
       "  neurokin ik --arm kr6 --in targets.csv --out q.csv\n"
       "  neurokin fk --arm omx4 --in q.csv --task | neurokin ik --arm omx4 --in - --json");
   cmd->add_option("--arm", args->arm,
                   "arm name (models/arms/NAME.json) or path; optional with --model")
       ->type_name("ARM");
-  cmd->add_option("--in", args->in, "targets (CSV with a header row; - reads standard input)")
-      ->required()
-      ->type_name("FILE");
-  cmd->add_option("--out", args->out,
-                  "joint angles and status (CSV, written atomically; - or omitted: standard "
-                  "output; with --json only written when given)")
-      ->type_name("FILE");
+  add_in_out(*cmd, args->io, "targets", "");
+  cmd->get_option("--out")->description(
+      "joint angles and status (CSV, written atomically); default: standard output, none with "
+      "--json");
   cmd->add_option("--tol-pos", args->opt.tol_pos, "position tolerance (m)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -135,7 +138,7 @@ void add_ik_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--time-ms", args->opt.time_budget_ms,
-                  "wall-clock budget per target (ms), restarts included; 0: no limit")
+                  "time budget per target (ms), restarts included; 0: none")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-iterations", args->opt.max_iterations, "iterations per attempt")
@@ -146,12 +149,11 @@ void add_ik_command(CLI::App& app) {
   cmd->add_option("--model", args->model, "ik model whose prediction is the initial guess")
       ->type_name("MODEL.json");
   cmd->add_flag("--json", args->json,
-                "print a JSON summary (n, converged, success_rate, time_us mean/p50/p99) to "
-                "standard output");
+                "print a summary to standard output: n, converged, success_rate, time_us");
   cmd->callback([args, cmd] {
     IkArgs a = *args;
     // without --out, --json replaces the CSV on standard output
-    if (a.json && cmd->count("--out") == 0) a.out.clear();
+    if (a.json && cmd->count("--out") == 0) a.io.out.clear();
     run_ik(std::move(a));
   });
 }

@@ -112,14 +112,13 @@ std::string arm_summary(const Arm& arm) {
     s += fmt::format("base         {}\n", transform_text(arm.X_WB));
   }
   s += "joints\n";
-  Table t({"#", "name", "type", "axis", "min deg", "max deg", "geometry (m)"});
+  Table t({"#", "name", "type", "axis", "min deg", "max deg", "geometry (metres, degrees)"});
   for (int i = 0; i < arm.dof(); ++i) {
     const Joint& j = arm.joints[i];
     std::string type;
     const std::string geometry = joint_geometry(j, type);
     t.add({std::to_string(i + 1), j.name, type, type == "dh" ? "+z" : axis_text(j.axis),
-           fmt::format("{:.1f}", j.lower * kDeg), fmt::format("{:.1f}", j.upper * kDeg),
-           geometry});
+           fmt::format("{:.1f}", j.lower * kDeg), fmt::format("{:.1f}", j.upper * kDeg), geometry});
   }
   s += t.str("  ");
   s += fmt::format("tool         {}\n", transform_text(arm.X_NT));
@@ -134,10 +133,9 @@ std::string arm_summary(const Arm& arm) {
                      has_analytic_ik(arm) ? "" : " (does not fit this geometry: not used)");
   }
   if (arm.conditioning.valid()) {
-    s += fmt::format(
-        "conditioning inverse condition number p20 {}, p80 {} ({} samples, seed {})\n",
-        num(arm.conditioning.p20), num(arm.conditioning.p80), arm.conditioning.samples,
-        arm.conditioning.seed);
+    s += fmt::format("conditioning inverse condition number p20 {}, p80 {} ({} samples, seed {})\n",
+                     num(arm.conditioning.p20), num(arm.conditioning.p80), arm.conditioning.samples,
+                     arm.conditioning.seed);
   } else {
     s += "conditioning not computed (feasibility classes unavailable)\n";
   }
@@ -146,9 +144,12 @@ std::string arm_summary(const Arm& arm) {
 
 const char* layer_type(Layer::Type t) {
   switch (t) {
-    case Layer::Type::kDense: return "dense";
-    case Layer::Type::kActivation: return "activation";
-    case Layer::Type::kGatedResidual: return "gated_residual";
+    case Layer::Type::kDense:
+      return "dense";
+    case Layer::Type::kActivation:
+      return "activation";
+    case Layer::Type::kGatedResidual:
+      return "gated_residual";
   }
   return "?";
 }
@@ -157,10 +158,20 @@ std::size_t layer_parameters(const Layer& l) {
   return static_cast<std::size_t>(l.W.size() + l.b.size() + l.Wg.size() + l.bg.size());
 }
 
-std::string metric_text(const nlohmann::json& v) {
+// a JSON value on one short line: numbers and strings as they are, objects by their keys,
+// arrays by their length (training curves can hold thousands of values)
+std::string short_json(const nlohmann::json& v) {
   if (v.is_number_float()) return num(v.get<double>());
-  std::string s = v.dump();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array()) return fmt::format("[{} values]", v.size());
+  std::string s;
+  if (v.is_object()) {
+    for (const auto& [k, unused] : v.items()) s += (s.empty() ? "" : ", ") + k;
+    s = "{" + s + "}";
+  } else {
+    s = v.dump();
+  }
+  return s.size() > 70 ? s.substr(0, 67) + "..." : s;
 }
 
 std::string model_summary(const Model& m, const std::string& path) {
@@ -186,14 +197,18 @@ std::string model_summary(const Model& m, const std::string& path) {
   s += t.str("  ");
   s += fmt::format("parameters   {}\n", net.parameter_count());
 
-  std::string keys;
-  for (const auto& [k, v] : m.metadata.items()) keys += (keys.empty() ? "" : ", ") + k;
-  s += fmt::format("metadata     {}\n", keys.empty() ? "(none)" : keys);
+  if (m.metadata.empty()) s += "metadata     (none)\n";
+  if (!m.metadata.empty()) {
+    s += "metadata\n";
+    Table mt({"key", "value"});
+    for (const auto& [k, v] : m.metadata.items()) mt.add({k, short_json(v)});
+    s += mt.str("  ");
+  }
   const auto metrics = m.metadata.find("metrics");
   if (metrics != m.metadata.end() && metrics->is_object() && !metrics->empty()) {
     s += "metrics\n";
     Table mt({"name", "value"});
-    for (const auto& [k, v] : metrics->items()) mt.add({k, metric_text(v)});
+    for (const auto& [k, v] : metrics->items()) mt.add({k, short_json(v)});
     s += mt.str("  ");
   }
   return s;
@@ -217,16 +232,22 @@ void run_info(const std::string& what) {
   }
   const std::string format =
       j.is_object() && j.contains("format") && j["format"].is_string() ? j["format"] : "";
-  if (format == kModelFormat) {
-    std::cout << model_summary(model_from_json(j), what);
-  } else if (format == "neurokin-arm") {
-    std::cout << arm_summary(arm_from_json(j));
-  } else {
-    throw Error(fmt::format("{}: format: expected \"neurokin-arm\" or \"{}\", got {}", what,
-                            kModelFormat, j.is_object() && j.contains("format")
-                                              ? j["format"].dump()
-                                              : "no format field"));
+  // the core's messages name the field; the file name tells which file
+  try {
+    if (format == kModelFormat) {
+      std::cout << model_summary(model_from_json(j), what);
+      return;
+    }
+    if (format == "neurokin-arm") {
+      std::cout << arm_summary(arm_from_json(j));
+      return;
+    }
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}", what, e.what()));
   }
+  throw Error(
+      fmt::format("{}: format: expected \"neurokin-arm\" or \"{}\", got {}", what, kModelFormat,
+                  j.is_object() && j.contains("format") ? j["format"].dump() : "no format field"));
 }
 
 }  // namespace

@@ -33,8 +33,8 @@ void write_ik(const Model& m, const io::NumericTable& targets, const std::vector
   opt.time_budget_ms = 0;  // iterations, not the clock, bound the work: reproducible
   for (std::size_t i = 0; i < targets.rows(); ++i) {
     const auto target = row_vector(targets, i);
-    Eigen::VectorXd q = Eigen::Map<const Eigen::VectorXf>(y.data() + i * arm.dof(), arm.dof())
-                            .cast<double>();
+    Eigen::VectorXd q =
+        Eigen::Map<const Eigen::VectorXf>(y.data() + i * arm.dof(), arm.dof()).cast<double>();
     if (refine > 0) q = solve_ik(arm, target, opt, q).q;
     const TaskError err = task_error(arm, fk(arm, q), target);
     add_values(out, q);
@@ -59,9 +59,10 @@ void run_predict(const PredictArgs& args) {
   const Model m = load_model(args.model);
   const int task = task_size(m.arm.task);
   if (m.net.input_size != task) {
-    throw Error(fmt::format("{}: expected a network reading the {}-entry task vector, got input "
-                            "size {}; predict feeds task vectors only",
-                            args.model, task, m.net.input_size));
+    throw Error(
+        fmt::format("{}: expected a network reading the {}-entry task vector, got input "
+                    "size {}; predict feeds task vectors only",
+                    args.model, task, m.net.input_size));
   }
   if (args.refine > 0 && m.kind != ModelKind::kIk) {
     throw Error(fmt::format("{}: --refine needs an ik model, got a {} model", args.model,
@@ -81,8 +82,7 @@ void run_predict(const PredictArgs& args) {
   predict(m.net, ws, x.data(), targets.rows(), y.data());
 
   if (m.kind == ModelKind::kIk) {
-    io::CsvWriter out(
-        concat(joint_columns(m.arm), {"position_error_m", "orientation_error_rad"}));
+    io::CsvWriter out(concat(joint_columns(m.arm), {"position_error_m", "orientation_error_rad"}));
     write_ik(m, targets, y, args.refine, out);
     io::write_file_atomic(args.io.out, out.text());
   } else {
@@ -99,7 +99,7 @@ void run_predict(const PredictArgs& args) {
 void add_predict_command(CLI::App& app) {
   auto args = std::make_shared<PredictArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "predict", "Run a trained network on a batch of targets (joint angles or feasibility)");
+      "predict", "Run a network on targets: joint angles or feasibility classes");
   cmd->footer(
       "Input rows are task vectors of the model's arm (see `neurokin info MODEL`).\n"
       "ik models write the joint angles (rad), then position_error_m and\n"
@@ -112,7 +112,7 @@ void add_predict_command(CLI::App& app) {
       ->type_name("MODEL.json");
   add_in_out(*cmd, args->io, "targets", "predictions");
   cmd->add_option("--refine", args->refine,
-                  "refine each ik prediction with up to N damped least-squares iterations")
+                  "refine ik predictions with up to N damped least-squares iterations")
       ->type_name("N")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([args] { run_predict(*args); });

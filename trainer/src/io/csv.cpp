@@ -52,7 +52,9 @@ Parse parse_number(std::string_view cell, double& v) {
   return std::isfinite(v) ? Parse::kOk : Parse::kNotFinite;
 }
 
-std::string where(const std::string& source, int line) { return fmt::format("{}:{}", source, line); }
+std::string where(const std::string& source, int line) {
+  return fmt::format("{}:{}", source, line);
+}
 
 }  // namespace
 
@@ -94,11 +96,13 @@ NumericTable parse_numeric_csv(std::string_view text, const std::string& source,
       // a file without a header would silently lose its first sample: refuse it
       double unused;
       bool all_numbers = true;
-      for (const auto& c : cells) all_numbers = all_numbers && parse_number(c, unused) != Parse::kNotNumber;
+      for (const auto& c : cells)
+        all_numbers = all_numbers && parse_number(c, unused) != Parse::kNotNumber;
       if (all_numbers) {
-        throw Error(fmt::format("{}: expected a header row ({}), got numbers; the first line of "
-                                "a CSV file names the columns",
-                                where(source, line_no), join(columns)));
+        throw Error(
+            fmt::format("{}: expected a header row ({}), got numbers; the first line of "
+                        "a CSV file names the columns",
+                        where(source, line_no), join(columns)));
       }
       if (cells.size() != columns.size()) {
         throw Error(fmt::format("{}: expected {} in the header, got {}", where(source, line_no),
@@ -126,8 +130,8 @@ NumericTable parse_numeric_csv(std::string_view text, const std::string& source,
     t.lines.push_back(line_no);
   }
   if (!have_header) {
-    throw Error(fmt::format("{}: expected a header row ({}), got an empty file", source,
-                            join(columns)));
+    throw Error(
+        fmt::format("{}: expected a header row ({}), got an empty file", source, join(columns)));
   }
   return t;
 }
@@ -146,7 +150,8 @@ std::string read_text(const std::string& path) {
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) s.append(buf, n);
   // reading a directory opens fine on Linux and fails here with EISDIR
-  if (std::ferror(f.get())) throw Error(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
+  if (std::ferror(f.get()))
+    throw Error(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
   return s;
 }
 

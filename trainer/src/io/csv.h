@@ -51,13 +51,13 @@ class CsvWriter {
  public:
   explicit CsvWriter(std::vector<std::string> header);
 
-  CsvWriter& add(double v);                    // 17 significant digits
+  CsvWriter& add(double v);                      // 17 significant digits
   CsvWriter& add_fixed(double v, int decimals);  // measurements such as timings
   CsvWriter& add(std::int64_t v);
   CsvWriter& add(int v) { return add(static_cast<std::int64_t>(v)); }
-  CsvWriter& add(std::string_view s);          // a plain token (no commas or quotes)
+  CsvWriter& add(std::string_view s);  // a plain token (no commas or quotes)
   CsvWriter& add(const char* s) { return add(std::string_view(s)); }
-  void end_row();                              // asserts the row has header().size() cells
+  void end_row();  // asserts the row has header().size() cells
 
   const std::vector<std::string>& header() const { return header_; }
   const std::string& text() const { return text_; }
