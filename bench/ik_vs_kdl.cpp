@@ -26,6 +26,7 @@
 #include <kdl/chainiksolverpos_lma.hpp>
 #include <kdl/chainiksolverpos_nr_jl.hpp>
 #include <kdl/chainiksolvervel_pinv.hpp>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -179,7 +180,10 @@ class Benchmark {
          [this](const KDL::Frame& X, std::uint64_t s) { return solve_neurokin(X, s, 1e-4); }},
         {"KDL ChainIkSolverPos_NR_JL",
          "each twist component within 1e-5 (KDL Equal); joints clamped; 100 iterations a start",
-         [this](const KDL::Frame& X, std::uint64_t s) { return solve_nr_jl(X, s); }},
+         [this](const KDL::Frame& X, std::uint64_t s) { return solve_nr_jl(X, s, true); }},
+        {"KDL NR_JL as TRAC-IK's ik_tests (mid-limits start, no restarts)",
+         "each twist component within 1e-5 (KDL Equal); joints clamped; iterates to the budget",
+         [this](const KDL::Frame& X, std::uint64_t s) { return solve_nr_jl(X, s, false); }},
         {"KDL ChainIkSolverPos_LMA",
          "norm([dp; dtheta]) < 1e-5 (L = 1); no limits: answer moved by whole turns into them",
          [this](const KDL::Frame& X, std::uint64_t s) { return solve_lma(X, s); }},
@@ -246,14 +250,17 @@ class Benchmark {
   }
 
   // one NR iteration per call (maxiter 1, continuing from its answer: the same iterates as one
-  // long call) so the clock is read every iteration, as TRAC-IK's own KDL baseline does
-  Answer solve_nr_jl(const KDL::Frame& X_target, std::uint64_t seed) {
+  // long call) so the clock is read every iteration, as TRAC-IK's own KDL baseline does. With
+  // restarts: random starts, 100 iterations each; without: TRAC-IK's ik_tests.cpp baseline, one
+  // descent from the middle of the limits for the whole budget
+  Answer solve_nr_jl(const KDL::Frame& X_target, std::uint64_t seed, bool restarts) {
     neurokin::Rng rng(seed);
     const Clock::time_point t0 = Clock::now();
     KDL::JntArray q(ref_.chain.getNrOfJoints()), q_next(q.rows());
+    const int iterations = restarts ? kNrJlIterations : std::numeric_limits<int>::max();
     while (true) {
-      q = to_kdl(neurokin::sample_joints(arm_, rng));
-      for (int it = 0; it < kNrJlIterations; ++it) {
+      q = to_kdl(restarts ? Eigen::VectorXd(neurokin::sample_joints(arm_, rng)) : arm_.mid());
+      for (int it = 0; it < iterations; ++it) {
         const int rc = nr_jl_.CartToJnt(q, X_target, q_next);
         q = q_next;
         if (rc >= 0) return {q.data, true, ms_since(t0)};

@@ -20,6 +20,8 @@ namespace neurokin {
 namespace {
 
 using Catch::Contains;
+using Catch::StartsWith;
+using Catch::Detail::Approx;
 using nlohmann::json;
 
 const std::string kSource = NEUROKIN_SOURCE_DIR;
@@ -71,8 +73,11 @@ json model_json(const std::string& arm_name, const std::string& kind, const std:
   const Arm arm = load_arm(kSource + "/models/arms/" + arm_name + ".json");
   const int in = task_size(arm.task), encoded = encoding == "polar" ? in + 3 : in;
   const int out = kind == "feasibility" ? 4 : decoding == "sincos" ? 2 * arm.dof() : arm.dof();
-  json j = {{"format", "neurokin-model"}, {"version", 1},     {"kind", kind},
-            {"arm", arm_to_json(arm)},    {"task", task_name(arm.task)}};
+  json j = {{"format", "neurokin-model"},
+            {"version", 1},
+            {"kind", kind},
+            {"arm", arm_to_json(arm)},
+            {"task", task_name(arm.task)}};
   j["input"] = {{"size", in}, {"encoding", encoding}};
   j["input"]["mean"] = stats_json(encoded, -0.5, 0.5, rng);
   j["input"]["std"] = stats_json(encoded, 0.5, 2.0, rng);
@@ -90,11 +95,12 @@ json model_json(const std::string& arm_name, const std::string& kind, const std:
 
 // the committed fixture: 2 -> polar 5 -> 16 -> tanh -> gated 16 -> 4 (sincos), planar2
 json tiny_planar2_json() {
-  return model_json("planar2", "ik", "polar", "sincos", 16, 2024,
-                    {{"generator", "tests/test_model.cpp tiny_planar2_json()"},
-                     {"seed", 2024},
-                     {"trained", false},
-                     {"note", "random weights for tests and the CLI; the predictions mean nothing"}});
+  return model_json(
+      "planar2", "ik", "polar", "sincos", 16, 2024,
+      {{"generator", "tests/test_model.cpp tiny_planar2_json()"},
+       {"seed", 2024},
+       {"trained", false},
+       {"note", "random weights for tests and the CLI; the predictions mean nothing"}});
 }
 
 std::string read_text(const std::string& path) {
@@ -172,8 +178,9 @@ TEST_CASE("base64 float32 matches coreutils base64 of the little-endian bytes") 
     REQUIRE_THROWS_WITH(decode_floats("AACAPw=", "x.weight"),
                         "x.weight: expected base64 with padding (a length that is a multiple of "
                         "4), got a string of 7 characters");
-    REQUIRE_THROWS_WITH(decode_floats("AAAA", "x"),
-                        "x: expected a whole number of float32 (a multiple of 4 bytes), got 3 bytes");
+    REQUIRE_THROWS_WITH(
+        decode_floats("AAAA", "x"),
+        "x: expected a whole number of float32 (a multiple of 4 bytes), got 3 bytes");
     REQUIRE_THROWS_WITH(decode_floats("AAC*Pw==", "x"),
                         "x: expected base64 characters (A-Z a-z 0-9 + /, = only as final "
                         "padding), got '*' at offset 3");
@@ -283,8 +290,9 @@ TEST_CASE("model_to_json refuses an inconsistent model") {
                       "model.layers[3].weight[17]: expected a finite number, got nan");
   m = load_model(kFixture);
   m.kind = ModelKind::kFeasibility;
-  REQUIRE_THROWS_WITH(model_to_json(m), "model.output.decoding: expected \"softmax\" for kind "
-                                        "\"feasibility\", got \"sincos\"");
+  REQUIRE_THROWS_WITH(model_to_json(m),
+                      "model.output.decoding: expected \"softmax\" for kind "
+                      "\"feasibility\", got \"sincos\"");
 }
 
 TEST_CASE("every malformed model is refused with the field, the expected and the actual value") {
@@ -312,7 +320,10 @@ TEST_CASE("every malformed model is refused with the field, the expected and the
   };
   const Case cases[] = {
       // the document and its header
-      {[](json& j) { j = json::array({1, 2}); }, "model: expected an object, got array [1,2]"},
+      {[](json& j) {
+         j = json::array({1, 2});
+       },
+       "model: expected an object, got array [1,2]"},
       {[](json& j) { j.erase("format"); }, "model.format: missing (required)"},
       {[](json& j) { j["format"] = "foo"; },
        "model.format: expected \"neurokin-model\", got \"foo\""},
@@ -332,6 +343,7 @@ TEST_CASE("every malformed model is refused with the field, the expected and the
        "model.arm.joints: expected an array of 1 to 12 joints"},
       {[](json& j) { j["arm"]["format"] = "urdf"; },
        "model.arm.format: expected \"neurokin-arm\", got \"urdf\""},
+      {[](json& j) { j["arm"]["task"] = "orbit"; }, "model.arm: task: expected one of"},
       {[](json& j) { j["task"] = "position"; },
        "model.task: expected \"planar_xy\" (the arm's task), got \"position\""},
       {[](json& j) { j.erase("task"); }, "model.task: missing (required)"},
@@ -409,12 +421,15 @@ TEST_CASE("every malformed model is refused with the field, the expected and the
        "got 3"},
       {[](json& j) { j["output"]["std"][3] = 0; },
        "model.output.std[3]: expected a finite positive number, got 0"},
-      {[](json& j) { j["output"]["mean"] = json::array({0, 0, 0}); },
+      {[](json& j) {
+         j["output"]["mean"] = json::array({0, 0, 0});
+       },
        "model.output.mean: expected 4 numbers (one per network output), got 3"},
       // the list of layers
       {[](json& j) { j["layers"] = json::object(); },
        "model.layers: expected an array of layers, got object {}"},
-      {[](json& j) { j["layers"] = json::array(); }, "model.layers: expected 1 to 128 layers, got 0"},
+      {[](json& j) { j["layers"] = json::array(); },
+       "model.layers: expected 1 to 128 layers, got 0"},
       {[](json& j) {
          for (int i = 0; i < 125; ++i) j["layers"].push_back(j["layers"][1]);
        },
@@ -475,7 +490,9 @@ TEST_CASE("every malformed model is refused with the field, the expected and the
        "model.layers[3].bias: expected 4 floats, got 5"},
       {[](json& j) { j["layers"][2]["weight_gate"] = zeros_b64(255); },
        "model.layers[2].weight_gate: expected 256 floats (16 x 16), got 255"},
-      {[](json& j) { j["layers"][2]["bias_gate"] = json::array({1, 2}); },
+      {[](json& j) {
+         j["layers"][2]["bias_gate"] = json::array({1, 2});
+       },
        "model.layers[2].bias_gate: expected 16 floats, got 2"},
       {[](json& j) { j["layers"][2].erase("bias_value"); },
        "model.layers[2].bias_value: missing (required)"},
@@ -504,7 +521,9 @@ TEST_CASE("every malformed model is refused with the field, the expected and the
        "model.layers[2].weight_value[17]: expected a finite number, got nan"},
       {[&](json& j) { j["layers"][2]["bias_gate"] = with(16, 15, -INFINITY); },
        "model.layers[2].bias_gate[15]: expected a finite number, got -inf"},
-      {[](json& j) { j["layers"][0]["weight"] = json::array({1, 2}); },
+      {[](json& j) {
+         j["layers"][0]["weight"] = json::array({1, 2});
+       },
        "model.layers[0].weight: expected 80 floats (16 x 5), got 2"},
       // metadata
       {[](json& j) { j["metadata"] = 5; }, "model.metadata: expected an object, got 5"},
@@ -514,7 +533,7 @@ TEST_CASE("every malformed model is refused with the field, the expected and the
     c.mutate(j);
     INFO("expecting: " << c.message);
     CHECK_THROWS_AS(model_from_json(j), Error);
-    CHECK_THROWS_WITH(model_from_json(j), Contains(c.message));
+    CHECK_THROWS_WITH(model_from_json(j), StartsWith(c.message));
   }
 }
 
@@ -532,6 +551,17 @@ TEST_CASE("model text and files: bad JSON, missing files and errors inside a fil
                       Contains("model file '" + garbage + "': model: not valid JSON"));
   std::remove(path.c_str());
   std::remove(garbage.c_str());
+}
+
+TEST_CASE("the example in docs/model-format.md loads and computes q = 2 tanh(x, y)") {
+  const std::string doc = read_text(kSource + "/docs/model-format.md");
+  const std::size_t begin = doc.find("```json\n"), end = doc.find("\n```", begin + 1);
+  REQUIRE((begin != std::string::npos && end != std::string::npos));
+  const Model m = model_from_json_text(doc.substr(begin + 8, end - begin - 8));
+  Workspace ws(m.net);
+  const Eigen::VectorXd q = predict_one(m, ws, Eigen::Vector2d(0.5, -1.0));
+  CHECK(q[0] == Approx(2 * std::tanh(0.5)).margin(1e-6));
+  CHECK(q[1] == Approx(2 * std::tanh(-1.0)).margin(1e-6));
 }
 
 TEST_CASE("kind names") {

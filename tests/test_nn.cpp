@@ -116,8 +116,7 @@ Layer gated(const MatrixRM& Wv, const Eigen::VectorXf& bv, const MatrixRM& Wg,
 }
 
 // identity normalisation (mean 0, std 1) on both ends
-Network make_net(int input_size, InputEncoding enc, std::vector<Layer> layers,
-                 OutputDecoding dec) {
+Network make_net(int input_size, InputEncoding enc, std::vector<Layer> layers, OutputDecoding dec) {
   Network net;
   net.input_size = input_size;
   net.encoding = enc;
@@ -184,11 +183,16 @@ std::vector<float> random_inputs(std::size_t rows, int size, std::uint64_t seed)
 
 double act_ref(Activation a, double x) {
   switch (a) {
-    case Activation::kIdentity: return x;
-    case Activation::kRelu: return x > 0 ? x : 0;
-    case Activation::kSilu: return x / (1 + std::exp(-x));
-    case Activation::kTanh: return std::tanh(x);
-    case Activation::kSigmoid: return 1 / (1 + std::exp(-x));
+    case Activation::kIdentity:
+      return x;
+    case Activation::kRelu:
+      return x > 0 ? x : 0;
+    case Activation::kSilu:
+      return x / (1 + std::exp(-x));
+    case Activation::kTanh:
+      return std::tanh(x);
+    case Activation::kSigmoid:
+      return 1 / (1 + std::exp(-x));
   }
   return 0;
 }
@@ -265,8 +269,8 @@ TEST_CASE("encoded and decoded sizes") {
   CHECK(decoded_size(OutputDecoding::kAngles, 4) == 4);
   CHECK(decoded_size(OutputDecoding::kSinCos, 6) == 3);
   CHECK(decoded_size(OutputDecoding::kSoftmax, 4) == 4);
-  const Network net = random_net(3, InputEncoding::kPolar, 8, Activation::kRelu, 6,
-                                 OutputDecoding::kSinCos, 1);
+  const Network net =
+      random_net(3, InputEncoding::kPolar, 8, Activation::kRelu, 6, OutputDecoding::kSinCos, 1);
   CHECK(net.encoded_input_size() == 6);
   CHECK(net.net_outputs() == 6);
   CHECK(net.output_size() == 3);
@@ -276,10 +280,10 @@ TEST_CASE("encoded and decoded sizes") {
 
 TEST_CASE("golden: dense layer then relu, by hand") {
   // W = [1 2; 3 4], b = (0.5, -1): (2, 1) -> (4.5, 9); (1, -1) -> (-0.5, -2) -> relu (0, 0)
-  const Network net = make_net(2, InputEncoding::kRaw,
-                               {dense(mat(2, 2, {1, 2, 3, 4}), vec({0.5f, -1})),
-                                activation(Activation::kRelu, 2)},
-                               OutputDecoding::kAngles);
+  const Network net =
+      make_net(2, InputEncoding::kRaw,
+               {dense(mat(2, 2, {1, 2, 3, 4}), vec({0.5f, -1})), activation(Activation::kRelu, 2)},
+               OutputDecoding::kAngles);
   CHECK(run(net, {2, 1, 1, -1}) == std::vector<float>{4.5f, 9, 0, 0});
 }
 
@@ -295,18 +299,18 @@ TEST_CASE("golden: each activation, by hand") {
       {Activation::kRelu, -1, 0},
       {Activation::kRelu, 2, 2},
       {Activation::kSigmoid, 0, 0.5f},
-      {Activation::kSigmoid, ln3, 0.75f},        // 1 / (1 + 1/3)
-      {Activation::kTanh, ln2, 0.6f},            // (2 - 1/2) / (2 + 1/2)
+      {Activation::kSigmoid, ln3, 0.75f},  // 1 / (1 + 1/3)
+      {Activation::kTanh, ln2, 0.6f},      // (2 - 1/2) / (2 + 1/2)
       {Activation::kTanh, -ln2, -0.6f},
       {Activation::kSilu, 0, 0},
-      {Activation::kSilu, ln3, 0.75f * ln3},     // ln 3 * sigmoid(ln 3)
-      {Activation::kSilu, -ln3, -0.25f * ln3},   // -ln 3 * (1 - 0.75)
+      {Activation::kSilu, ln3, 0.75f * ln3},    // ln 3 * sigmoid(ln 3)
+      {Activation::kSilu, -ln3, -0.25f * ln3},  // -ln 3 * (1 - 0.75)
   };
   for (const Case& c : cases) {
     INFO(activation_name(c.act) << "(" << c.x << ")");
-    const Network net = make_net(
-        1, InputEncoding::kRaw, {dense(mat(1, 1, {1}), vec({0})), activation(c.act, 1)},
-        OutputDecoding::kAngles);
+    const Network net =
+        make_net(1, InputEncoding::kRaw, {dense(mat(1, 1, {1}), vec({0})), activation(c.act, 1)},
+                 OutputDecoding::kAngles);
     CHECK(run(net, {c.x})[0] == Approx(c.y).margin(1e-6));
   }
 }
@@ -315,11 +319,10 @@ TEST_CASE("golden: gated residual block, by hand") {
   // x = (ln 3, 0); value tanh(x + (0, ln 2)) = (0.8, 0.6); gate sigmoid((ln 3, ln 3 - ln 3))
   // = (0.75, 0.5); y = x + value * gate = (ln 3 + 0.6, 0.3)
   const float ln2 = std::log(2.0f), ln3 = std::log(3.0f);
-  const Network net = make_net(
-      2, InputEncoding::kRaw,
-      {gated(mat(2, 2, {1, 0, 0, 1}), vec({0, ln2}), mat(2, 2, {1, 0, 1, 0}), vec({0, -ln3}),
-             Activation::kTanh)},
-      OutputDecoding::kAngles);
+  const Network net = make_net(2, InputEncoding::kRaw,
+                               {gated(mat(2, 2, {1, 0, 0, 1}), vec({0, ln2}),
+                                      mat(2, 2, {1, 0, 1, 0}), vec({0, -ln3}), Activation::kTanh)},
+                               OutputDecoding::kAngles);
   const std::vector<float> y = run(net, {ln3, 0});
   CHECK(y[0] == Approx(ln3 + 0.6f).margin(1e-6));
   CHECK(y[1] == Approx(0.3f).margin(1e-6));
@@ -408,8 +411,8 @@ TEST_CASE("random networks agree with a double-precision loop reference") {
 }
 
 TEST_CASE("batch and single-sample predictions agree") {
-  const Network net = random_net(3, InputEncoding::kPolar, 96, Activation::kSilu, 6,
-                                 OutputDecoding::kSinCos, 7);
+  const Network net =
+      random_net(3, InputEncoding::kPolar, 96, Activation::kSilu, 6, OutputDecoding::kSinCos, 7);
   const std::size_t rows = 130;
   const std::vector<float> x = random_inputs(rows, 3, 8);
   const std::vector<float> batch = run(net, x);
@@ -418,7 +421,8 @@ TEST_CASE("batch and single-sample predictions agree") {
   double worst = 0;
   for (std::size_t r = 0; r < rows; ++r) {
     predict(net, ws, x.data() + 3 * r, 1, single);
-    for (int j = 0; j < 3; ++j) worst = std::max(worst, double(std::abs(single[j] - batch[3 * r + j])));
+    for (int j = 0; j < 3; ++j)
+      worst = std::max(worst, double(std::abs(single[j] - batch[3 * r + j])));
   }
   // the same sums in a different order (matrix-vector vs matrix-matrix kernels)
   CHECK(worst < 1e-5);
@@ -460,10 +464,10 @@ TEST_CASE("predict allocates nothing once the workspace exists") {
 }
 
 TEST_CASE("a workspace built for a narrower network is refused") {
-  const Network narrow = random_net(2, InputEncoding::kRaw, 8, Activation::kRelu, 2,
-                                    OutputDecoding::kAngles, 3);
-  const Network wide = random_net(2, InputEncoding::kRaw, 32, Activation::kRelu, 2,
-                                  OutputDecoding::kAngles, 4);
+  const Network narrow =
+      random_net(2, InputEncoding::kRaw, 8, Activation::kRelu, 2, OutputDecoding::kAngles, 3);
+  const Network wide =
+      random_net(2, InputEncoding::kRaw, 32, Activation::kRelu, 2, OutputDecoding::kAngles, 4);
   Workspace ws(narrow);
   float x[2] = {0, 0}, y[2];
   REQUIRE_THROWS_WITH(predict(wide, ws, x, 1, y),
@@ -514,8 +518,9 @@ TEST_CASE("check_network names the field, the expected and the actual value") {
         "model.layers[3].weight[10]: expected a finite number, got inf");
   fails([](Network& n) { n.layers[5].b[1] = NAN; },
         "model.layers[5].bias[1]: expected a finite number, got nan");
-  fails([](Network& n) { n.layers[1].out = 9; },
-        "model.layers[1]: expected in = out = 8 (the previous layer's output), got in = 8, out = 9");
+  fails(
+      [](Network& n) { n.layers[1].out = 9; },
+      "model.layers[1]: expected in = out = 8 (the previous layer's output), got in = 8, out = 9");
   fails([](Network& n) { n.layers[2].in = n.layers[2].out = 9; },
         "model.layers[2].width: expected 8 (the previous layer's output), got 9");
   fails([](Network& n) { n.layers[2].Wg.resize(8, 7); },

@@ -184,6 +184,9 @@ Arm arm_from_json(const json& j) {
 Arm arm_from_json_text(const std::string& text) { return arm_from_json(ju::parse(text, "arm")); }
 
 json arm_to_json(const Arm& arm) {
+  // the source is what the arm was read from: writing it back is exact, DH rows stay DH rows
+  if (arm.source.empty())
+    throw Error("arm_to_json: arm '" + arm.name + "' has no JSON source (build arms with arm_from_json)");
   json j = json::parse(arm.source);
   if (arm.conditioning.valid())
     j["conditioning"] = {{"p20", arm.conditioning.p20}, {"p80", arm.conditioning.p80},

@@ -59,8 +59,7 @@ void base64_to_floats(const std::string& s, const std::string& where, float* out
       if (v < 0) {
         const unsigned char u = static_cast<unsigned char>(c);
         throw_expected(where, "base64 characters (A-Z a-z 0-9 + /, = only as final padding)",
-                       (u >= 0x20 && u < 0x7f ? "'" + std::string(1, c) + "'"
-                                              : "byte " + str(u)) +
+                       (u >= 0x20 && u < 0x7f ? "'" + std::string(1, c) + "'" : "byte " + str(u)) +
                            " at offset " + str(i + k));
       }
       group = group << 6 | static_cast<std::uint32_t>(v);
@@ -83,7 +82,8 @@ void check_float_count(const json& v, const std::string& where, const std::strin
   if (v.is_string()) {
     const std::size_t bytes = base64_bytes(v.get_ref<const std::string&>(), where);
     if (bytes % 4 != 0)
-      throw_expected(where, shape + " = " + str(4 * n) + " bytes of float32", str(bytes) + " bytes");
+      throw_expected(where, shape + " = " + str(4 * n) + " bytes of float32",
+                     str(bytes) + " bytes");
     if (bytes / 4 != n) throw_expected(where, shape, str(bytes / 4));
   } else if (v.is_array()) {
     if (v.size() != n) throw_expected(where, shape, str(v.size()));
@@ -97,7 +97,8 @@ void read_floats(const json& v, const std::string& where, float* out) {
   if (v.is_string()) return base64_to_floats(v.get_ref<const std::string&>(), where, out);
   for (std::size_t i = 0; i < v.size(); ++i) {
     const double d = ju::number(v[i], item(where, i));
-    if (std::abs(d) > FLT_MAX) throw_expected(item(where, i), "a finite float32", ju::describe(v[i]));
+    if (std::abs(d) > FLT_MAX)
+      throw_expected(item(where, i), "a finite float32", ju::describe(v[i]));
     out[i] = static_cast<float>(d);
   }
 }
@@ -127,7 +128,8 @@ json floats_to_json(const Eigen::VectorXf& v) {
 }
 
 // rejects keys outside `keys`, so a misspelt field is an error rather than ignored
-void check_keys(const json& obj, const std::string& where, std::initializer_list<const char*> keys) {
+void check_keys(const json& obj, const std::string& where,
+                std::initializer_list<const char*> keys) {
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     bool known = false;
     std::string list;
@@ -149,8 +151,8 @@ std::string read_name(const json& obj, const char* key, const std::string& where
 
 // "input" / "output": size, encoding or decoding, then mean and std over `features(size)`
 template <class Coding, class FromName>
-void read_io(const json& j, const char* key, const char* coding_key, FromName from_name,
-             int& size, Coding& coding, Eigen::VectorXf& mean, Eigen::VectorXf& std_dev,
+void read_io(const json& j, const char* key, const char* coding_key, FromName from_name, int& size,
+             Coding& coding, Eigen::VectorXf& mean, Eigen::VectorXf& std_dev,
              int (*features)(Coding, int), const char* what) {
   const std::string w = std::string("model.") + key;
   const json& io = ju::field(j, key, "model");
@@ -194,8 +196,9 @@ std::vector<Layer> read_layers(const json& j, int input_width) {
       l.act = activation_from_name(read_name(jj, "function", w), w + ".function");
       l.in = l.out = width;
     } else if (type == "gated_residual") {
-      check_keys(jj, w, {"type", "width", "activation", "weight_value", "bias_value",
-                         "weight_gate", "bias_gate"});
+      check_keys(jj, w,
+                 {"type", "width", "activation", "weight_value", "bias_value", "weight_gate",
+                  "bias_gate"});
       l.type = Layer::Type::kGatedResidual;
       l.in = l.out = width = read_dim(jj, "width", w);
       l.act = activation_from_name(read_name(jj, "activation", w), w + ".activation");
@@ -234,15 +237,18 @@ Model parse(const json& j) {
   const json& version = ju::field(j, "version", w);
   if (!version.is_number_integer() || version.get<long long>() != kModelVersion)
     throw_expected(w + ".version", str(kModelVersion), ju::describe(version));
-  check_keys(j, w, {"format", "version", "kind", "arm", "task", "input", "output", "layers",
-                    "metadata"});
+  check_keys(j, w,
+             {"format", "version", "kind", "arm", "task", "input", "output", "layers", "metadata"});
 
   Model m;
   m.kind = model_kind_from_name(read_name(j, "kind", w), w + ".kind");
+  const json& arm = ju::field(j, "arm", w);
   try {
-    m.arm = arm_from_json(ju::field(j, "arm", w));
+    m.arm = arm_from_json(arm);
   } catch (const Error& e) {
-    throw Error("model." + std::string(e.what()));  // arm errors start with "arm"
+    // the arm's paths start with "arm"; place them in the model
+    const std::string what = e.what();
+    throw Error(what.rfind("arm", 0) == 0 ? "model." + what : "model.arm: " + what);
   }
   const std::string task = read_name(j, "task", w);
   if (task != task_name(m.arm.task))
@@ -252,8 +258,9 @@ Model parse(const json& j) {
   int out_size = 0;
   read_io(j, "input", "encoding", encoding_from_name, net.input_size, net.encoding, net.in_mean,
           net.in_std, encoded_size, "one per encoded input feature");
-  read_io(j, "output", "decoding", decoding_from_name, out_size, net.decoding, net.out_mean,
-          net.out_std, +[](OutputDecoding, int n) { return n; }, "one per network output");
+  read_io(
+      j, "output", "decoding", decoding_from_name, out_size, net.decoding, net.out_mean,
+      net.out_std, +[](OutputDecoding, int n) { return n; }, "one per network output");
   net.layers = read_layers(j, net.encoded_input_size());
 
   if (const json* md = ju::optional_field(j, "metadata", w)) {
@@ -299,10 +306,10 @@ void check_model(const Model& m) {
   // ik decodes angles, feasibility class probabilities
   const bool softmax = m.net.decoding == OutputDecoding::kSoftmax;
   if (softmax != (m.kind == ModelKind::kFeasibility))
-    throw_expected("model.output.decoding",
-                   std::string(softmax ? "\"angles\" or \"sincos\"" : "\"softmax\"") +
-                       " for kind " + kind,
-                   quoted(decoding_name(m.net.decoding)));
+    throw_expected(
+        "model.output.decoding",
+        std::string(softmax ? "\"angles\" or \"sincos\"" : "\"softmax\"") + " for kind " + kind,
+        quoted(decoding_name(m.net.decoding)));
   const auto [n_out, why] = required_outputs(m);
   if (m.net.net_outputs() != n_out)
     throw_expected("model.output.size", str(n_out) + " (" + why + ")", str(m.net.net_outputs()));
@@ -344,7 +351,9 @@ json model_to_json(const Model& m) {
         jl["weight"] = encode_floats(l.W.data(), l.W.size());
         jl["bias"] = encode_floats(l.b.data(), l.b.size());
         break;
-      case Layer::Type::kActivation: jl["function"] = activation_name(l.act); break;
+      case Layer::Type::kActivation:
+        jl["function"] = activation_name(l.act);
+        break;
       case Layer::Type::kGatedResidual:
         jl["width"] = l.out;
         jl["activation"] = activation_name(l.act);
@@ -404,7 +413,8 @@ std::string encode_floats(const float* v, std::size_t n) {
 std::vector<float> decode_floats(const std::string& b64, const std::string& where) {
   const std::size_t bytes = base64_bytes(b64, where);
   if (bytes % 4 != 0)
-    throw_expected(where, "a whole number of float32 (a multiple of 4 bytes)", str(bytes) + " bytes");
+    throw_expected(where, "a whole number of float32 (a multiple of 4 bytes)",
+                   str(bytes) + " bytes");
   std::vector<float> v(bytes / 4);
   base64_to_floats(b64, where, v.data());
   return v;

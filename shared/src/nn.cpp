@@ -21,8 +21,8 @@ using ConstMatrixMap = Eigen::Map<const MatrixRM>;
 // then takes them from the stack and the product allocates nothing on the heap
 constexpr Index kBlock = 128;
 
-constexpr Activation kActivations[] = {Activation::kIdentity, Activation::kRelu,
-                                       Activation::kSilu, Activation::kTanh, Activation::kSigmoid};
+constexpr Activation kActivations[] = {Activation::kIdentity, Activation::kRelu, Activation::kSilu,
+                                       Activation::kTanh, Activation::kSigmoid};
 constexpr InputEncoding kEncodings[] = {InputEncoding::kRaw, InputEncoding::kPolar};
 constexpr OutputDecoding kDecodings[] = {OutputDecoding::kAngles, OutputDecoding::kSinCos,
                                          OutputDecoding::kSoftmax};
@@ -41,11 +41,20 @@ std::string show(float v) {
 void activate(Activation act, float* p, Index n) {
   ArrayMap v(p, n);
   switch (act) {
-    case Activation::kIdentity: return;
-    case Activation::kRelu: v = v.max(0.0f); return;
-    case Activation::kSilu: v = v / (1.0f + (-v).exp()); return;  // x * sigmoid(x)
-    case Activation::kTanh: v = v.tanh(); return;
-    case Activation::kSigmoid: v = 1.0f / (1.0f + (-v).exp()); return;
+    case Activation::kIdentity:
+      return;
+    case Activation::kRelu:
+      v = v.max(0.0f);
+      return;
+    case Activation::kSilu:
+      v = v / (1.0f + (-v).exp());
+      return;  // x * sigmoid(x)
+    case Activation::kTanh:
+      v = v.tanh();
+      return;
+    case Activation::kSigmoid:
+      v = 1.0f / (1.0f + (-v).exp());
+      return;
   }
 }
 
@@ -90,7 +99,9 @@ void decode(const Network& net, float* v, Index rows, float* y) {
     float* yr = y + r * d;
     for (int i = 0; i < m; ++i) vr[i] = vr[i] * net.out_std[i] + net.out_mean[i];
     switch (net.decoding) {
-      case OutputDecoding::kAngles: std::copy(vr, vr + m, yr); break;
+      case OutputDecoding::kAngles:
+        std::copy(vr, vr + m, yr);
+        break;
       case OutputDecoding::kSinCos:
         for (int j = 0; j < d; ++j) yr[j] = std::atan2(vr[2 * j], vr[2 * j + 1]);
         break;
@@ -117,8 +128,7 @@ void check_shape(const MatrixRM& M, int rows, int cols, const std::string& where
     throw_expected(where, floats(rows, cols), floats(M.rows(), M.cols()));
 }
 
-void check_size(const Eigen::VectorXf& v, int n, const std::string& where,
-                const std::string& why) {
+void check_size(const Eigen::VectorXf& v, int n, const std::string& where, const std::string& why) {
   if (v.size() != n) throw_expected(where, floats(n) + why, str(v.size()));
 }
 
@@ -139,11 +149,16 @@ void check_dim(int v, const std::string& where) {
 
 const char* activation_name(Activation a) {
   switch (a) {
-    case Activation::kIdentity: return "identity";
-    case Activation::kRelu: return "relu";
-    case Activation::kSilu: return "silu";
-    case Activation::kTanh: return "tanh";
-    case Activation::kSigmoid: return "sigmoid";
+    case Activation::kIdentity:
+      return "identity";
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kSilu:
+      return "silu";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kSigmoid:
+      return "sigmoid";
   }
   return "?";
 }
@@ -154,22 +169,26 @@ Activation activation_from_name(const std::string& name, const std::string& wher
 
 const char* layer_type_name(Layer::Type t) {
   switch (t) {
-    case Layer::Type::kDense: return "dense";
-    case Layer::Type::kActivation: return "activation";
-    case Layer::Type::kGatedResidual: return "gated_residual";
+    case Layer::Type::kDense:
+      return "dense";
+    case Layer::Type::kActivation:
+      return "activation";
+    case Layer::Type::kGatedResidual:
+      return "gated_residual";
   }
   return "?";
 }
 
-const char* encoding_name(InputEncoding e) {
-  return e == InputEncoding::kPolar ? "polar" : "raw";
-}
+const char* encoding_name(InputEncoding e) { return e == InputEncoding::kPolar ? "polar" : "raw"; }
 
 const char* decoding_name(OutputDecoding d) {
   switch (d) {
-    case OutputDecoding::kAngles: return "angles";
-    case OutputDecoding::kSinCos: return "sincos";
-    case OutputDecoding::kSoftmax: return "softmax";
+    case OutputDecoding::kAngles:
+      return "angles";
+    case OutputDecoding::kSinCos:
+      return "sincos";
+    case OutputDecoding::kSoftmax:
+      return "softmax";
   }
   return "?";
 }
@@ -308,7 +327,9 @@ void predict(const Network& net, Workspace& ws, const float* x, std::size_t n, f
           std::swap(cur, nxt);
           w = l.out;
           break;
-        case Layer::Type::kActivation: activate(l.act, cur, rows * w); break;
+        case Layer::Type::kActivation:
+          activate(l.act, cur, rows * w);
+          break;
         case Layer::Type::kGatedResidual:
           // x += act(Wv x + bv) * sigmoid(Wg x + bg)
           dense(l.W, l.b, cur, rows, nxt);
