@@ -189,6 +189,8 @@ TEST_CASE("cli: --help, --version and usage errors", "[cli]") {
   CHECK(r.err == "neurokin: --arm is required (see 'neurokin fk --help')\n");
   r = dir.run("ik --arm planar2 --in t.csv --tol-pos -1");
   CHECK(r.code == 2);
+  CHECK(r.err ==
+        "neurokin: --tol-pos: expected a number > 0, got \"-1\" (see 'neurokin ik --help')\n");
   r = dir.run("fly --arm kr6");
   CHECK(r.code == 2);
 }

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstdlib>
+
 #include "neurokin/error.h"
 #include "neurokin/kinematics.h"
 
@@ -15,6 +18,26 @@ void add_in_out(CLI::App& cmd, InOut& io, const std::string& in_what, const std:
                  out_what + " (CSV, written atomically; default -: standard output)")
       ->type_name("FILE");
 }
+
+namespace {
+
+CLI::Validator lower_bound(bool allow_zero) {
+  const char* bound = allow_zero ? ">= 0" : "> 0";
+  return CLI::Validator(
+      [allow_zero, bound](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        const bool number = !text.empty() && *end == '\0' && std::isfinite(v);
+        if (number && (allow_zero ? v >= 0 : v > 0)) return "";
+        return fmt::format("expected a number {}, got \"{}\"", bound, text);
+      },
+      allow_zero ? "NONNEGATIVE" : "POSITIVE");
+}
+
+}  // namespace
+
+CLI::Validator positive() { return lower_bound(false); }
+CLI::Validator non_negative() { return lower_bound(true); }
 
 std::vector<std::string> task_columns(TaskKind kind) {
   switch (kind) {

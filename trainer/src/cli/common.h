@@ -20,6 +20,11 @@ struct InOut {
 };
 void add_in_out(CLI::App& cmd, InOut& io, const std::string& in_what, const std::string& out_what);
 
+// option checks with short messages ("--tol-pos: expected a number > 0, got -1"); CLI11's
+// own range checks print the whole double range
+CLI::Validator positive();      // > 0
+CLI::Validator non_negative();  // >= 0
+
 // column names: the task vector of a task ("x,y,z,pitch"), an arm's joints, a pose
 std::vector<std::string> task_columns(TaskKind kind);
 std::vector<std::string> joint_columns(const Arm& arm);

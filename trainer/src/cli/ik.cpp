@@ -133,17 +133,17 @@ void add_ik_command(CLI::App& app) {
       "--json");
   cmd->add_option("--tol-pos", args->opt.tol_pos, "position tolerance (m)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--tol-rot", args->opt.tol_rot, "orientation tolerance (rad)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--time-ms", args->opt.time_budget_ms,
                   "time budget per target (ms), restarts included; 0: none")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   cmd->add_option("--max-iterations", args->opt.max_iterations, "iterations per attempt")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--seed", args->opt.seed, "base seed of the random restarts")
       ->capture_default_str();
   cmd->add_option("--model", args->model, "ik model whose prediction is the initial guess")

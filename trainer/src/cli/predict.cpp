@@ -114,7 +114,7 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--refine", args->refine,
                   "refine ik predictions with up to N damped least-squares iterations")
       ->type_name("N")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   cmd->callback([args] { run_predict(*args); });
 }
 
