@@ -64,14 +64,13 @@ Attempt descend(const Arm& arm, const JointsRef& target, const IkOptions& opt, C
   const int n = arm.dof(), m = task_dof(arm.task);
   const bool has_rot = arm.task == TaskKind::kPositionPitch || arm.task == TaskKind::kPose;
   const double w = has_rot ? opt.tol_pos / opt.tol_rot : 0.0;  // rotation rows' weight
-  TaskJacobian J;
+  TaskJacobian J, J_new;
   JointMat H(n, n);
   JointVec g(n), dq(n), q_new(n);
   ErrVec we(m);
   Eigen::LDLT<JointMat> ldlt(n);
 
-  Eigen::Isometry3d X = task_jacobian(arm, q, J);
-  err = task_error(arm, X, target);
+  err = task_error(arm, task_jacobian(arm, q, J), target);
   double c = cost(err, w);
   double lambda = opt.lambda0, nu = 2.0;
   double c_window = c;  // cost 20 iterations ago: detects slow crawls into local minima
@@ -92,7 +91,8 @@ Attempt descend(const Arm& arm, const JointsRef& target, const IkOptions& opt, C
       dq = ldlt.solve(g);
       q_new = q + dq;
       clamp_to_limits(arm, q_new);
-      const TaskError err_new = task_error(arm, fk(arm, q_new), target);
+      // the jacobian walk yields the pose too: an accepted step needs no second pass
+      const TaskError err_new = task_error(arm, task_jacobian(arm, q_new, J_new), target);
       const double c_new = cost(err_new, w);
       // gain ratio: actual over predicted decrease of the cost
       const double predicted = dq.dot(lambda * scale * dq + g);
@@ -102,6 +102,8 @@ Attempt descend(const Arm& arm, const JointsRef& target, const IkOptions& opt, C
         nu = 2.0;
         q = q_new;
         c = c_new;
+        err = err_new;
+        J = J_new;
         break;
       }
       lambda *= nu;
@@ -112,8 +114,6 @@ Attempt descend(const Arm& arm, const JointsRef& target, const IkOptions& opt, C
       if (c > 0.25 * c_window) return {IkStatus::kStalled, it + 1};
       c_window = c;
     }
-    X = task_jacobian(arm, q, J);
-    err = task_error(arm, X, target);
   }
   return {met(err, opt) ? IkStatus::kConverged : IkStatus::kMaxIterations, opt.max_iterations};
 }
