@@ -3,6 +3,8 @@
 // golden poses computed by hand from the same numbers.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <kdl/chainfksolverpos_recursive.hpp>
 #include <kdl/chainjnttojacsolver.hpp>
 #include <kdl/jacobian.hpp>
@@ -183,4 +185,53 @@ TEST_CASE("omx4 pitch is q2 + q3 + q4 wrapped", "[fk_reference]") {
 
 TEST_CASE("the reference chains reject an unknown arm name", "[fk_reference]") {
   CHECK_THROWS_WITH(kdl_arm("ur5"), Catch::Contains("planar2, puma3, omx4, kr6"));
+}
+
+TEST_CASE("the neurokin fk command agrees with the KDL chains to 1e-9", "[fk_reference][cli]") {
+  // the command end to end: CSV in, 17-digit CSV out, against the independent model
+  const std::string dir = std::string(NEUROKIN_TEST_TMP) + "/fk_reference_cli";
+  REQUIRE(std::system(("mkdir -p '" + dir + "'").c_str()) == 0);
+  for (const std::string& name : kdl_arm_names()) {
+    const neurokin::reference::KdlArm ref = kdl_arm(name);
+    const int n = static_cast<int>(ref.chain.getNrOfJoints());
+    neurokin::Rng rng(321);
+    std::vector<Eigen::VectorXd> qs;
+    {
+      std::ofstream q_csv(dir + "/q.csv");
+      for (int i = 0; i < n; ++i) q_csv << (i ? "," : "") << "q" << i;
+      q_csv << "\n";
+      q_csv.precision(17);
+      for (int s = 0; s < kSamples; ++s) {
+        Eigen::VectorXd q(n);
+        for (int i = 0; i < n; ++i) q[i] = rng.uniform(ref.lower(i), ref.upper(i));
+        for (int i = 0; i < n; ++i) q_csv << (i ? "," : "") << q[i];
+        q_csv << "\n";
+        qs.push_back(q);
+      }
+    }
+    const std::string cmd = std::string(NEUROKIN_CLI) + " fk --arm " + name + " --in '" + dir +
+                            "/q.csv' --out '" + dir + "/poses.csv'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    std::ifstream poses(dir + "/poses.csv");
+    std::string line;
+    std::getline(poses, line);
+    CHECK(line == "x,y,z,qx,qy,qz,qw");
+    double worst = 0;
+    for (int s = 0; s < kSamples; ++s) {
+      REQUIRE(std::getline(poses, line));
+      std::istringstream row(line);
+      double v[7];
+      char comma;
+      row >> v[0];
+      for (int k = 1; k < 7; ++k) row >> comma >> v[k];
+      const Eigen::Isometry3d X = kdl_fk(ref.chain, qs[s]);
+      const Eigen::Quaterniond q_ref(X.linear());
+      const Eigen::Vector4d quat(v[3], v[4], v[5], v[6]);
+      const double sign = quat.dot(q_ref.coeffs()) < 0 ? -1 : 1;
+      worst = std::max({worst, (Eigen::Vector3d(v[0], v[1], v[2]) - X.translation()).cwiseAbs().maxCoeff(),
+                        (sign * quat - q_ref.coeffs()).cwiseAbs().maxCoeff()});
+    }
+    INFO(name << ": largest difference " << worst);
+    CHECK(worst < kTol);
+  }
 }
