@@ -168,9 +168,9 @@ TEST_CASE("dls allocates nothing") {
   const TaskVec x = random_target(arm, rng);
   IkOptions opt;
   opt.time_budget_ms = 0;
-  const test::AllocationCount count;
+  test::AllocationCounter count;
   const IkResult r = solve_ik(arm, x, opt);
-  CHECK(count.count() == 0);
+  CHECK(count.stop() == 0);
   CHECK(r.status == IkStatus::kConverged);
 }
 

@@ -12,67 +12,10 @@
 
 // ---- allocation counting: every operator new, and on glibc every malloc (Eigen's heap) ----
 
-namespace {
-long g_allocations = 0;
-bool g_counting = false;
-void note_allocation() {
-  if (g_counting) ++g_allocations;
-}
-void* volatile g_sink = nullptr;  // keeps the sanity allocations from being optimised away
+#include "support/alloc_counter.h"
 
-// counts allocations from construction to stop()
-struct AllocationCounter {
-  AllocationCounter() {
-    g_allocations = 0;
-    g_counting = true;
-  }
-  ~AllocationCounter() { g_counting = false; }
-  long stop() {
-    g_counting = false;
-    return g_allocations;
-  }
-};
-}  // namespace
-
-// gcc pairs its builtin operator new with these frees; with the replacement they do match
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  note_allocation();
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
-#if defined(__GLIBC__)
-// glibc supports replacing malloc; Eigen allocates with std::malloc, not operator new
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* malloc(std::size_t n) noexcept {
-  note_allocation();
-  return __libc_malloc(n);
-}
-void* calloc(std::size_t n, std::size_t size) noexcept {
-  note_allocation();
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, std::size_t n) noexcept {
-  note_allocation();
-  return __libc_realloc(p, n);
-}
-}
-#endif
+using neurokin::test::AllocationCounter;
+using neurokin::test::g_sink;
 
 namespace neurokin {
 namespace {

@@ -194,7 +194,7 @@ json arm_to_json(const Arm& arm) {
   return j;
 }
 
-bool within_limits(const Arm& arm, const Eigen::VectorXd& q, double tol) {
+bool within_limits(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& q, double tol) {
   if (q.size() != arm.dof()) return false;
   for (int i = 0; i < arm.dof(); ++i)
     if (!std::isfinite(q[i]) || q[i] < arm.joints[i].lower - tol || q[i] > arm.joints[i].upper + tol)
@@ -202,7 +202,8 @@ bool within_limits(const Arm& arm, const Eigen::VectorXd& q, double tol) {
   return true;
 }
 
-void check_task_vector(const Arm& arm, const Eigen::VectorXd& x, const std::string& where) {
+void check_task_vector(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& x,
+                       const std::string& where) {
   const int n = task_size(arm.task);
   if (x.size() != n)
     throw_expected(where, std::to_string(n) + " values (" + task_name(arm.task) + " task of " +

@@ -125,7 +125,12 @@ IkResult solve(const Arm& arm, const JointsRef& target, const IkOptions& opt, co
     throw_expected("IkOptions tolerances", "positive numbers",
                    std::to_string(opt.tol_pos) + ", " + std::to_string(opt.tol_rot));
   IkResult best;
-  best.q = q0 ? JointVec(*q0) : JointVec(arm.mid());
+  if (q0) {
+    best.q = *q0;
+  } else {
+    best.q.resize(arm.dof());  // the middle of the limits, without a heap vector
+    for (int i = 0; i < arm.dof(); ++i) best.q[i] = 0.5 * (arm.joints[i].lower + arm.joints[i].upper);
+  }
   clamp_to_limits(arm, best.q);
 
   // a target outside the ball that holds the workspace is unreachable: say so at once

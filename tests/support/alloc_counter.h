@@ -1,21 +1,40 @@
-// Counts heap allocations in a scope: replaces the global operator new for the test binary
-// that includes this header (include it in exactly one translation unit).
+// Counts heap allocations in a scope: replaces the global operator new and, on glibc, malloc,
+// calloc and realloc (Eigen allocates with std::malloc). Include it in exactly one translation
+// unit of a test executable.
 #pragma once
 
-#include <atomic>
 #include <cstdlib>
 #include <new>
 
 namespace neurokin::test {
-inline std::atomic<long> g_allocations{0};
-struct AllocationCount {
-  long start = g_allocations.load();
-  long count() const { return g_allocations.load() - start; }
+inline long g_allocations = 0;
+inline bool g_counting = false;
+inline void note_allocation() {
+  if (g_counting) ++g_allocations;
+}
+inline void* volatile g_sink = nullptr;  // keeps the sanity allocations from being optimised away
+
+// counts allocations from construction to stop()
+struct AllocationCounter {
+  AllocationCounter() {
+    g_allocations = 0;
+    g_counting = true;
+  }
+  ~AllocationCounter() { g_counting = false; }
+  long stop() {
+    g_counting = false;
+    return g_allocations;
+  }
 };
 }  // namespace neurokin::test
 
+// gcc pairs its builtin operator new with these frees; with the replacement they do match
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t n) {
-  ++neurokin::test::g_allocations;
+  neurokin::test::note_allocation();
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
@@ -24,3 +43,27 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#if defined(__GLIBC__)
+// glibc supports replacing malloc; Eigen allocates with std::malloc, not operator new
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* malloc(std::size_t n) noexcept {
+  neurokin::test::note_allocation();
+  return __libc_malloc(n);
+}
+void* calloc(std::size_t n, std::size_t size) noexcept {
+  neurokin::test::note_allocation();
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t n) noexcept {
+  neurokin::test::note_allocation();
+  return __libc_realloc(p, n);
+}
+}
+#endif

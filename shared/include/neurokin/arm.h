@@ -85,10 +85,11 @@ nlohmann::json arm_to_json(const Arm& arm);
 Arm load_arm(const std::string& name_or_path);
 
 // true when q has dof() entries, all finite and within the limits (+ tol)
-bool within_limits(const Arm& arm, const Eigen::VectorXd& q, double tol = 1e-12);
+bool within_limits(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& q, double tol = 1e-12);
 
 // checks a task vector's size and values (finite; a unit quaternion for kPose, within 1e-6);
 // throws Error "<where>: expected ..., got ..."
-void check_task_vector(const Arm& arm, const Eigen::VectorXd& x, const std::string& where);
+void check_task_vector(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& x,
+                       const std::string& where);
 
 }  // namespace neurokin

@@ -142,18 +142,6 @@ std::string arm_summary(const Arm& arm) {
   return s;
 }
 
-const char* layer_type(Layer::Type t) {
-  switch (t) {
-    case Layer::Type::kDense:
-      return "dense";
-    case Layer::Type::kActivation:
-      return "activation";
-    case Layer::Type::kGatedResidual:
-      return "gated_residual";
-  }
-  return "?";
-}
-
 std::size_t layer_parameters(const Layer& l) {
   return static_cast<std::size_t>(l.W.size() + l.b.size() + l.Wg.size() + l.bg.size());
 }
@@ -191,7 +179,7 @@ std::string model_summary(const Model& m, const std::string& path) {
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
     const bool has_act = l.type != Layer::Type::kDense;
-    t.add({std::to_string(i), layer_type(l.type), fmt::format("{} -> {}", l.in, l.out),
+    t.add({std::to_string(i), layer_type_name(l.type), fmt::format("{} -> {}", l.in, l.out),
            has_act ? activation_name(l.act) : "", std::to_string(layer_parameters(l))});
   }
   s += t.str("  ");
