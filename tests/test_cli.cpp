@@ -14,6 +14,7 @@
 
 #include "io/csv.h"
 #include "neurokin/arm.h"
+#include "neurokin/conditioning.h"
 #include "neurokin/kinematics.h"
 #include "neurokin/model.h"
 #include "neurokin/random.h"
@@ -527,4 +528,55 @@ TEST_CASE("cli: info describes arms and models", "[cli][info]") {
   check_error(dir.run("info x.json"), "format");
   write_text(dir / "y.json", "{not json");
   check_error(dir.run("info y.json"), "y.json: expected JSON");
+}
+
+TEST_CASE("cli: sample gives the core's seeded joints, and --task their targets", "[cli][sample]") {
+  CliDir dir;
+  const neurokin::Arm arm = neurokin::load_arm("omx4");
+  const Run r = dir.run("sample --arm omx4 --n 50 --seed 7");
+  REQUIRE(r.code == 0);
+  const Csv q = parse_csv(r.out);
+  CHECK(q.header == joint_names(arm));
+  REQUIRE(q.rows.size() == 50);
+  neurokin::Rng rng(7);
+  for (std::size_t i = 0; i < q.rows.size(); ++i) {
+    const neurokin::JointVec expected = neurokin::sample_joints(arm, rng);
+    for (int k = 0; k < arm.dof(); ++k) CHECK(q.num(i, arm.joints[k].name) == expected[k]);
+  }
+  // --task: each row is where those joints put the tool, so ik converges on every one
+  const Run t = dir.run("sample --arm omx4 --n 50 --seed 7 --task --out t.csv");
+  REQUIRE(t.code == 0);
+  const Csv targets = parse_csv(slurp(dir / "t.csv"));
+  CHECK(targets.header == std::vector<std::string>{"x", "y", "z", "pitch"});
+  REQUIRE(targets.rows.size() == 50);
+  const Run ik = dir.run("ik --arm omx4 --in t.csv --json --time-ms 1000");
+  CHECK(nlohmann::json::parse(ik.out)["converged"] == 50);
+  check_error(dir.run("sample --arm nope"), "arm 'nope': not found");
+}
+
+TEST_CASE("cli: calibrate reproduces the stored thresholds and --write stores new ones",
+          "[cli][calibrate]") {
+  CliDir dir;
+  const Run r = dir.run("calibrate --arm planar2");
+  REQUIRE(r.code == 0);
+  const neurokin::Arm arm = neurokin::load_arm("planar2");
+  char p20[64];
+  std::snprintf(p20, sizeof p20, "p20 %.17g", arm.conditioning.p20);
+  // the printed p20 appears twice: computed now, and stored in the file
+  const std::size_t first = r.out.find(p20);
+  REQUIRE(first != std::string::npos);
+  CHECK(r.out.find(p20, first + 1) != std::string::npos);
+
+  fs::copy_file(std::string(NEUROKIN_SOURCE_DIR) + "/models/arms/planar2.json", dir / "mine.json");
+  const Run w = dir.run("calibrate --arm mine.json --samples 2000 --seed 3 --write");
+  REQUIRE(w.code == 0);
+  const neurokin::Arm mine = neurokin::load_arm((dir / "mine.json").string());
+  const neurokin::ConditioningThresholds t = neurokin::compute_thresholds(arm, 2000, 3);
+  CHECK(mine.conditioning.p20 == t.p20);
+  CHECK(mine.conditioning.p80 == t.p80);
+  CHECK(mine.conditioning.samples == 2000);
+  // an option out of range is a usage error (exit 2) naming the option
+  const Run bad = dir.run("calibrate --arm mine.json --samples 3");
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--samples: Value 3 not in range") != std::string::npos);
 }

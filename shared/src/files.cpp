@@ -30,7 +30,7 @@ std::string read_file(const std::string& path, const std::string& what, std::siz
 
 namespace ju = json_util;
 
-Arm load_arm(const std::string& name_or_path) {
+std::string find_arm_file(const std::string& name_or_path) {
   const bool is_path = name_or_path.find('/') != std::string::npos ||
                        (name_or_path.size() > 5 &&
                         name_or_path.compare(name_or_path.size() - 5, 5, ".json") == 0);
@@ -38,23 +38,27 @@ Arm load_arm(const std::string& name_or_path) {
   if (is_path) {
     tried.push_back(name_or_path);
   } else {
-    if (const char* dir = std::getenv("NEUROKIN_ARMS_DIR")) tried.push_back(std::string(dir) + "/" + name_or_path + ".json");
+    if (const char* dir = std::getenv("NEUROKIN_ARMS_DIR"))
+      tried.push_back(std::string(dir) + "/" + name_or_path + ".json");
     tried.push_back("models/arms/" + name_or_path + ".json");
 #ifdef NEUROKIN_SOURCE_DIR
     tried.push_back(std::string(NEUROKIN_SOURCE_DIR) + "/models/arms/" + name_or_path + ".json");
 #endif
   }
-  for (const std::string& path : tried) {
-    if (!std::ifstream(path)) continue;
-    try {
-      return arm_from_json(ju::parse(ju::read_file(path, "arm file", 16u << 20), "arm file '" + path + "'"));
-    } catch (const Error& e) {
-      throw Error(std::string("arm file '") + path + "': " + e.what());
-    }
-  }
+  for (const std::string& path : tried)
+    if (std::ifstream(path)) return path;
   std::string list;
   for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
   throw Error("arm '" + name_or_path + "': not found (tried " + list + ")");
+}
+
+Arm load_arm(const std::string& name_or_path) {
+  const std::string path = find_arm_file(name_or_path);
+  try {
+    return arm_from_json(ju::parse(ju::read_file(path, "arm file", 16u << 20), "arm file '" + path + "'"));
+  } catch (const Error& e) {
+    throw Error(std::string("arm file '") + path + "': " + e.what());
+  }
 }
 
 }  // namespace neurokin

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   neurokin::cli::add_ik_command(app);
   neurokin::cli::add_predict_command(app);
   neurokin::cli::add_info_command(app);
+  neurokin::cli::add_sample_command(app);
+  neurokin::cli::add_calibrate_command(app);
 
   try {
     app.parse(argc, argv);

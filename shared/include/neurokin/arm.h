@@ -83,6 +83,8 @@ nlohmann::json arm_to_json(const Arm& arm);
 // (NEUROKIN_ARMS_DIR, then models/arms relative to the working directory and to the
 // executable's source tree). Throws Error naming what was tried.
 Arm load_arm(const std::string& name_or_path);
+// the file load_arm would read (same search), or Error naming what was tried
+std::string find_arm_file(const std::string& name_or_path);
 
 // true when q has dof() entries, all finite and within the limits (+ tol)
 bool within_limits(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& q, double tol = 1e-12);
