@@ -8,8 +8,8 @@
 #include "support/arms.h"
 
 using namespace neurokin;
-using nlohmann::json;
 using neurokin::test::shipped_arm;
+using nlohmann::json;
 
 namespace {
 
@@ -83,8 +83,10 @@ TEST_CASE("a user's arm: dh and urdf joints, base and tool") {
   dh["joints"][0] = {{"dh", {{"a", 1.0}, {"alpha", 0.0}, {"d", 0.0}}}, {"limits_deg", {-90, 90}}};
   dh.erase("tool");
   const Arm dh_arm = arm_from_json(dh);
-  CHECK(fk(dh_arm, Eigen::Vector2d(0.3, 0.2)).translation().isApprox(
-      Eigen::Vector3d(std::cos(0.3) + std::cos(0.5), std::sin(0.3) + std::sin(0.5), 0)));
+  CHECK(fk(dh_arm, Eigen::Vector2d(0.3, 0.2))
+            .translation()
+            .isApprox(
+                Eigen::Vector3d(std::cos(0.3) + std::cos(0.5), std::sin(0.3) + std::sin(0.5), 0)));
 }
 
 TEST_CASE("every malformed arm field is named with expected and actual") {
@@ -99,13 +101,15 @@ TEST_CASE("every malformed arm field is named with expected and actual") {
   require_error(j, "arm.name: missing (required)");
   j = planar();
   j["task"] = "orbit";
-  require_error(j, "task: expected one of planar_xy, position, position_pitch, pose, got \"orbit\"");
+  require_error(j,
+                "task: expected one of planar_xy, position, position_pitch, pose, got \"orbit\"");
   j = planar();
   j["joints"] = json::array();
   require_error(j, "arm.joints: expected an array of 1 to 12 joints, got array []");
   j = planar();
   for (int i = 0; i < 12; ++i) j["joints"].push_back(j["joints"][0]);
-  CHECK_THROWS_WITH(arm_from_json(j), Catch::StartsWith("arm.joints: expected an array of 1 to 12 joints"));
+  CHECK_THROWS_WITH(arm_from_json(j),
+                    Catch::StartsWith("arm.joints: expected an array of 1 to 12 joints"));
   j = planar();
   j["joints"][1]["axis"] = {0, 0, 0};
   require_error(j, "arm.joints[1].axis: expected a non-zero 3-vector, got array [0,0,0]");
@@ -120,10 +124,14 @@ TEST_CASE("every malformed arm field is named with expected and actual") {
   require_error(j, "arm.joints[0].limits: expected lower <= upper, got array [1,-1]");
   j = planar();
   j["joints"][0]["limits_deg"] = {-1, 1};
-  require_error(j, "arm.joints[0]: expected exactly one of limits (rad), limits_deg, limits_pi, got 2 of them");
+  require_error(
+      j,
+      "arm.joints[0]: expected exactly one of limits (rad), limits_deg, limits_pi, got 2 of them");
   j = planar();
   j["joints"][0]["dh"] = {{"a", 1}, {"alpha", 0}, {"d", 0}};
-  require_error(j, "arm.joints[0]: expected exactly one of dh {a, alpha, d, theta} or origin {xyz, rpy} + axis, got both");
+  require_error(j,
+                "arm.joints[0]: expected exactly one of dh {a, alpha, d, theta} or origin {xyz, "
+                "rpy} + axis, got both");
   j = planar();
   j["joints"][0]["type"] = "prismatic";
   require_error(j, "arm.joints[0].type: expected \"revolute\", got \"prismatic\"");
@@ -132,13 +140,16 @@ TEST_CASE("every malformed arm field is named with expected and actual") {
   require_error(j, "arm.tool.scale: unknown field (expected xyz, rpy)");
   j = planar();
   j["task"] = "pose";
-  require_error(j, "arm.task: expected a task with at most dof() = 2 controlled dimensions, got \"pose\" (6)");
+  require_error(
+      j,
+      "arm.task: expected a task with at most dof() = 2 controlled dimensions, got \"pose\" (6)");
   j = planar();
   j["analytic"] = "magic";
   require_error(j, "arm.analytic: expected \"planar2r\", \"puma_position\" or \"\", got \"magic\"");
   j = planar();
   j["conditioning"] = {{"p20", 0.5}, {"p80", 0.2}, {"samples", 10}, {"seed", 1}};
-  CHECK_THROWS_WITH(arm_from_json(j), Catch::StartsWith("arm.conditioning: expected 0 <= p20 <= p80 <= 1"));
+  CHECK_THROWS_WITH(arm_from_json(j),
+                    Catch::StartsWith("arm.conditioning: expected 0 <= p20 <= p80 <= 1"));
   CHECK_THROWS_WITH(arm_from_json(json::array()), "arm: expected an object, got array []");
 }
 
@@ -154,7 +165,8 @@ TEST_CASE("check_task_vector and within_limits") {
   x << 0.5, 0, 0.5, 0, 0, 0, 1;
   CHECK_NOTHROW(check_task_vector(kr6, x, "x"));
   x[6] = 0.5;
-  CHECK_THROWS_WITH(check_task_vector(kr6, x, "x"), Catch::StartsWith("x quaternion (qx, qy, qz, qw): expected unit norm"));
+  CHECK_THROWS_WITH(check_task_vector(kr6, x, "x"),
+                    Catch::StartsWith("x quaternion (qx, qy, qz, qw): expected unit norm"));
   CHECK(within_limits(kr6, Eigen::VectorXd::Zero(6)));
   Eigen::VectorXd q = Eigen::VectorXd::Zero(6);
   q[1] = 1.0;  // a2 upper limit is 45 deg

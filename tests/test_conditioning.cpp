@@ -34,7 +34,8 @@ TEST_CASE("thresholds are reproducible from the seed stored with the arm") {
     const Arm arm = shipped_arm(name);
     REQUIRE(arm.conditioning.valid());
     INFO(name);
-    const ConditioningThresholds t = compute_thresholds(arm, arm.conditioning.samples, arm.conditioning.seed);
+    const ConditioningThresholds t =
+        compute_thresholds(arm, arm.conditioning.samples, arm.conditioning.seed);
     CHECK(t.p20 == Approx(arm.conditioning.p20).epsilon(1e-12));
     CHECK(t.p80 == Approx(arm.conditioning.p80).epsilon(1e-12));
     CHECK(0 < t.p20);
@@ -42,7 +43,8 @@ TEST_CASE("thresholds are reproducible from the seed stored with the arm") {
   }
   const Arm arm = shipped_arm("puma3");
   CHECK(compute_thresholds(arm, 1000, 5).p20 != compute_thresholds(arm, 1000, 6).p20);
-  CHECK_THROWS_WITH(compute_thresholds(arm, 3, 1), "compute_thresholds samples: expected at least 10, got 3");
+  CHECK_THROWS_WITH(compute_thresholds(arm, 3, 1),
+                    "compute_thresholds samples: expected at least 10, got 3");
 }
 
 TEST_CASE("thresholds split uniform samples 20 / 60 / 20") {
@@ -51,7 +53,8 @@ TEST_CASE("thresholds split uniform samples 20 / 60 / 20") {
   int counts[4] = {0, 0, 0, 0};
   const int n = 20000;
   for (int i = 0; i < n; ++i)
-    ++counts[static_cast<int>(classify_configuration(arm, conditioning(arm, sample_joints(arm, rng)).inverse_condition))];
+    ++counts[static_cast<int>(
+        classify_configuration(arm, conditioning(arm, sample_joints(arm, rng)).inverse_condition))];
   CHECK(counts[0] == 0);
   CHECK(counts[1] / double(n) == Approx(0.2).margin(0.015));
   CHECK(counts[2] / double(n) == Approx(0.6).margin(0.015));
@@ -66,7 +69,8 @@ TEST_CASE("classify_pose: the best-conditioned solution decides; unreachable is 
     const PoseFeasibility f = classify_pose(puma, x);
     const AnalyticSolutions s = solve_ik_analytic(puma, x);
     double best = 0;
-    for (int k = 0; k < s.count; ++k) best = std::max(best, conditioning(puma, s.sol[k].q).inverse_condition);
+    for (int k = 0; k < s.count; ++k)
+      best = std::max(best, conditioning(puma, s.sol[k].q).inverse_condition);
     CHECK(f.solutions == s.count);
     CHECK(f.inverse_condition == Approx(best));
     CHECK(f.cls == classify_configuration(puma, best));
@@ -86,5 +90,6 @@ TEST_CASE("feasibility names and thresholds errors") {
   CHECK(std::string(feasibility_name(Feasibility::kHighManipulability)) == "high_manipulability");
   Arm arm = shipped_arm("planar2");
   arm.conditioning = {};
-  CHECK_THROWS_WITH(classify_configuration(arm, 0.5), Catch::Contains("no conditioning thresholds"));
+  CHECK_THROWS_WITH(classify_configuration(arm, 0.5),
+                    Catch::Contains("no conditioning thresholds"));
 }

@@ -228,7 +228,8 @@ TEST_CASE("the neurokin fk command agrees with the KDL chains to 1e-9", "[fk_ref
       const Eigen::Quaterniond q_ref(X.linear());
       const Eigen::Vector4d quat(v[3], v[4], v[5], v[6]);
       const double sign = quat.dot(q_ref.coeffs()) < 0 ? -1 : 1;
-      worst = std::max({worst, (Eigen::Vector3d(v[0], v[1], v[2]) - X.translation()).cwiseAbs().maxCoeff(),
+      worst = std::max({worst,
+                        (Eigen::Vector3d(v[0], v[1], v[2]) - X.translation()).cwiseAbs().maxCoeff(),
                         (sign * quat - q_ref.coeffs()).cwiseAbs().maxCoeff()});
     }
     INFO(name << ": largest difference " << worst);

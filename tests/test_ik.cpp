@@ -81,8 +81,9 @@ TEST_CASE("analytic ik: unreachable targets are results, wrong sizes are errors"
   CHECK_FALSE(s.reachable);
   CHECK(s.count == 0);
   CHECK(solve_ik_analytic(shipped_arm("puma3"), Eigen::Vector3d(0, 0, 3)).count == 0);
-  CHECK_THROWS_WITH(solve_ik_analytic(planar, Eigen::Vector3d(1, 1, 0)),
-                    "solve_ik_analytic target: expected 2 values (planar_xy task of planar2), got 3");
+  CHECK_THROWS_WITH(
+      solve_ik_analytic(planar, Eigen::Vector3d(1, 1, 0)),
+      "solve_ik_analytic target: expected 2 values (planar_xy task of planar2), got 3");
   Eigen::VectorXd pose(7);
   pose << 0.5, 0, 0.5, 0, 0, 0, 1;
   CHECK_THROWS_WITH(solve_ik_analytic(shipped_arm("kr6"), pose),
@@ -180,16 +181,19 @@ TEST_CASE("dls: malformed input throws with the field named") {
                     "solve_ik target: expected 7 values (pose task of kr6), got 3");
   Eigen::VectorXd x(7);
   x << 0.5, 0, 0.5, 0, 0, 0, 2;
-  CHECK_THROWS_WITH(solve_ik(arm, x), Catch::Contains("quaternion (qx, qy, qz, qw): expected unit norm"));
+  CHECK_THROWS_WITH(solve_ik(arm, x),
+                    Catch::Contains("quaternion (qx, qy, qz, qw): expected unit norm"));
   x[6] = 1;
   x[1] = NAN;
-  CHECK_THROWS_WITH(solve_ik(arm, x), Catch::StartsWith("solve_ik target[1]: expected a finite number"));
+  CHECK_THROWS_WITH(solve_ik(arm, x),
+                    Catch::StartsWith("solve_ik target[1]: expected a finite number"));
   x[1] = 0;
   CHECK_THROWS_WITH(solve_ik(arm, x, IkOptions{}, Eigen::VectorXd::Zero(4)),
                     "solve_ik q0: expected 6 joint angles (kr6), got 4");
   IkOptions bad;
   bad.tol_pos = 0;
-  CHECK_THROWS_WITH(solve_ik(arm, x, bad), Catch::StartsWith("IkOptions tolerances: expected positive"));
+  CHECK_THROWS_WITH(solve_ik(arm, x, bad),
+                    Catch::StartsWith("IkOptions tolerances: expected positive"));
 }
 
 TEST_CASE("status names are the documented strings") {

@@ -31,7 +31,8 @@ TEST_CASE("planar2 fk: hand-computed poses (L1 = L2 = 1)") {
   check_close(position(arm, {M_PI / 2, -M_PI / 2}), {1, 1, 0});
   check_close(position(arm, {M_PI, 0}), {-2, 0, 0});
   // x = c1 + c12, y = s1 + s12
-  check_close(position(arm, {0.3, 0.4}), {std::cos(0.3) + std::cos(0.7), std::sin(0.3) + std::sin(0.7), 0});
+  check_close(position(arm, {0.3, 0.4}),
+              {std::cos(0.3) + std::cos(0.7), std::sin(0.3) + std::sin(0.7), 0});
 }
 
 TEST_CASE("puma3 fk: the wrist centre from the dh table by hand") {
@@ -46,7 +47,8 @@ TEST_CASE("puma3 fk: the wrist centre from the dh table by hand") {
 
 TEST_CASE("omx4 fk: urdf origins by hand, pitch = q2 + q3 + q4") {
   const Arm arm = shipped_arm("omx4");
-  check_close(position(arm, {0, 0, 0, 0}), {0.012 + 0.024 + 0.124 + 0.126, 0, 0.017 + 0.0595 + 0.128});
+  check_close(position(arm, {0, 0, 0, 0}),
+              {0.012 + 0.024 + 0.124 + 0.126, 0, 0.017 + 0.0595 + 0.128});
   Eigen::VectorXd q(4);
   q << 0.2, 0.3, 0.25, -0.1;
   const TaskVec x = task_vector(arm, fk(arm, q));
@@ -66,7 +68,8 @@ TEST_CASE("kr6 fk: tool0 at q = 0 is (0.980, 0, 0.435), z pointing forward") {
   check_close(position(arm, {M_PI / 2, 0, 0, 0, 0, 0}), {0, -0.980, 0.435});
   // a2 about +y by -90 deg stands the arm up: the 0.955 m of links go to +z, the 0.035 m
   // elbow offset (along z before) to -x
-  check_close(position(arm, {0, -M_PI / 2, 0, 0, 0, 0}), {0.025 - 0.035, 0, 0.4 + 0.455 + 0.420 + 0.080});
+  check_close(position(arm, {0, -M_PI / 2, 0, 0, 0, 0}),
+              {0.025 - 0.035, 0, 0.4 + 0.455 + 0.420 + 0.080});
 }
 
 TEST_CASE("fk_frames: n + 2 frames, base first, tool last") {
@@ -130,7 +133,8 @@ TEST_CASE("task_error is zero at the pose itself and measures position and angle
   TaskVec target = task_vector(kr6, X);
   target[0] += 0.003;
   const Eigen::Quaterniond turned =
-      Eigen::Quaterniond(Eigen::AngleAxisd(0.2, Eigen::Vector3d::UnitZ())) * Eigen::Quaterniond(X.linear());
+      Eigen::Quaterniond(Eigen::AngleAxisd(0.2, Eigen::Vector3d::UnitZ())) *
+      Eigen::Quaterniond(X.linear());
   target.tail<4>() << turned.x(), turned.y(), turned.z(), turned.w();
   const TaskError err = task_error(kr6, X, target);
   CHECK(err.position_error == Approx(0.003).epsilon(1e-9));
@@ -152,5 +156,6 @@ TEST_CASE("check_joints names the count and the bad entry") {
                     "q: expected 6 joint angles (kr6), got 5");
   Eigen::VectorXd q = Eigen::VectorXd::Zero(6);
   q[2] = NAN;
-  CHECK_THROWS_WITH(check_joints(arm, q, "q"), Catch::StartsWith("q[2]: expected a finite angle (rad), got"));
+  CHECK_THROWS_WITH(check_joints(arm, q, "q"),
+                    Catch::StartsWith("q[2]: expected a finite angle (rad), got"));
 }

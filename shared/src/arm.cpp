@@ -14,10 +14,14 @@ using nlohmann::json;
 
 int task_size(TaskKind kind) {
   switch (kind) {
-    case TaskKind::kPlanarXY: return 2;
-    case TaskKind::kPosition: return 3;
-    case TaskKind::kPositionPitch: return 4;
-    case TaskKind::kPose: return 7;
+    case TaskKind::kPlanarXY:
+      return 2;
+    case TaskKind::kPosition:
+      return 3;
+    case TaskKind::kPositionPitch:
+      return 4;
+    case TaskKind::kPose:
+      return 7;
   }
   return 0;
 }
@@ -26,17 +30,21 @@ int task_dof(TaskKind kind) { return kind == TaskKind::kPose ? 6 : task_size(kin
 
 const char* task_name(TaskKind kind) {
   switch (kind) {
-    case TaskKind::kPlanarXY: return "planar_xy";
-    case TaskKind::kPosition: return "position";
-    case TaskKind::kPositionPitch: return "position_pitch";
-    case TaskKind::kPose: return "pose";
+    case TaskKind::kPlanarXY:
+      return "planar_xy";
+    case TaskKind::kPosition:
+      return "position";
+    case TaskKind::kPositionPitch:
+      return "position_pitch";
+    case TaskKind::kPose:
+      return "pose";
   }
   return "?";
 }
 
 TaskKind task_from_name(const std::string& name) {
-  for (TaskKind k : {TaskKind::kPlanarXY, TaskKind::kPosition, TaskKind::kPositionPitch,
-                     TaskKind::kPose})
+  for (TaskKind k :
+       {TaskKind::kPlanarXY, TaskKind::kPosition, TaskKind::kPositionPitch, TaskKind::kPose})
     if (name == task_name(k)) return k;
   throw_expected("task", "one of planar_xy, position, position_pitch, pose", "\"" + name + "\"");
 }
@@ -65,7 +73,10 @@ Eigen::Isometry3d translate(double x, double y, double z) {
 
 // limits in one of three spellings: radians, degrees, or multiples of pi (all exact as typed)
 void read_limits(const json& jj, const std::string& where, Joint& joint) {
-  struct Spelling { const char* key; double scale; };
+  struct Spelling {
+    const char* key;
+    double scale;
+  };
   const Spelling spellings[] = {{"limits", 1.0}, {"limits_deg", M_PI / 180.0}, {"limits_pi", M_PI}};
   int found = 0;
   for (const auto& s : spellings) {
@@ -76,8 +87,7 @@ void read_limits(const json& jj, const std::string& where, Joint& joint) {
     if (!v->is_array() || v->size() != 2) throw_expected(w, "[lower, upper]", ju::describe(*v));
     joint.lower = ju::number((*v)[0], w + "[0]") * s.scale;
     joint.upper = ju::number((*v)[1], w + "[1]") * s.scale;
-    if (joint.lower > joint.upper)
-      throw_expected(w, "lower <= upper", ju::describe(*v));
+    if (joint.lower > joint.upper) throw_expected(w, "lower <= upper", ju::describe(*v));
   }
   if (found != 1)
     throw_expected(where, "exactly one of limits (rad), limits_deg, limits_pi",
@@ -87,7 +97,8 @@ void read_limits(const json& jj, const std::string& where, Joint& joint) {
 Joint read_joint(const json& jj, const std::string& where) {
   ju::require_object(jj, where);
   Joint joint;
-  if (const json* n = ju::optional_field(jj, "name", where)) joint.name = ju::string(*n, where + ".name");
+  if (const json* n = ju::optional_field(jj, "name", where))
+    joint.name = ju::string(*n, where + ".name");
   if (const json* t = ju::optional_field(jj, "type", where)) {
     const std::string type = ju::string(*t, where + ".type");
     if (type != "revolute") throw_expected(where + ".type", "\"revolute\"", "\"" + type + "\"");
@@ -113,7 +124,8 @@ Joint read_joint(const json& jj, const std::string& where) {
   } else {
     joint.A = ju::transform(*origin, where + ".origin");
     const Eigen::Vector3d axis = ju::vector3(ju::field(jj, "axis", where), where + ".axis");
-    if (axis.norm() < 1e-9) throw_expected(where + ".axis", "a non-zero 3-vector", ju::describe(jj["axis"]));
+    if (axis.norm() < 1e-9)
+      throw_expected(where + ".axis", "a non-zero 3-vector", ju::describe(jj["axis"]));
     joint.axis = axis.normalized();
   }
   read_limits(jj, where, joint);
@@ -137,13 +149,15 @@ Arm arm_from_json(const json& j) {
   const std::string w = "arm";
   ju::require_object(j, w);
   const std::string format = ju::string(ju::field(j, "format", w), w + ".format");
-  if (format != "neurokin-arm") throw_expected(w + ".format", "\"neurokin-arm\"", "\"" + format + "\"");
+  if (format != "neurokin-arm")
+    throw_expected(w + ".format", "\"neurokin-arm\"", "\"" + format + "\"");
   ju::integer(ju::field(j, "version", w), w + ".version", 1, 1);
 
   Arm arm;
   arm.name = ju::string(ju::field(j, "name", w), w + ".name");
   if (arm.name.empty()) throw_expected(w + ".name", "a non-empty string", "\"\"");
-  if (const json* d = ju::optional_field(j, "description", w)) arm.description = ju::string(*d, w + ".description");
+  if (const json* d = ju::optional_field(j, "description", w))
+    arm.description = ju::string(*d, w + ".description");
   arm.task = task_from_name(ju::string(ju::field(j, "task", w), w + ".task"));
   if (const json* b = ju::optional_field(j, "base", w)) arm.X_WB = ju::transform(*b, w + ".base");
   if (const json* t = ju::optional_field(j, "tool", w)) arm.X_NT = ju::transform(*t, w + ".tool");
@@ -155,8 +169,10 @@ Arm arm_from_json(const json& j) {
   for (size_t i = 0; i < joints.size(); ++i)
     arm.joints.push_back(read_joint(joints[i], w + ".joints[" + std::to_string(i) + "]"));
   if (arm.task == TaskKind::kPose && arm.dof() < 6)
-    throw_expected(w + ".task", "a task with at most dof() = " + std::to_string(arm.dof()) +
-                   " controlled dimensions", "\"pose\" (6)");
+    throw_expected(
+        w + ".task",
+        "a task with at most dof() = " + std::to_string(arm.dof()) + " controlled dimensions",
+        "\"pose\" (6)");
 
   if (const json* a = ju::optional_field(j, "analytic", w)) {
     arm.analytic = ju::string(*a, w + ".analytic");
@@ -170,8 +186,8 @@ Arm arm_from_json(const json& j) {
     arm.conditioning.p80 = ju::number(ju::field(*c, "p80", wc), wc + ".p80");
     arm.conditioning.samples =
         static_cast<int>(ju::integer(ju::field(*c, "samples", wc), wc + ".samples", 1, 1 << 30));
-    arm.conditioning.seed =
-        static_cast<unsigned>(ju::integer(ju::field(*c, "seed", wc), wc + ".seed", 0, 0xffffffffLL));
+    arm.conditioning.seed = static_cast<unsigned>(
+        ju::integer(ju::field(*c, "seed", wc), wc + ".seed", 0, 0xffffffffLL));
     if (!(0 <= arm.conditioning.p20 && arm.conditioning.p20 <= arm.conditioning.p80 &&
           arm.conditioning.p80 <= 1))
       throw_expected(wc, "0 <= p20 <= p80 <= 1", ju::describe(*c));
@@ -186,18 +202,22 @@ Arm arm_from_json_text(const std::string& text) { return arm_from_json(ju::parse
 json arm_to_json(const Arm& arm) {
   // the source is what the arm was read from: writing it back is exact, DH rows stay DH rows
   if (arm.source.empty())
-    throw Error("arm_to_json: arm '" + arm.name + "' has no JSON source (build arms with arm_from_json)");
+    throw Error("arm_to_json: arm '" + arm.name +
+                "' has no JSON source (build arms with arm_from_json)");
   json j = json::parse(arm.source);
   if (arm.conditioning.valid())
-    j["conditioning"] = {{"p20", arm.conditioning.p20}, {"p80", arm.conditioning.p80},
-                         {"samples", arm.conditioning.samples}, {"seed", arm.conditioning.seed}};
+    j["conditioning"] = {{"p20", arm.conditioning.p20},
+                         {"p80", arm.conditioning.p80},
+                         {"samples", arm.conditioning.samples},
+                         {"seed", arm.conditioning.seed}};
   return j;
 }
 
 bool within_limits(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& q, double tol) {
   if (q.size() != arm.dof()) return false;
   for (int i = 0; i < arm.dof(); ++i)
-    if (!std::isfinite(q[i]) || q[i] < arm.joints[i].lower - tol || q[i] > arm.joints[i].upper + tol)
+    if (!std::isfinite(q[i]) || q[i] < arm.joints[i].lower - tol ||
+        q[i] > arm.joints[i].upper + tol)
       return false;
   return true;
 }
@@ -206,11 +226,13 @@ void check_task_vector(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& 
                        const std::string& where) {
   const int n = task_size(arm.task);
   if (x.size() != n)
-    throw_expected(where, std::to_string(n) + " values (" + task_name(arm.task) + " task of " +
-                   arm.name + ")", std::to_string(x.size()));
+    throw_expected(
+        where, std::to_string(n) + " values (" + task_name(arm.task) + " task of " + arm.name + ")",
+        std::to_string(x.size()));
   for (int i = 0; i < n; ++i)
     if (!std::isfinite(x[i]))
-      throw_expected(where + "[" + std::to_string(i) + "]", "a finite number", std::to_string(x[i]));
+      throw_expected(where + "[" + std::to_string(i) + "]", "a finite number",
+                     std::to_string(x[i]));
   if (arm.task == TaskKind::kPose) {
     const double norm = x.tail<4>().norm();
     if (std::abs(norm - 1.0) > 1e-3)

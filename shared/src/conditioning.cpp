@@ -24,10 +24,14 @@ Conditioning conditioning(const Arm& arm, const JointsRef& q) {
 
 const char* feasibility_name(Feasibility f) {
   switch (f) {
-    case Feasibility::kUnreachable: return "unreachable";
-    case Feasibility::kNearSingular: return "near_singular";
-    case Feasibility::kAdequate: return "adequate";
-    case Feasibility::kHighManipulability: return "high_manipulability";
+    case Feasibility::kUnreachable:
+      return "unreachable";
+    case Feasibility::kNearSingular:
+      return "near_singular";
+    case Feasibility::kAdequate:
+      return "adequate";
+    case Feasibility::kHighManipulability:
+      return "high_manipulability";
   }
   return "?";
 }
@@ -41,7 +45,8 @@ Feasibility classify_configuration(const Arm& arm, double inverse_condition) {
 }
 
 ConditioningThresholds compute_thresholds(const Arm& arm, int samples, std::uint64_t seed) {
-  if (samples < 10) throw_expected("compute_thresholds samples", "at least 10", std::to_string(samples));
+  if (samples < 10)
+    throw_expected("compute_thresholds samples", "at least 10", std::to_string(samples));
   Rng rng(seed);
   std::vector<double> k(samples);
   for (double& v : k) v = conditioning(arm, sample_joints(arm, rng)).inverse_condition;
@@ -61,7 +66,8 @@ ConditioningThresholds compute_thresholds(const Arm& arm, int samples, std::uint
   return t;
 }
 
-PoseFeasibility classify_pose(const Arm& arm, const JointsRef& target, int starts, const IkOptions& opt) {
+PoseFeasibility classify_pose(const Arm& arm, const JointsRef& target, int starts,
+                              const IkOptions& opt) {
   check_task_vector(arm, target, "classify_pose target");
   PoseFeasibility best;
   best.inverse_condition = -1;

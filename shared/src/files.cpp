@@ -31,9 +31,9 @@ std::string read_file(const std::string& path, const std::string& what, std::siz
 namespace ju = json_util;
 
 std::string find_arm_file(const std::string& name_or_path) {
-  const bool is_path = name_or_path.find('/') != std::string::npos ||
-                       (name_or_path.size() > 5 &&
-                        name_or_path.compare(name_or_path.size() - 5, 5, ".json") == 0);
+  const bool is_path =
+      name_or_path.find('/') != std::string::npos ||
+      (name_or_path.size() > 5 && name_or_path.compare(name_or_path.size() - 5, 5, ".json") == 0);
   std::vector<std::string> tried;
   if (is_path) {
     tried.push_back(name_or_path);
@@ -55,7 +55,8 @@ std::string find_arm_file(const std::string& name_or_path) {
 Arm load_arm(const std::string& name_or_path) {
   const std::string path = find_arm_file(name_or_path);
   try {
-    return arm_from_json(ju::parse(ju::read_file(path, "arm file", 16u << 20), "arm file '" + path + "'"));
+    return arm_from_json(
+        ju::parse(ju::read_file(path, "arm file", 16u << 20), "arm file '" + path + "'"));
   } catch (const Error& e) {
     throw Error(std::string("arm file '") + path + "': " + e.what());
   }

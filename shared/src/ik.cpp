@@ -11,10 +11,14 @@ namespace neurokin {
 
 const char* status_name(IkStatus s) {
   switch (s) {
-    case IkStatus::kConverged: return "converged";
-    case IkStatus::kMaxIterations: return "max_iterations";
-    case IkStatus::kStalled: return "stalled";
-    case IkStatus::kUnreachable: return "unreachable";
+    case IkStatus::kConverged:
+      return "converged";
+    case IkStatus::kMaxIterations:
+      return "max_iterations";
+    case IkStatus::kStalled:
+      return "stalled";
+    case IkStatus::kUnreachable:
+      return "unreachable";
   }
   return "?";
 }
@@ -29,8 +33,10 @@ using JointMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxJo
 void clamp_to_limits(const Arm& arm, JointVec& q) {
   for (int i = 0; i < arm.dof(); ++i) {
     const double lo = arm.joints[i].lower, hi = arm.joints[i].upper;
-    if (q[i] > hi && q[i] - 2.0 * M_PI >= lo) q[i] -= 2.0 * M_PI;
-    else if (q[i] < lo && q[i] + 2.0 * M_PI <= hi) q[i] += 2.0 * M_PI;
+    if (q[i] > hi && q[i] - 2.0 * M_PI >= lo)
+      q[i] -= 2.0 * M_PI;
+    else if (q[i] < lo && q[i] + 2.0 * M_PI <= hi)
+      q[i] += 2.0 * M_PI;
     q[i] = std::min(std::max(q[i], lo), hi);
   }
 }
@@ -59,8 +65,8 @@ bool met(const TaskError& err, const IkOptions& opt) {
 
 // one Levenberg-Marquardt descent from q (in place); Nielsen's damping update
 // (H. B. Nielsen, "Damping parameter in Marquardt's method", IMM-REP-1999-05)
-Attempt descend(const Arm& arm, const JointsRef& target, const IkOptions& opt, Clock::time_point deadline,
-                bool timed, JointVec& q, TaskError& err) {
+Attempt descend(const Arm& arm, const JointsRef& target, const IkOptions& opt,
+                Clock::time_point deadline, bool timed, JointVec& q, TaskError& err) {
   const int n = arm.dof(), m = task_dof(arm.task);
   const bool has_rot = arm.task == TaskKind::kPositionPitch || arm.task == TaskKind::kPose;
   const double w = has_rot ? opt.tol_pos / opt.tol_rot : 0.0;  // rotation rows' weight
@@ -129,7 +135,8 @@ IkResult solve(const Arm& arm, const JointsRef& target, const IkOptions& opt, co
     best.q = *q0;
   } else {
     best.q.resize(arm.dof());  // the middle of the limits, without a heap vector
-    for (int i = 0; i < arm.dof(); ++i) best.q[i] = 0.5 * (arm.joints[i].lower + arm.joints[i].upper);
+    for (int i = 0; i < arm.dof(); ++i)
+      best.q[i] = 0.5 * (arm.joints[i].lower + arm.joints[i].upper);
   }
   clamp_to_limits(arm, best.q);
 
@@ -145,8 +152,9 @@ IkResult solve(const Arm& arm, const JointsRef& target, const IkOptions& opt, co
   }
 
   const bool timed = opt.time_budget_ms > 0;
-  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                           std::chrono::duration<double, std::milli>(opt.time_budget_ms));
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double, std::milli>(opt.time_budget_ms));
   Rng rng(opt.seed);
   double best_cost = INFINITY;
   JointVec q = best.q;
@@ -184,7 +192,8 @@ IkResult solve_ik(const Arm& arm, const JointsRef& target, const IkOptions& opt)
   return solve(arm, target, opt, nullptr);
 }
 
-IkResult solve_ik(const Arm& arm, const JointsRef& target, const IkOptions& opt, const JointsRef& q0) {
+IkResult solve_ik(const Arm& arm, const JointsRef& target, const IkOptions& opt,
+                  const JointsRef& q0) {
   return solve(arm, target, opt, &q0);
 }
 
@@ -226,8 +235,8 @@ bool planar2r_fits(const Arm& arm) {
         std::abs(j.A.translation().z()) > 1e-12)
       return false;
   const Eigen::Vector3d t = arm.X_NT.translation();
-  return std::abs(t.y()) < 1e-12 && std::abs(t.z()) < 1e-12 && arm.joints[1].A.translation().x() > 0 &&
-         t.x() > 0;
+  return std::abs(t.y()) < 1e-12 && std::abs(t.z()) < 1e-12 &&
+         arm.joints[1].A.translation().x() > 0 && t.x() > 0;
 }
 
 void solve_planar2r(const Arm& arm, const JointsRef& target, AnalyticSolutions& out) {
@@ -247,7 +256,9 @@ void solve_planar2r(const Arm& arm, const JointsRef& target, AnalyticSolutions& 
 }
 
 // dh parameters of joint i: B = Trans_z(d) Trans_x(a) Rot_x(alpha)
-struct Dh { double a, alpha, d; };
+struct Dh {
+  double a, alpha, d;
+};
 Dh dh_of(const Joint& j) {
   const Eigen::Matrix3d& R = j.B.linear();
   return {j.B.translation().x(), std::atan2(R(2, 1), R(1, 1)), j.B.translation().z()};
@@ -264,7 +275,8 @@ bool puma_fits(const Arm& arm) {
   const Eigen::Vector3d t = arm.X_NT.translation();
   return std::abs(d1.alpha - M_PI / 2) < 1e-12 && std::abs(d1.a) < 1e-12 &&
          std::abs(d2.alpha) < 1e-12 && std::abs(d2.d) < 1e-12 && d2.a > 0 &&
-         std::abs(d3.alpha + M_PI / 2) < 1e-12 && std::abs(t.x()) < 1e-12 && std::abs(t.y()) < 1e-12;
+         std::abs(d3.alpha + M_PI / 2) < 1e-12 && std::abs(t.x()) < 1e-12 &&
+         std::abs(t.y()) < 1e-12;
 }
 
 void solve_puma(const Arm& arm, const JointsRef& target, AnalyticSolutions& out) {
@@ -280,7 +292,8 @@ void solve_puma(const Arm& arm, const JointsRef& target, AnalyticSolutions& out)
   for (int shoulder : {+1, -1}) {
     const double x1 = shoulder * std::sqrt(std::max(0.0, h2));
     const double q1 = std::atan2(py, px) - std::atan2(-d3, x1);
-    // |(a2 + a3 c3 - d4 s3, a3 s3 + d4 c3)|^2 = x1^2 + y1^2  =>  a3 c3 - d4 s3 = K = rho cos(q3 + phi)
+    // |(a2 + a3 c3 - d4 s3, a3 s3 + d4 c3)|^2 = x1^2 + y1^2  =>  a3 c3 - d4 s3 = K = rho cos(q3 +
+    // phi)
     const double K = (x1 * x1 + y1 * y1 - a2 * a2 - a3 * a3 - d4 * d4) / (2.0 * a2);
     if (std::abs(K) > rho * (1.0 + 1e-12)) continue;
     out.reachable = true;
@@ -317,8 +330,10 @@ AnalyticSolutions solve_ik_analytic(const Arm& arm, const JointsRef& target) {
                 (arm.analytic.empty() ? std::string(" (arm.analytic is empty)")
                                       : " ('" + arm.analytic + "' does not fit its geometry)"));
   AnalyticSolutions out;
-  if (arm.analytic == "planar2r") solve_planar2r(arm, target, out);
-  else solve_puma(arm, target, out);
+  if (arm.analytic == "planar2r")
+    solve_planar2r(arm, target, out);
+  else
+    solve_puma(arm, target, out);
   return out;
 }
 

@@ -58,8 +58,7 @@ std::string string(const json& v, const std::string& where) {
 }
 
 Eigen::Vector3d vector3(const json& v, const std::string& where) {
-  if (!v.is_array() || v.size() != 3)
-    throw_expected(where, "an array of 3 numbers", describe(v));
+  if (!v.is_array() || v.size() != 3) throw_expected(where, "an array of 3 numbers", describe(v));
   Eigen::Vector3d x;
   for (int i = 0; i < 3; ++i) x[i] = number(v[i], where + "[" + std::to_string(i) + "]");
   return x;
@@ -68,7 +67,8 @@ Eigen::Vector3d vector3(const json& v, const std::string& where) {
 Eigen::Isometry3d transform(const json& v, const std::string& where) {
   require_object(v, where);
   Eigen::Isometry3d X = Eigen::Isometry3d::Identity();
-  if (const json* xyz = optional_field(v, "xyz", where)) X.translation() = vector3(*xyz, where + ".xyz");
+  if (const json* xyz = optional_field(v, "xyz", where))
+    X.translation() = vector3(*xyz, where + ".xyz");
   if (const json* rpy = optional_field(v, "rpy", where)) {
     const Eigen::Vector3d r = vector3(*rpy, where + ".rpy");
     X.linear() = (Eigen::AngleAxisd(r[2], Eigen::Vector3d::UnitZ()) *
@@ -99,9 +99,12 @@ json parse(const std::string& text, const std::string& what) {
     bool in_string = false, escaped = false;
     for (char c : text) {
       if (in_string) {
-        if (escaped) escaped = false;
-        else if (c == '\\') escaped = true;
-        else if (c == '"') in_string = false;
+        if (escaped)
+          escaped = false;
+        else if (c == '\\')
+          escaped = true;
+        else if (c == '"')
+          in_string = false;
       } else if (c == '"') {
         in_string = true;
       } else if (c == '[' || c == '{') {

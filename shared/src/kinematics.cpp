@@ -43,7 +43,9 @@ double wrap_angle(double a) {
   return a <= -M_PI ? a + 2.0 * M_PI : a;
 }
 
-Eigen::Isometry3d fk(const Arm& arm, const JointsRef& q) { return walk(arm, q, Nothing{}, Nothing{}); }
+Eigen::Isometry3d fk(const Arm& arm, const JointsRef& q) {
+  return walk(arm, q, Nothing{}, Nothing{});
+}
 
 void fk_frames(const Arm& arm, const JointsRef& q, std::vector<Eigen::Isometry3d>& X_W) {
   X_W.resize(arm.dof() + 2);
@@ -56,9 +58,15 @@ TaskVec task_vector(const Arm& arm, const Eigen::Isometry3d& X_WT) {
   const Eigen::Vector3d p = X_WT.translation();
   const Eigen::Matrix3d& R = X_WT.linear();
   switch (arm.task) {
-    case TaskKind::kPlanarXY: x << p.x(), p.y(); break;
-    case TaskKind::kPosition: x << p; break;
-    case TaskKind::kPositionPitch: x << p, std::atan2(-R(2, 0), R(2, 2)); break;
+    case TaskKind::kPlanarXY:
+      x << p.x(), p.y();
+      break;
+    case TaskKind::kPosition:
+      x << p;
+      break;
+    case TaskKind::kPositionPitch:
+      x << p, std::atan2(-R(2, 0), R(2, 2));
+      break;
     case TaskKind::kPose: {
       Eigen::Quaterniond quat(R);
       if (quat.w() < 0) quat.coeffs() = -quat.coeffs();
@@ -94,8 +102,12 @@ void task_rows(const Arm& arm, const Jacobian6& J_W, const Eigen::Matrix3d& R, T
   const int n = arm.dof();
   J.resize(task_dof(arm.task), n);
   switch (arm.task) {
-    case TaskKind::kPlanarXY: J = J_W.topRows<2>(); break;
-    case TaskKind::kPosition: J = J_W.topRows<3>(); break;
+    case TaskKind::kPlanarXY:
+      J = J_W.topRows<2>();
+      break;
+    case TaskKind::kPosition:
+      J = J_W.topRows<3>();
+      break;
     case TaskKind::kPositionPitch: {
       // pitch = atan2(s, c), s = -R20, c = R22; dR = [w]x R gives ds, dc
       J.topRows<3>() = J_W.topRows<3>();
@@ -108,7 +120,9 @@ void task_rows(const Arm& arm, const Jacobian6& J_W, const Eigen::Matrix3d& R, T
       }
       break;
     }
-    case TaskKind::kPose: J = J_W; break;
+    case TaskKind::kPose:
+      J = J_W;
+      break;
   }
 }
 

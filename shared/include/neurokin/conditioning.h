@@ -15,7 +15,12 @@ Conditioning conditioning(const Arm& arm, const JointsRef& q);
 
 // class indices are part of the model format: 0 unreachable, 1 near-singular, 2 adequate,
 // 3 high manipulability
-enum class Feasibility { kUnreachable = 0, kNearSingular = 1, kAdequate = 2, kHighManipulability = 3 };
+enum class Feasibility {
+  kUnreachable = 0,
+  kNearSingular = 1,
+  kAdequate = 2,
+  kHighManipulability = 3
+};
 const char* feasibility_name(Feasibility f);  // "unreachable", "near_singular", ...
 
 // class of a reachable configuration from its inverse condition number and the arm's

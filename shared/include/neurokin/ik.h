@@ -21,21 +21,21 @@ enum class IkStatus {
 const char* status_name(IkStatus s);  // "converged", "max_iterations", "stalled", "unreachable"
 
 struct IkOptions {
-  double tol_pos = 1e-5;          // metres
-  double tol_rot = 1e-4;          // radians
-  int max_iterations = 200;       // per attempt (start or restart)
-  double time_budget_ms = 5.0;    // wall-clock budget for all attempts; <= 0: none
-  int max_restarts = 1000000;     // random restarts after the first attempt (0: none)
-  std::uint64_t seed = 0;         // restarts are drawn from this seed: reproducible
-  double lambda0 = 1e-2;          // initial damping (squared, on the normal equations)
+  double tol_pos = 1e-5;        // metres
+  double tol_rot = 1e-4;        // radians
+  int max_iterations = 200;     // per attempt (start or restart)
+  double time_budget_ms = 5.0;  // wall-clock budget for all attempts; <= 0: none
+  int max_restarts = 1000000;   // random restarts after the first attempt (0: none)
+  std::uint64_t seed = 0;       // restarts are drawn from this seed: reproducible
+  double lambda0 = 1e-2;        // initial damping (squared, on the normal equations)
 };
 
 struct IkResult {
-  JointVec q;                 // best configuration found (within limits)
+  JointVec q;  // best configuration found (within limits)
   IkStatus status = IkStatus::kStalled;
-  double position_error = 0;  // metres, at q
+  double position_error = 0;     // metres, at q
   double orientation_error = 0;  // radians, at q
-  int iterations = 0;         // over all attempts
+  int iterations = 0;            // over all attempts
   int restarts = 0;
 };
 
