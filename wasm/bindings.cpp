@@ -315,10 +315,7 @@ val arm_fk(const ArmJs& a, val q_js) {
   return guarded("Arm.fk", {&q_js}, [&] {
     const Eigen::VectorXd q = to_joints(a.arm, q_js, "Arm.fk q");
     const Eigen::Isometry3d X_WT = neurokin::fk(a.arm, q);
-    // q and -q are the same rotation: w >= 0 makes it unique (as in the CLI's pose files)
-    Eigen::Quaterniond q_WT(X_WT.linear());
-    q_WT.normalize();
-    if (q_WT.w() < 0) q_WT.coeffs() = -q_WT.coeffs();
+    const Eigen::Quaterniond q_WT = neurokin::canonical_quaternion(X_WT.linear());
     const Eigen::Vector3d p_WT = X_WT.translation();
     val r = val::object();
     r.set("position", number_array({p_WT.x(), p_WT.y(), p_WT.z()}));

@@ -53,6 +53,13 @@ void fk_frames(const Arm& arm, const JointsRef& q, std::vector<Eigen::Isometry3d
   X_W.back() = walk(arm, q, Nothing{}, [&](int i, const Eigen::Isometry3d& X) { X_W[i + 1] = X; });
 }
 
+Eigen::Quaterniond canonical_quaternion(const Eigen::Matrix3d& R) {
+  Eigen::Quaterniond q(R);
+  q.normalize();
+  if (q.w() < 0) q.coeffs() = -q.coeffs();
+  return q;
+}
+
 TaskVec task_vector(const Arm& arm, const Eigen::Isometry3d& X_WT) {
   TaskVec x(task_size(arm.task));
   const Eigen::Vector3d p = X_WT.translation();
@@ -68,8 +75,7 @@ TaskVec task_vector(const Arm& arm, const Eigen::Isometry3d& X_WT) {
       x << p, std::atan2(-R(2, 0), R(2, 2));
       break;
     case TaskKind::kPose: {
-      Eigen::Quaterniond quat(R);
-      if (quat.w() < 0) quat.coeffs() = -quat.coeffs();
+      const Eigen::Quaterniond quat = canonical_quaternion(R);
       x << p, quat.x(), quat.y(), quat.z(), quat.w();
       break;
     }

@@ -20,6 +20,10 @@ Eigen::Isometry3d fk(const Arm& arm, const JointsRef& q);
 // after joint i (after B_i), so for DH arms it is the DH frame i
 void fk_frames(const Arm& arm, const JointsRef& q, std::vector<Eigen::Isometry3d>& X_W);
 
+// the unit quaternion of a rotation with w >= 0: q and -q are the same rotation, so every
+// output (pose files, the task vector, the browser) uses this one
+Eigen::Quaterniond canonical_quaternion(const Eigen::Matrix3d& R);
+
 // the task vector of a tool pose: (x,y) | (x,y,z) | (x,y,z,pitch) | (x,y,z,qx,qy,qz,qw);
 // pitch = atan2(-R(2,0), R(2,2)), the rotation about the base-yawed y axis (omx4: q2+q3+q4);
 // quaternions are returned with w >= 0

@@ -95,10 +95,7 @@ void add_values(io::CsvWriter& w, const Eigen::Ref<const Eigen::VectorXd>& v) {
 }
 
 void add_pose(io::CsvWriter& w, const Eigen::Isometry3d& X_WT) {
-  Eigen::Quaterniond q_WT(X_WT.linear());
-  q_WT.normalize();
-  // q and -q are the same rotation: w >= 0 makes the output unique
-  if (q_WT.w() < 0) q_WT.coeffs() = -q_WT.coeffs();
+  const Eigen::Quaterniond q_WT = canonical_quaternion(X_WT.linear());
   add_values(w, X_WT.translation());
   add_values(w, q_WT.coeffs());  // Eigen stores (x, y, z, w), our file order
 }
