@@ -73,20 +73,27 @@ void dense(const MatrixRM& W, const Eigen::VectorXf& b, const float* x, Index ro
   }
 }
 
+}  // namespace
+
+void encode_features(InputEncoding encoding, int input_size, const float* x, float* features) {
+  std::copy(x, x + input_size, features);
+  if (encoding == InputEncoding::kPolar) {
+    // sin/cos of phi = atan2(y, x) as y/r, x/r; atan2(0, 0) = 0 gives (0, 1) at the origin
+    const double px = x[0], py = x[1], rho = std::hypot(px, py);
+    features[input_size] = static_cast<float>(rho);
+    features[input_size + 1] = rho > 0 ? static_cast<float>(py / rho) : 0.0f;
+    features[input_size + 2] = rho > 0 ? static_cast<float>(px / rho) : 1.0f;
+  }
+}
+
+namespace {
+
 // raw rows (rows x input_size) -> encoded, normalised features (rows x encoded_input_size)
 void encode(const Network& net, const float* x, Index rows, float* a) {
   const int n = net.input_size, e = net.encoded_input_size();
   for (Index r = 0; r < rows; ++r) {
-    const float* xr = x + r * n;
     float* ar = a + r * e;
-    std::copy(xr, xr + n, ar);
-    if (net.encoding == InputEncoding::kPolar) {
-      // sin/cos of phi = atan2(y, x) as y/r, x/r; atan2(0, 0) = 0 gives (0, 1) at the origin
-      const double px = xr[0], py = xr[1], rho = std::hypot(px, py);
-      ar[n] = static_cast<float>(rho);
-      ar[n + 1] = rho > 0 ? static_cast<float>(py / rho) : 0.0f;
-      ar[n + 2] = rho > 0 ? static_cast<float>(px / rho) : 1.0f;
-    }
+    encode_features(net.encoding, n, x + r * n, ar);
     for (int i = 0; i < e; ++i) ar[i] = (ar[i] - net.in_mean[i]) / net.in_std[i];
   }
 }

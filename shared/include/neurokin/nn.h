@@ -73,6 +73,9 @@ const char* decoding_name(OutputDecoding d);  // "angles", "sincos", "softmax"
 InputEncoding encoding_from_name(const std::string& name, const std::string& where = "encoding");
 OutputDecoding decoding_from_name(const std::string& name, const std::string& where = "decoding");
 int encoded_size(InputEncoding e, int input_size);    // raw: n, polar: n + 3
+// one raw row -> its encoded_size() features, before normalisation (the trainer computes the
+// normalisation statistics of exactly what predict() will feed the network)
+void encode_features(InputEncoding encoding, int input_size, const float* x, float* features);
 int decoded_size(OutputDecoding d, int net_outputs);  // angles: n, sincos: n/2, softmax: n
 
 struct Network {

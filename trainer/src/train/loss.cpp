@@ -1,0 +1,134 @@
+#include "train/loss.h"
+
+#include <cmath>
+
+#include "neurokin/kinematics.h"
+
+namespace neurokin::train {
+
+BatchLoss::BatchLoss(const Arm& arm, OutputDecoding decoding, Eigen::VectorXf out_mean,
+                     Eigen::VectorXf out_std)
+    : arm_(arm),
+      decoding_(decoding),
+      mean_(std::move(out_mean)),
+      std_(std::move(out_std)),
+      dof_(arm.dof()),
+      outputs_(decoding == OutputDecoding::kSinCos ? 2 * arm.dof() : arm.dof()),
+      reach2_(arm.reach_radius * arm.reach_radius) {}
+
+void BatchLoss::decode(const float* y, double* q) const {
+  for (int i = 0; i < dof_; ++i) {
+    if (decoding_ == OutputDecoding::kSinCos) {
+      const double s = y[2 * i] * std_[2 * i] + mean_[2 * i];
+      const double c = y[2 * i + 1] * std_[2 * i + 1] + mean_[2 * i + 1];
+      q[i] = std::atan2(s, c);
+    } else {
+      q[i] = y[i] * std_[i] + mean_[i];
+    }
+  }
+}
+
+LossTerms BatchLoss::compute(const float* y_n, const float* x, const float* q_star, int n,
+                             const LossWeights& w, float* dy_n, float* position_error,
+                             float* orientation_error) {
+  const int ts = task_size(arm_.task), td = task_dof(arm_.task);
+  const int pos_rows = arm_.task == TaskKind::kPlanarXY ? 2 : 3;
+  const bool fk = w.fk_position > 0 || w.fk_orientation > 0;
+  q_.resize(static_cast<size_t>(n) * dof_);
+  dq_.assign(static_cast<size_t>(n) * dof_, 0.0);
+  dsc_.assign(decoding_ == OutputDecoding::kSinCos ? 2 * static_cast<size_t>(n) * dof_ : 0, 0.0);
+  e_pos_.resize(n);
+  e_rot_.resize(n);
+  LossTerms terms;
+
+  // every sample's decoded joints and task-space error (the errors are reported always)
+  std::vector<ErrVec> errors(n);
+  std::vector<TaskJacobian> jacobians(fk ? n : 0);
+  for (int k = 0; k < n; ++k) {
+    double* q = &q_[static_cast<size_t>(k) * dof_];
+    decode(y_n + static_cast<size_t>(k) * outputs_, q);
+    const Eigen::Map<const Eigen::VectorXd> qv(q, dof_);
+    Eigen::VectorXd target(ts);
+    for (int i = 0; i < ts; ++i) target[i] = x[static_cast<size_t>(k) * ts + i];
+    const Eigen::Isometry3d X = fk ? task_jacobian(arm_, qv, jacobians[k]) : neurokin::fk(arm_, qv);
+    const TaskError err = task_error(arm_, X, target);
+    errors[k] = err.e;
+    e_pos_[k] = err.position_error;
+    e_rot_[k] = err.orientation_error;
+    position_error[k] = static_cast<float>(err.position_error);
+    orientation_error[k] = static_cast<float>(err.orientation_error);
+  }
+
+  // joint-space terms: wrapped joint error, and (sin, cos) error, both per joint
+  const double inv_nd = 1.0 / (static_cast<double>(n) * dof_);
+  for (int k = 0; k < n; ++k) {
+    for (int i = 0; i < dof_; ++i) {
+      const size_t idx = static_cast<size_t>(k) * dof_ + i;
+      const double q = q_[idx], qs = q_star[idx];
+      if (w.joint > 0) {
+        const double e = wrap_angle(q - qs);
+        terms.joint += e * e * inv_nd;
+        dq_[idx] += w.joint * 2 * e * inv_nd;
+      }
+      if (w.sincos > 0 && decoding_ == OutputDecoding::kSinCos) {
+        // on the raw (sin, cos) outputs (seed 001): also keeps their norm near 1
+        const float* y = y_n + static_cast<size_t>(k) * outputs_;
+        const double ds = y[2 * i] * std_[2 * i] + mean_[2 * i] - std::sin(qs);
+        const double dc = y[2 * i + 1] * std_[2 * i + 1] + mean_[2 * i + 1] - std::cos(qs);
+        terms.sincos += (ds * ds + dc * dc) * inv_nd;
+        dsc_[2 * idx] = w.sincos * 2 * ds * inv_nd;
+        dsc_[2 * idx + 1] = w.sincos * 2 * dc * inv_nd;
+      } else if (w.sincos > 0) {
+        // angles decoding: the same error of (sin q, cos q), through q
+        const double ds = std::sin(q) - std::sin(qs), dc = std::cos(q) - std::cos(qs);
+        terms.sincos += (ds * ds + dc * dc) * inv_nd;
+        dq_[idx] += w.sincos * 2 * (ds * std::cos(q) - dc * std::sin(q)) * inv_nd;
+      }
+    }
+  }
+
+  // fk terms through the exact task jacobian: d|e|^2/dq = -2 J^T e
+  if (fk) {
+    double mean_pos = 0;
+    for (int k = 0; k < n; ++k) mean_pos += e_pos_[k] / n;
+    for (int k = 0; k < n; ++k) {
+      const double wk = w.hard_alpha > 0 && mean_pos > 0 ? 1 + w.hard_alpha * e_pos_[k] / mean_pos : 1.0;
+      const ErrVec& e = errors[k];
+      const TaskJacobian& J = jacobians[k];
+      Eigen::Map<Eigen::VectorXd> g(&dq_[static_cast<size_t>(k) * dof_], dof_);
+      const double p2 = e.head(pos_rows).squaredNorm() / reach2_;
+      terms.fk_position += p2 / n;
+      if (w.fk_position > 0)
+        g -= (w.fk_position * wk * 2.0 / (n * reach2_)) * J.topRows(pos_rows).transpose() * e.head(pos_rows);
+      if (td > pos_rows) {
+        const int r = td - pos_rows;
+        terms.fk_orientation += e.tail(r).squaredNorm() / n;
+        if (w.fk_orientation > 0)
+          g -= (w.fk_orientation * wk * 2.0 / n) * J.bottomRows(r).transpose() * e.tail(r);
+      }
+    }
+  }
+
+  // back through the decoding and the de-normalisation to the network's outputs
+  for (int k = 0; k < n; ++k) {
+    const float* y = y_n + static_cast<size_t>(k) * outputs_;
+    float* dy = dy_n + static_cast<size_t>(k) * outputs_;
+    for (int i = 0; i < dof_; ++i) {
+      const double g = dq_[static_cast<size_t>(k) * dof_ + i];
+      if (decoding_ == OutputDecoding::kSinCos) {
+        // q = atan2(s, c): dq/ds = c / (s^2 + c^2), dq/dc = -s / (s^2 + c^2)
+        const double s = y[2 * i] * std_[2 * i] + mean_[2 * i];
+        const double c = y[2 * i + 1] * std_[2 * i + 1] + mean_[2 * i + 1];
+        const double r2 = std::max(s * s + c * c, 1e-12);
+        const size_t idx = static_cast<size_t>(k) * dof_ + i;
+        dy[2 * i] = static_cast<float>((g * c / r2 + dsc_[2 * idx]) * std_[2 * i]);
+        dy[2 * i + 1] = static_cast<float>((-g * s / r2 + dsc_[2 * idx + 1]) * std_[2 * i + 1]);
+      } else {
+        dy[i] = static_cast<float>(g * std_[i]);
+      }
+    }
+  }
+  return terms;
+}
+
+}  // namespace neurokin::train

@@ -1,0 +1,49 @@
+// The training losses on a batch of network outputs, with their gradient with respect to the
+// (normalised) outputs. FK terms go through the core: q = decode(y), X = fk(q), and the exact
+// gradient dL/dq = -2 J^T e from the task Jacobian (seed 000 ).
+#pragma once
+
+#include <Eigen/Core>
+#include <vector>
+
+#include "neurokin/arm.h"
+#include "neurokin/nn.h"
+
+namespace neurokin::train {
+
+// batch means of each term, before weighting
+struct LossTerms {
+  double joint = 0, sincos = 0, fk_position = 0, fk_orientation = 0;
+};
+// the weight of each term in this step (0: not computed)
+struct LossWeights {
+  double joint = 0, sincos = 0, fk_position = 0, fk_orientation = 0;
+  double hard_alpha = 0;  // FK sample weights w_i = 1 + alpha e_i / mean(e)
+};
+
+class BatchLoss {
+ public:
+  // decoding and de-normalisation of the network's outputs, as the model file will hold them
+  BatchLoss(const Arm& arm, OutputDecoding decoding, Eigen::VectorXf out_mean,
+            Eigen::VectorXf out_std);
+
+  // y_n: n x outputs (normalised network outputs), x: n x task_size targets, q_star: n x dof
+  // canonical joints. Writes dy_n (n x outputs, the gradient of the weighted sum) and, per
+  // sample, the position (m) and orientation (rad) error of the decoded joints.
+  LossTerms compute(const float* y_n, const float* x, const float* q_star, int n,
+                    const LossWeights& w, float* dy_n, float* position_error,
+                    float* orientation_error);
+
+  // decoded joint angles of one output row
+  void decode(const float* y_n_row, double* q) const;
+
+ private:
+  const Arm& arm_;
+  OutputDecoding decoding_;
+  Eigen::VectorXf mean_, std_;
+  int dof_, outputs_;
+  double reach2_;
+  std::vector<double> q_, dq_, dsc_, e_pos_, e_rot_;  // per-batch scratch, grown once
+};
+
+}  // namespace neurokin::train

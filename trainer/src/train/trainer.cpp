@@ -1,0 +1,446 @@
+#include "train/trainer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+
+#include "io/atomic_file.h"
+#include "neurokin/error.h"
+#include "neurokin/json_util.h"
+#include "neurokin/kinematics.h"
+#include "neurokin/random.h"
+#include "train/mlp.h"
+
+namespace neurokin::train {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// ctrl-c ends the run between two batches; the last epoch's checkpoint stays as it was
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted = true; }
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p / 100.0 * v.size())) - (p > 0 ? 1 : 0));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+// ---- checkpoint: magic, a JSON header (the trainer's state), the engine's blob ----------
+
+constexpr char kCheckpointMagic[8] = {'N', 'K', 'C', 'K', 'P', 'T', '0', '1'};
+
+void write_checkpoint(const std::string& path, const json& header, const std::string& blob) {
+  const std::string h = header.dump();
+  std::string out(kCheckpointMagic, 8);
+  const auto put_u64 = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); };
+  put_u64(h.size());
+  out += h;
+  put_u64(blob.size());
+  out += blob;
+  io::write_file_atomic(path, out);
+}
+
+void read_checkpoint(const std::string& path, json& header, std::string& blob) {
+  const std::string data = json_util::read_file(path, "checkpoint", std::size_t(1) << 32);
+  const auto fail = [&](const std::string& what) { throw Error("checkpoint '" + path + "': " + what); };
+  if (data.size() < 24 || std::memcmp(data.data(), kCheckpointMagic, 8) != 0)
+    fail("not a neurokin checkpoint (bad magic)");
+  std::uint64_t hn = 0, bn = 0;
+  std::memcpy(&hn, data.data() + 8, 8);
+  if (hn > data.size() - 24) fail("truncated header");
+  header = json_util::parse(data.substr(16, hn), "checkpoint '" + path + "' header");
+  std::memcpy(&bn, data.data() + 16 + hn, 8);
+  if (bn != data.size() - 24 - hn) fail("truncated (expected " + std::to_string(bn) + " bytes of state)");
+  blob = data.substr(24 + hn);
+}
+
+// ---- normalisation ------------------------------------------------------------------------
+
+void mean_std(const std::vector<float>& v, int width, const std::vector<int>& rows, Eigen::VectorXf& mean,
+              Eigen::VectorXf& std) {
+  Eigen::VectorXd s = Eigen::VectorXd::Zero(width), s2 = Eigen::VectorXd::Zero(width);
+  for (int r : rows)
+    for (int i = 0; i < width; ++i) {
+      const double x = v[static_cast<size_t>(r) * width + i];
+      s[i] += x;
+      s2[i] += x * x;
+    }
+  const double n = std::max<size_t>(rows.size(), 1);
+  mean = (s / n).cast<float>();
+  std.resize(width);
+  for (int i = 0; i < width; ++i) {
+    const double var = std::max(0.0, s2[i] / n - (s[i] / n) * (s[i] / n));
+    // a constant feature (planar z, a fixed quaternion sign) is passed through unscaled
+    std[i] = var > 1e-12 ? static_cast<float>(std::sqrt(var)) : 1.0f;
+  }
+}
+
+std::vector<float> encode_all(const Samples& d, InputEncoding enc, const Eigen::VectorXf* mean,
+                              const Eigen::VectorXf* std) {
+  const int e = encoded_size(enc, d.task_size);
+  std::vector<float> f(d.size() * e);
+  for (size_t r = 0; r < d.size(); ++r) {
+    float* fr = &f[r * e];
+    encode_features(enc, d.task_size, &d.x[r * d.task_size], fr);
+    if (mean)
+      for (int i = 0; i < e; ++i) fr[i] = (fr[i] - (*mean)[i]) / (*std)[i];
+  }
+  return f;
+}
+
+json curves_to_json(const std::vector<EpochStats>& log) {
+  json c = json::object();
+  const auto col = [&](const char* name, auto get) {
+    json a = json::array();
+    for (const auto& e : log) a.push_back(get(e));
+    c[name] = a;
+  };
+  col("epoch", [](const EpochStats& e) { return e.epoch; });
+  col("lr", [](const EpochStats& e) { return e.lr; });
+  col("loss", [](const EpochStats& e) { return e.loss; });
+  col("joint", [](const EpochStats& e) { return e.terms.joint; });
+  col("sincos", [](const EpochStats& e) { return e.terms.sincos; });
+  col("fk_position", [](const EpochStats& e) { return e.terms.fk_position; });
+  col("fk_orientation", [](const EpochStats& e) { return e.terms.fk_orientation; });
+  col("grad_norm", [](const EpochStats& e) { return e.grad_norm; });
+  col("val_mean_mm", [](const EpochStats& e) { return e.val_mean_mm; });
+  col("val_p95_mm", [](const EpochStats& e) { return e.val_p95_mm; });
+  col("val_max_mm", [](const EpochStats& e) { return e.val_max_mm; });
+  col("val_rot_mean_deg", [](const EpochStats& e) { return e.val_rot_mean_deg; });
+  col("samples_per_s", [](const EpochStats& e) { return e.samples_per_s; });
+  col("seconds", [](const EpochStats& e) { return e.seconds; });
+  return c;
+}
+
+std::vector<EpochStats> curves_from_json(const json& c) {
+  std::vector<EpochStats> log(c.at("epoch").size());
+  for (size_t i = 0; i < log.size(); ++i) {
+    EpochStats& e = log[i];
+    e.epoch = c["epoch"][i];
+    e.lr = c["lr"][i];
+    e.loss = c["loss"][i];
+    e.terms = {c["joint"][i], c["sincos"][i], c["fk_position"][i], c["fk_orientation"][i]};
+    e.grad_norm = c["grad_norm"][i];
+    e.val_mean_mm = c["val_mean_mm"][i];
+    e.val_p95_mm = c["val_p95_mm"][i];
+    e.val_max_mm = c["val_max_mm"][i];
+    e.val_rot_mean_deg = c["val_rot_mean_deg"][i];
+    e.samples_per_s = c["samples_per_s"][i];
+    e.seconds = c["seconds"][i];
+  }
+  return log;
+}
+
+std::string csv_log(const std::vector<EpochStats>& log) {
+  std::string s =
+      "epoch,lr,loss,joint,sincos,fk_position,fk_orientation,grad_norm,val_mean_mm,val_p95_mm,"
+      "val_max_mm,val_rot_mean_deg,samples_per_s,seconds\n";
+  char line[512];
+  for (const auto& e : log) {
+    std::snprintf(line, sizeof line, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g,%.6g,%.0f,%.3f\n",
+                  e.epoch, e.lr, e.loss, e.terms.joint, e.terms.sincos, e.terms.fk_position,
+                  e.terms.fk_orientation, e.grad_norm, e.val_mean_mm, e.val_p95_mm, e.val_max_mm,
+                  e.val_rot_mean_deg, e.samples_per_s, e.seconds);
+    s += line;
+  }
+  return s;
+}
+
+std::string clock_text(double s) {
+  char b[32];
+  const int t = static_cast<int>(s + 0.5);
+  if (t >= 3600) std::snprintf(b, sizeof b, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+  else std::snprintf(b, sizeof b, "%d:%02d", t / 60, t % 60);
+  return b;
+}
+
+}  // namespace
+
+json to_json(const ErrorStats& s) {
+  return json{{"n", s.n},
+              {"position_mean_mm", s.mean_m * 1e3},
+              {"position_std_mm", s.std_m * 1e3},
+              {"position_rmse_mm", s.rmse_m * 1e3},
+              {"position_p50_mm", s.p50_m * 1e3},
+              {"position_p95_mm", s.p95_m * 1e3},
+              {"position_p99_mm", s.p99_m * 1e3},
+              {"position_max_mm", s.max_m * 1e3},
+              {"orientation_mean_deg", s.rot_mean_deg},
+              {"orientation_p95_deg", s.rot_p95_deg},
+              {"orientation_max_deg", s.rot_max_deg},
+              {"joint_mse_rad2", s.joint_mse},
+              {"joint_mae_rad", s.joint_mae}};
+}
+
+ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>& rows) {
+  ErrorStats st;
+  st.n = rows.size();
+  if (rows.empty()) return st;
+  const Arm& arm = model.arm;
+  Workspace ws(model.net);
+  std::vector<double> pos(rows.size()), rot(rows.size());
+  std::vector<float> x(d.task_size), q(arm.dof());
+  double jse = 0, jae = 0;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const size_t r = rows[k];
+    predict(model.net, ws, &d.x[r * d.task_size], 1, q.data());
+    const Eigen::VectorXd qd = Eigen::Map<const Eigen::VectorXf>(q.data(), arm.dof()).cast<double>();
+    const Eigen::VectorXd target =
+        Eigen::Map<const Eigen::VectorXf>(&d.x[r * d.task_size], d.task_size).cast<double>();
+    const TaskError e = task_error(arm, fk(arm, qd), target);
+    pos[k] = e.position_error;
+    rot[k] = e.orientation_error * 180.0 / M_PI;
+    for (int i = 0; i < arm.dof(); ++i) {
+      const double dq = wrap_angle(qd[i] - d.q[r * arm.dof() + i]);
+      jse += dq * dq;
+      jae += std::abs(dq);
+    }
+  }
+  const double n = static_cast<double>(rows.size());
+  st.mean_m = std::accumulate(pos.begin(), pos.end(), 0.0) / n;
+  double ss = 0;
+  for (double p : pos) ss += p * p;
+  st.rmse_m = std::sqrt(ss / n);
+  st.std_m = std::sqrt(std::max(0.0, ss / n - st.mean_m * st.mean_m));
+  st.p50_m = percentile(pos, 50);
+  st.p95_m = percentile(pos, 95);
+  st.p99_m = percentile(pos, 99);
+  st.max_m = *std::max_element(pos.begin(), pos.end());
+  st.rot_mean_deg = std::accumulate(rot.begin(), rot.end(), 0.0) / n;
+  st.rot_p95_deg = percentile(rot, 95);
+  st.rot_max_deg = *std::max_element(rot.begin(), rot.end());
+  st.joint_mse = jse / (n * arm.dof());
+  st.joint_mae = jae / (n * arm.dof());
+  return st;
+}
+
+Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, const TrainOptions& opt) {
+  if (data.task_size != task_size(arm.task) || data.dof != arm.dof())
+    throw_expected("training data", "task size " + std::to_string(task_size(arm.task)) + " and " +
+                                        std::to_string(arm.dof()) + " joints (" + arm.name + ")",
+                   std::to_string(data.task_size) + " and " + std::to_string(data.dof));
+  if (data.train.empty() || data.val.empty())
+    throw Error("training data: the train and validation splits must not be empty");
+
+  // the model's fixed parts: encodings and normalisation from the training split
+  Model model;
+  model.kind = ModelKind::kIk;
+  model.arm = arm;
+  Network& net = model.net;
+  net.input_size = data.task_size;
+  net.encoding = cfg.encoding;
+  net.decoding = cfg.decoding;
+  const int enc = encoded_size(cfg.encoding, data.task_size);
+  const int outputs = cfg.decoding == OutputDecoding::kSinCos ? 2 * arm.dof() : arm.dof();
+  mean_std(encode_all(data, cfg.encoding, nullptr, nullptr), enc, data.train, net.in_mean, net.in_std);
+  if (cfg.decoding == OutputDecoding::kSinCos) {
+    net.out_mean = Eigen::VectorXf::Zero(outputs);
+    net.out_std = Eigen::VectorXf::Ones(outputs);
+  } else {
+    mean_std(data.q, arm.dof(), data.train, net.out_mean, net.out_std);
+  }
+  const std::vector<float> features = encode_all(data, cfg.encoding, &net.in_mean, &net.in_std);
+  net.layers = make_layers(cfg.arch, enc, outputs, cfg.seed);
+
+  Mlp mlp(net.layers, cfg.batch, cfg.dropout, cfg.seed, cfg.threads);
+  BatchLoss loss(arm, cfg.decoding, net.out_mean, net.out_std);
+
+  // the trainer's own state, all of it in the checkpoint so that a resumed run is identical
+  std::vector<EpochStats> log;
+  std::vector<int> hard;                  // training rows fed again next epoch
+  std::array<double, 4> running{0, 0, 0, 0};  // adaptive balancing: running mean of each term
+  double lr_scale = 1.0, best_val = INFINITY;
+  int since_best = 0, start_epoch = 0;
+  const std::string ckpt = opt.out + ".ckpt";
+  const json cfg_json = config_to_json(cfg);
+  if (opt.resume) {
+    json h;
+    std::string blob;
+    read_checkpoint(ckpt, h, blob);
+    if (h.at("config") != cfg_json)
+      throw Error("checkpoint '" + ckpt + "': it was written with another configuration (remove it, "
+                  "or resume with the same config and flags)");
+    mlp.load_state(blob);
+    start_epoch = h.at("epoch");
+    log = curves_from_json(h.at("curves"));
+    hard = h.at("hard").get<std::vector<int>>();
+    running = h.at("running").get<std::array<double, 4>>();
+    lr_scale = h.at("lr_scale");
+    best_val = h.at("best_val");
+    since_best = h.at("since_best");
+  }
+
+  const int ts = data.task_size, dof = arm.dof();
+  std::vector<float> xb(static_cast<size_t>(cfg.batch) * enc), tb(static_cast<size_t>(cfg.batch) * ts),
+      qb(static_cast<size_t>(cfg.batch) * dof), dy(static_cast<size_t>(cfg.batch) * outputs),
+      pe(cfg.batch), re(cfg.batch);
+  std::vector<float> seen_error(data.size(), 0.0f);
+  const bool tty = opt.progress && ::isatty(STDERR_FILENO);
+  std::vector<int> val_rows = data.val;
+  if (val_rows.size() > 20000) val_rows.resize(20000);  // a fixed, representative slice
+
+  auto previous = std::signal(SIGINT, on_sigint);
+  g_interrupted = false;
+  const auto t_run = Clock::now();
+  for (int epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
+    const auto t0 = Clock::now();
+    const double lr = scheduled_lr(cfg.schedule, epoch, cfg.epochs) * lr_scale;
+    // fk weights grow linearly over the run with the curriculum
+    const double fk_scale = cfg.loss.curriculum ? double(epoch + 1) / cfg.epochs : 1.0;
+    const std::array<double, 4> base{cfg.loss.joint_mse, cfg.loss.sincos, cfg.loss.fk_position * fk_scale,
+                                     cfg.loss.fk_orientation * fk_scale};
+
+    // this epoch's order: every training row, the hard ones once more, shuffled from the seed
+    std::vector<int> order = data.train;
+    order.insert(order.end(), hard.begin(), hard.end());
+    Rng rng(cfg.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(epoch) + 1);
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
+
+    EpochStats st;
+    st.epoch = epoch + 1;
+    st.lr = lr;
+    double sum_loss = 0, sum_grad = 0;
+    size_t batches = 0;
+    auto t_print = Clock::now();
+    for (size_t b0 = 0; b0 < order.size(); b0 += cfg.batch) {
+      if (g_interrupted) {
+        std::signal(SIGINT, previous);
+        throw Error("interrupted at epoch " + std::to_string(epoch + 1) + "; " +
+                    (epoch > 0 ? "'" + ckpt + "' holds epoch " + std::to_string(epoch) + ": continue with --resume"
+                               : std::string("no epoch was finished")));
+      }
+      const int n = static_cast<int>(std::min<size_t>(cfg.batch, order.size() - b0));
+      for (int k = 0; k < n; ++k) {
+        const size_t r = order[b0 + k];
+        std::copy_n(&features[r * enc], enc, &xb[static_cast<size_t>(k) * enc]);
+        std::copy_n(&data.x[r * ts], ts, &tb[static_cast<size_t>(k) * ts]);
+        std::copy_n(&data.q[r * dof], dof, &qb[static_cast<size_t>(k) * dof]);
+      }
+      const float* y = mlp.forward(xb.data(), n, true);
+      // adaptive balancing (seed 001): each active term scaled by 1 / its running mean
+      LossWeights w{base[0], base[1], base[2], base[3], cfg.loss.hard_alpha};
+      if (cfg.loss.adaptive && running[0] + running[1] + running[2] + running[3] > 0) {
+        double* wk[4] = {&w.joint, &w.sincos, &w.fk_position, &w.fk_orientation};
+        for (int t = 0; t < 4; ++t)
+          if (*wk[t] > 0 && running[t] > 0) *wk[t] /= running[t];
+      }
+      const LossTerms terms = loss.compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data());
+      const std::array<double, 4> tv{terms.joint, terms.sincos, terms.fk_position, terms.fk_orientation};
+      for (int t = 0; t < 4; ++t) running[t] = running[t] == 0 ? tv[t] : 0.99 * running[t] + 0.01 * tv[t];
+      for (int k = 0; k < n; ++k) seen_error[order[b0 + k]] = pe[k];
+      mlp.backward(dy.data());
+      const float gnorm = mlp.step(cfg.optimizer, static_cast<float>(lr));
+      const double weighted = w.joint * terms.joint + w.sincos * terms.sincos +
+                              w.fk_position * terms.fk_position + w.fk_orientation * terms.fk_orientation;
+      if (!std::isfinite(gnorm) || !std::isfinite(weighted)) {
+        std::signal(SIGINT, previous);
+        throw Error("training diverged at epoch " + std::to_string(epoch + 1) + ", batch " +
+                    std::to_string(batches + 1) + ": the " + (std::isfinite(weighted) ? "gradient" : "loss") +
+                    " is not finite. " + (epoch > 0 ? "'" + ckpt + "' keeps epoch " + std::to_string(epoch)
+                                                  : std::string("No checkpoint was written yet")) +
+                    "; try a lower schedule.lr or optimizer.clip_norm");
+      }
+      st.terms.joint += terms.joint * n;
+      st.terms.sincos += terms.sincos * n;
+      st.terms.fk_position += terms.fk_position * n;
+      st.terms.fk_orientation += terms.fk_orientation * n;
+      sum_loss += weighted * n;
+      sum_grad += gnorm;
+      ++batches;
+      if (tty && seconds_since(t_print) > 0.25) {
+        t_print = Clock::now();
+        const double done = double(b0 + n) / order.size(), el = seconds_since(t0);
+        const int bar = static_cast<int>(done * 20);
+        std::fprintf(stderr, "\r\033[Kepoch %d/%d [%s%s] %3.0f%%  loss %.3g  %.0fk samples/s  epoch ETA %s",
+                     epoch + 1, cfg.epochs, std::string(bar, '#').c_str(), std::string(20 - bar, '.').c_str(),
+                     done * 100, sum_loss / (b0 + n), (b0 + n) / el / 1e3, clock_text(el / done - el).c_str());
+      }
+    }
+    const double rows_seen = static_cast<double>(order.size());
+    st.terms = {st.terms.joint / rows_seen, st.terms.sincos / rows_seen, st.terms.fk_position / rows_seen,
+                st.terms.fk_orientation / rows_seen};
+    st.loss = sum_loss / rows_seen;
+    st.grad_norm = sum_grad / std::max<size_t>(batches, 1);
+    st.seconds = seconds_since(t0);
+    st.samples_per_s = rows_seen / st.seconds;
+
+    // validation through the core's inference, with the weights the model will ship
+    mlp.write_weights(net.layers, cfg.optimizer.ema_decay > 0);
+    const ErrorStats v = evaluate(model, data, val_rows);
+    st.val_mean_mm = v.mean_m * 1e3;
+    st.val_p95_mm = v.p95_m * 1e3;
+    st.val_max_mm = v.max_m * 1e3;
+    st.val_rot_mean_deg = v.rot_mean_deg;
+    log.push_back(st);
+
+    // reduce-on-plateau (seed 002) on the validation position error
+    if (v.mean_m < best_val * (1 - 1e-4)) {
+      best_val = v.mean_m;
+      since_best = 0;
+    } else if (cfg.schedule.kind == "plateau" && ++since_best >= cfg.schedule.patience) {
+      lr_scale = std::max(lr_scale * cfg.schedule.gamma, cfg.schedule.min_lr / cfg.schedule.lr);
+      since_best = 0;
+    }
+
+    // hard example mining (seed 001): the worst share of this epoch's training rows, again
+    hard.clear();
+    if (cfg.loss.hard_mining > 0) {
+      std::vector<int> rows = data.train;
+      const size_t k = static_cast<size_t>(cfg.loss.hard_mining * rows.size());
+      std::nth_element(rows.begin(), rows.begin() + k, rows.end(),
+                       [&](int a, int b) { return seen_error[a] > seen_error[b] || (seen_error[a] == seen_error[b] && a < b); });
+      hard.assign(rows.begin(), rows.begin() + k);
+      std::sort(hard.begin(), hard.end());
+    }
+
+    const double elapsed = seconds_since(t_run), per_epoch = elapsed / (epoch + 1 - start_epoch);
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr,
+                 "epoch %d/%d  lr %.2e  loss %.4g (joint %.3g, sincos %.3g, fk %.3g, rot %.3g)  val %.2f mm "
+                 "(p95 %.2f, max %.1f) %.2f deg  %.0fk samples/s  ETA %s\n",
+                 st.epoch, cfg.epochs, lr, st.loss, st.terms.joint, st.terms.sincos, st.terms.fk_position,
+                 st.terms.fk_orientation, st.val_mean_mm, st.val_p95_mm, st.val_max_mm, st.val_rot_mean_deg,
+                 st.samples_per_s / 1e3, clock_text(per_epoch * (cfg.epochs - epoch - 1)).c_str());
+
+    // the log and the checkpoint, each written atomically
+    io::write_file_atomic(opt.out + ".log.csv", csv_log(log));
+    json h{{"epoch", epoch + 1},   {"config", cfg_json},     {"curves", curves_to_json(log)},
+           {"hard", hard},         {"running", running},     {"lr_scale", lr_scale},
+           {"best_val", best_val}, {"since_best", since_best}};
+    write_checkpoint(ckpt, h, mlp.save_state());
+    if (opt.stop_after_epoch > 0 && epoch + 1 == opt.stop_after_epoch) {
+      std::signal(SIGINT, previous);
+      throw Error("stopped after epoch " + std::to_string(epoch + 1) + " (as asked)");
+    }
+  }
+  std::signal(SIGINT, previous);
+
+  mlp.write_weights(net.layers, cfg.optimizer.ema_decay > 0);
+  model.metadata = json{{"config", cfg_json},
+                        {"data", data.report},
+                        {"curves", curves_to_json(log)},
+                        {"metrics", {{"validation", to_json(evaluate(model, data, data.val))},
+                                     {"test", to_json(evaluate(model, data, data.test))}}},
+                        {"parameters", net.parameter_count()},
+                        {"training_seconds", std::accumulate(log.begin(), log.end(), 0.0,
+                                                             [](double s, const EpochStats& e) { return s + e.seconds; })}};
+  return model;
+}
+
+}  // namespace neurokin::train

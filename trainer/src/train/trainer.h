@@ -1,0 +1,63 @@
+// The training loop: epochs of shuffled mini-batches through the oneDNN engine, the losses of
+// loss.h, a learning-rate schedule, validation through the core's own inference, a CSV log,
+// a progress line, and atomic checkpoints from which --resume continues bit-identically.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "neurokin/arm.h"
+#include "neurokin/model.h"
+#include "train/config.h"
+#include "train/loss.h"
+
+namespace neurokin::train {
+
+// what training reads: targets and canonical joints, row-major float32, and the split
+struct Samples {
+  int task_size = 0, dof = 0;
+  std::vector<float> x;  // n x task_size
+  std::vector<float> q;  // n x dof
+  std::vector<int> train, val, test;
+  nlohmann::json report = nlohmann::json::object();  // the dataset's own report (branches)
+  std::size_t size() const { return dof ? q.size() / dof : 0; }
+};
+
+// one epoch's line of the log
+struct EpochStats {
+  int epoch = 0;  // 1-based
+  double lr = 0;
+  LossTerms terms;   // training means, unweighted
+  double loss = 0;   // training mean of the weighted sum
+  double grad_norm = 0;
+  double val_mean_mm = 0, val_p95_mm = 0, val_max_mm = 0, val_rot_mean_deg = 0;
+  double samples_per_s = 0, seconds = 0;
+};
+
+struct TrainOptions {
+  std::string out;       // models/ARM/NAME: writes NAME.json, NAME.log.csv, NAME.ckpt
+  bool resume = false;   // continue from NAME.ckpt
+  bool progress = true;  // a live progress line (else one plain line per epoch)
+  int stop_after_epoch = 0;  // tests: stop (as if killed) after this epoch; 0: run to the end
+};
+
+// trains and returns the model (EMA weights when enabled), its metadata holding the config,
+// the data report, the per-epoch curves and the final validation metrics. Throws Error on
+// bad input and when the loss or gradients become non-finite (the last checkpoint is kept).
+Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data,
+                  const TrainOptions& opt);
+
+// position / orientation errors of a model on rows `rows` of data, through the core's
+// predict: the same code the browser runs
+struct ErrorStats {
+  double mean_m = 0, std_m = 0, p50_m = 0, p95_m = 0, p99_m = 0, max_m = 0, rmse_m = 0;
+  double rot_mean_deg = 0, rot_p95_deg = 0, rot_max_deg = 0;
+  double joint_mse = 0, joint_mae = 0;  // wrapped, rad^2 / rad, against the canonical joints
+  std::size_t n = 0;
+};
+ErrorStats evaluate(const Model& model, const Samples& data, const std::vector<int>& rows);
+nlohmann::json to_json(const ErrorStats& s);
+
+}  // namespace neurokin::train
