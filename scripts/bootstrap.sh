@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # debian packages: toolchain, core, trainer, tests, benchmarks, browser tests, fuzzing
 pkgs=(build-essential cmake ninja-build git pkg-config
       libeigen3-dev nlohmann-json3-dev catch2 libcli11-dev libfmt-dev
-      libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler
+      libdnnl-dev ocl-icd-opencl-dev libonnx-dev libprotobuf-dev protobuf-compiler
       libbenchmark-dev liborocos-kdl-dev libnanoflann-dev
       emscripten chromium clang-14 libclang-rt-14-dev)
 

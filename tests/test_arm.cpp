@@ -145,7 +145,7 @@ TEST_CASE("every malformed arm field is named with expected and actual") {
       "arm.task: expected a task with at most dof() = 2 controlled dimensions, got \"pose\" (6)");
   j = planar();
   j["analytic"] = "magic";
-  require_error(j, "arm.analytic: expected \"planar2r\", \"puma_position\" or \"\", got \"magic\"");
+  require_error(j, "arm.analytic: expected \"planar2r\", \"puma_position\", \"omx_position_pitch\", \"spherical_wrist\" or \"\", got \"magic\"");
   j = planar();
   j["conditioning"] = {{"p20", 0.5}, {"p80", 0.2}, {"samples", 10}, {"seed", 1}};
   CHECK_THROWS_WITH(arm_from_json(j),

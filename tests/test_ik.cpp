@@ -84,10 +84,17 @@ TEST_CASE("analytic ik: unreachable targets are results, wrong sizes are errors"
   CHECK_THROWS_WITH(
       solve_ik_analytic(planar, Eigen::Vector3d(1, 1, 0)),
       "solve_ik_analytic target: expected 2 values (planar_xy task of planar2), got 3");
+  // an arm whose file names no solver, and one whose named solver does not fit its geometry
+  Arm plain = shipped_arm("omx4");
+  plain.analytic.clear();
+  CHECK_THROWS_WITH(solve_ik_analytic(plain, Eigen::Vector4d(0.2, 0, 0.1, 0)),
+                    Catch::Contains("has no closed-form solver (arm.analytic is empty)"));
+  Arm bent = shipped_arm("kr6");
+  bent.joints[5].A.translation().y() = 0.01;  // a6's axis no longer passes the wrist centre
   Eigen::VectorXd pose(7);
   pose << 0.5, 0, 0.5, 0, 0, 0, 1;
-  CHECK_THROWS_WITH(solve_ik_analytic(shipped_arm("kr6"), pose),
-                    Catch::Contains("no closed-form solver"));
+  CHECK_THROWS_WITH(solve_ik_analytic(bent, pose),
+                    Catch::Contains("'spherical_wrist' does not fit its geometry"));
 }
 
 TEST_CASE("dls round trips: 1,000 random reachable targets per arm") {

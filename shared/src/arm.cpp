@@ -176,9 +176,16 @@ Arm arm_from_json(const json& j) {
 
   if (const json* a = ju::optional_field(j, "analytic", w)) {
     arm.analytic = ju::string(*a, w + ".analytic");
-    if (!arm.analytic.empty() && arm.analytic != "planar2r" && arm.analytic != "puma_position")
-      throw_expected(w + ".analytic", "\"planar2r\", \"puma_position\" or \"\"",
-                     "\"" + arm.analytic + "\"");
+    static const char* const kSolvers[] = {"planar2r", "puma_position", "omx_position_pitch",
+                                           "spherical_wrist"};
+    bool known = arm.analytic.empty();
+    std::string valid;
+    for (const char* solver : kSolvers) {
+      known |= arm.analytic == solver;
+      valid += std::string("\"") + solver + "\", ";
+    }
+    valid.replace(valid.size() - 2, 2, " or \"\"");
+    if (!known) throw_expected(w + ".analytic", valid, "\"" + arm.analytic + "\"");
   }
   if (const json* c = ju::optional_field(j, "conditioning", w)) {
     const std::string wc = w + ".conditioning";

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "ik_analytic_internal.h"
 #include "neurokin/error.h"
 #include "neurokin/random.h"
 
@@ -199,11 +200,12 @@ IkResult solve_ik(const Arm& arm, const JointsRef& target, const IkOptions& opt,
 
 // ---- closed-form solutions ---------------------------------------------------------------
 
-namespace {
+// shared with the solvers in ik_analytic.cpp
+namespace detail {
 
-bool is_identity(const Eigen::Isometry3d& X, double tol = 1e-12) {
-  return X.matrix().isIdentity(tol);
-}
+bool is_identity(const Eigen::Isometry3d& X, double tol) { return X.matrix().isIdentity(tol); }
+
+namespace {
 
 // brings an angle into [lo, hi] by whole turns when possible
 bool fit_limits(double& a, double lo, double hi) {
@@ -216,15 +218,25 @@ bool fit_limits(double& a, double lo, double hi) {
   return false;
 }
 
+}  // namespace
+
 void add_if_within_limits(const Arm& arm, JointVec q, const char* branch, AnalyticSolutions& out) {
   for (int i = 0; i < arm.dof(); ++i) {
-    q[i] -= arm.joints[i].offset;
+    // wrapped first, so a joint spanning more than 2 pi gets the representative nearest 0
+    q[i] = wrap_angle(q[i] - arm.joints[i].offset);
     if (!fit_limits(q[i], arm.joints[i].lower, arm.joints[i].upper)) return;
   }
   for (int k = 0; k < out.count; ++k)
     if ((out.sol[k].q - q).cwiseAbs().maxCoeff() < 1e-12) return;  // a double root
   out.sol[out.count++] = {q, branch};
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::add_if_within_limits;
+using detail::is_identity;
 
 // planar 2R: both joints about z, links along x (seed 003's arm, any lengths)
 bool planar2r_fits(const Arm& arm) {
@@ -320,6 +332,8 @@ void solve_puma(const Arm& arm, const JointsRef& target, AnalyticSolutions& out)
 bool has_analytic_ik(const Arm& arm) {
   if (arm.analytic == "planar2r") return planar2r_fits(arm);
   if (arm.analytic == "puma_position") return puma_fits(arm);
+  if (arm.analytic == "omx_position_pitch") return detail::omx_fits(arm);
+  if (arm.analytic == "spherical_wrist") return detail::spherical_wrist_fits(arm);
   return false;
 }
 
@@ -332,8 +346,12 @@ AnalyticSolutions solve_ik_analytic(const Arm& arm, const JointsRef& target) {
   AnalyticSolutions out;
   if (arm.analytic == "planar2r")
     solve_planar2r(arm, target, out);
-  else
+  else if (arm.analytic == "puma_position")
     solve_puma(arm, target, out);
+  else if (arm.analytic == "omx_position_pitch")
+    detail::solve_omx(arm, target, out);
+  else
+    detail::solve_spherical_wrist(arm, target, out);
   return out;
 }
 

@@ -43,9 +43,12 @@ double number(const json& v, const std::string& where) {
 long long integer(const json& v, const std::string& where, long long lo, long long hi) {
   if (!v.is_number_integer() && !v.is_number_unsigned())
     throw_expected(where, "an integer", describe(v));
-  const bool in_range = v.is_number_unsigned()
-                            ? v.get<unsigned long long>() <= static_cast<unsigned long long>(hi)
-                            : (v.get<long long>() >= lo && v.get<long long>() <= hi);
+  // nlohmann parses non-negative integers as unsigned: check both bounds either way
+  const bool in_range =
+      v.is_number_unsigned()
+          ? (lo <= 0 || v.get<unsigned long long>() >= static_cast<unsigned long long>(lo)) &&
+                v.get<unsigned long long>() <= static_cast<unsigned long long>(hi)
+          : (v.get<long long>() >= lo && v.get<long long>() <= hi);
   if (!in_range)
     throw_expected(where, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]",
                    describe(v));

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   neurokin::cli::add_info_command(app);
   neurokin::cli::add_sample_command(app);
   neurokin::cli::add_calibrate_command(app);
+  neurokin::cli::add_bench_command(app);
+  neurokin::cli::add_export_command(app);
+  neurokin::cli::add_train_command(app);
 
   try {
     app.parse(argc, argv);

@@ -293,7 +293,9 @@ test('errors: JS Errors naming the call and what is wrong', () => {
   assertThrowsError(() => kr6.ik(t, { seed: -1 }), /^Arm\.ik options\.seed: expected an integer in \[0, /);
   assertThrowsError(() => kr6.ik(t, { q0: [1] }), /^Arm\.ik options\.q0: expected 6 joint angles/);
   assertThrowsError(() => kr6.ik(t, 5), /^Arm\.ik options: expected an options object, got number 5$/);
-  assertThrowsError(() => kr6.ikAnalytic(t), /^Arm\.ikAnalytic: .*no closed-form solver/);
+  // kr6 has a closed-form solver (spherical wrist): every branch reproduces the target
+  for (const s of kr6.ikAnalytic(t)) assert.ok(Math.abs(kr6.fk(s.q).task[0] - t[0]) < 1e-9);
+  assertThrowsError(() => kr6.ikAnalytic([0, 0, 0]), /^Arm\.ikAnalytic target: expected 7 values/);
   assertThrowsError(() => arms.puma3.classifyPose([0, 0]), /^Arm\.classifyPose target: expected 3 values/);
   assertThrowsError(() => arms.puma3.classifyPose([0.5, 0, 0.5], { q0: [0, 0, 0] }), /^Arm\.classifyPose options: expected options among/);
   assertThrowsError(() => kr6.sample(-1, 0), /^Arm\.sample count: expected an integer/);

@@ -13,5 +13,8 @@ void add_predict_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
 void add_calibrate_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+void add_train_command(CLI::App& app);
 
 }  // namespace neurokin::cli

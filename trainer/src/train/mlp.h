@@ -30,7 +30,7 @@ struct OptimizerConfig {
   float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
   float weight_decay = 0.0f;  // decoupled (AdamW, Loshchilov & Hutter 2019); 0: plain Adam
   float clip_norm = 0.0f;     // clip the global gradient norm to this; 0: off
-  float ema_decay = 0.0f;     // exponential moving average of the weights; 0: off
+  float ema_decay = 0.0f;     // moving average of the weights, decay min(this, (1+t)/(10+t)); 0: off
 };
 
 class Mlp {
@@ -47,19 +47,28 @@ class Mlp {
   int input_width() const;
   int output_width() const;
   std::size_t parameter_count() const;
+  int max_batch() const;
+  std::uint64_t steps() const;  // optimiser steps applied so far (restored by load_state)
+  // the matmul flops of one forward + backward on n rows, 2 M N K per GEMM (forward, backward
+  // data except for the first layer, backward weights): what `neurokin bench train` counts
+  double matmul_flops(int n) const;
 
   // n rows of normalised inputs (row-major, n x input_width) -> n x output_width raw outputs,
   // valid until the next call. training = true keeps what backward needs and applies dropout
   const float* forward(const float* x, int n, bool training);
-  // dL/dy for the rows of the last training forward; accumulates the weight gradients
+  // dL/dy for the rows of the last training forward; accumulates the weight gradients.
+  // Throws Error when there was no training forward yet
   void backward(const float* dy);
   // one Adam(W) step with learning rate lr, then zeroes the gradients; returns the global
   // gradient norm before clipping (NaN or Inf when the gradients are not finite: nothing is
-  // applied then)
+  // applied then, and the gradients are zeroed all the same). Throws Error on a bad config
   float step(const OptimizerConfig& opt, float lr);
 
-  // the current weights (or their moving average) into layers of the same shape
+  // the current weights (or their moving average) into layers of the same shape; throws Error
+  // naming the first layer that differs. With ema_decay 0 the moving average is the weights
   void write_weights(std::vector<Layer>& layers, bool ema) const;
+  // the gradients accumulated since the last step, in the same layout (for checks and tests)
+  void write_gradients(std::vector<Layer>& layers) const;
 
   // everything needed to resume bit-identically: weights, Adam moments, EMA, step count,
   // dropout generator state
@@ -73,5 +82,7 @@ class Mlp {
 
 // f32 GEMM throughput of oneDNN on this machine (M = N = K = size), for `neurokin bench train`
 double peak_gemm_gflops(int size, int threads, int repeats);
+// the OpenMP threads a call given `threads` runs on (threads <= 0: the OpenMP default)
+int thread_count(int threads);
 
 }  // namespace neurokin::train

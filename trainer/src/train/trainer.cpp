@@ -346,8 +346,9 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
       for (int k = 0; k < n; ++k) seen_error[order[b0 + k]] = pe[k];
       mlp.backward(dy.data());
       const float gnorm = mlp.step(cfg.optimizer, static_cast<float>(lr));
-      const double weighted = w.joint * terms.joint + w.sincos * terms.sincos +
-                              w.fk_position * terms.fk_position + w.fk_orientation * terms.fk_orientation;
+      // reported with the configured weights (adaptive scaling only steers the gradient)
+      const double weighted = base[0] * terms.joint + base[1] * terms.sincos + base[2] * terms.fk_position +
+                              base[3] * terms.fk_orientation;
       if (!std::isfinite(gnorm) || !std::isfinite(weighted)) {
         std::signal(SIGINT, previous);
         throw Error("training diverged at epoch " + std::to_string(epoch + 1) + ", batch " +

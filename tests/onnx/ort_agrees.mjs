@@ -1,0 +1,84 @@
+// ONNX Runtime (onnxruntime-node) against the core: every exported model, run on batches of
+// 1, 7 and 1000 rows, must give the core's predict() outputs to 1e-5 (radians, wrap-aware for
+// sincos-decoded angles; probabilities). The cases come from `test_onnx [write_cases]`:
+//   node tests/onnx/ort_agrees.mjs CASES_DIR     (CASES_DIR/cases.json, CASES_DIR/NAME/*)
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const kTolerance = 1e-5;
+const kBatches = [1, 7, 1000];
+
+// a missing package is a failure with the fix in the message, never a skip
+let ort;
+try {
+  ort = await import('onnxruntime-node');
+} catch (e) {
+  console.error(`ort_agrees: cannot load onnxruntime-node (${e.message}).\n` +
+                'Install the root package.json dev dependencies: bash scripts/bootstrap.sh');
+  process.exit(1);
+}
+
+const dir = process.argv[2];
+assert.ok(dir, 'usage: node tests/onnx/ort_agrees.mjs CASES_DIR');
+
+// a CSV of numbers with a header row -> {columns, rows, values (row-major Float32Array)}
+function readCsv(path) {
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  const columns = lines[0].split(',').length;
+  const values = Float32Array.from(lines.slice(1).flatMap((l) => l.split(',').map(Number)));
+  assert.equal(values.length, (lines.length - 1) * columns, `${path}: ragged rows`);
+  return { columns, rows: lines.length - 1, values };
+}
+
+// |a - b|, or for angles the distance around the circle (pi and -pi are the same angle)
+function difference(a, b, wrap) {
+  const d = Math.abs(a - b);
+  return wrap ? Math.min(d, Math.abs(2 * Math.PI - d)) : d;
+}
+
+const cases = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8'));
+assert.ok(cases.length > 0, `${dir}/cases.json lists no cases`);
+const failures = [];
+console.log(`onnxruntime-node ${ort.env.versions.node}, tolerance ${kTolerance}`);
+console.log('case'.padEnd(58) + 'max |onnx - core|');
+
+for (const c of cases) {
+  const caseDir = join(dir, c.name);
+  const session = await ort.InferenceSession.create(join(caseDir, 'model.onnx'));
+  assert.deepEqual(session.inputNames, ['target'], `${c.name}: input names`);
+  assert.deepEqual(session.outputNames, [c.output], `${c.name}: output names`);
+  const x = readCsv(join(caseDir, 'inputs.csv'));
+  const y = readCsv(join(caseDir, 'expected.csv'));
+  assert.equal(y.columns, c.columns, `${c.name}: expected.csv columns`);
+  assert.ok(x.rows >= Math.max(...kBatches), `${c.name}: ${x.rows} input rows`);
+
+  // the leading rows of each batch size, so the edge rows at the top run in every batch
+  let worst = 0;
+  let where = '';
+  for (const n of kBatches) {
+    const input = new ort.Tensor('float32', x.values.slice(0, n * x.columns), [n, x.columns]);
+    const out = (await session.run({ target: input }))[c.output];
+    assert.deepEqual(out.dims, [n, c.columns], `${c.name}: output shape at batch ${n}`);
+    for (let i = 0; i < n * c.columns; ++i) {
+      const d = difference(out.data[i], y.values[i], c.angles_wrap);
+      // NaN never passes: a comparison with NaN is false
+      if (!(d <= worst)) {
+        worst = Number.isNaN(d) ? Infinity : d;
+        where = `batch ${n}, row ${Math.floor(i / c.columns)}, column ${i % c.columns}: ` +
+                `onnx ${out.data[i]}, core ${y.values[i]}`;
+      }
+    }
+  }
+  // ORT_AGREES_VERBOSE=1 also names the worst row
+  const detail = process.env.ORT_AGREES_VERBOSE && where ? `  (${where})` : '';
+  console.log(c.name.padEnd(58) + worst.toExponential(2) + detail);
+  if (!(worst <= kTolerance)) failures.push(`${c.name}: ${worst} at ${where}`);
+}
+
+if (failures.length > 0) {
+  console.error(`ort_agrees: ${failures.length} of ${cases.length} cases differ by more than ` +
+                `${kTolerance}:\n  ${failures.join('\n  ')}`);
+  process.exit(1);
+}
+console.log(`ort_agrees: all ${cases.length} cases agree to ${kTolerance}`);

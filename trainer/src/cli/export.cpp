@@ -1,0 +1,62 @@
+// neurokin export: a model file as ONNX (docs/onnx.md), for ONNX Runtime in node or the browser.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "export/onnx_export.h"
+#include "io/atomic_file.h"
+#include "io/csv.h"
+#include "neurokin/model.h"
+
+namespace neurokin::cli {
+namespace {
+
+struct ExportArgs {
+  std::string model;
+  std::string onnx;
+  std::string name;
+};
+
+void run_export(const ExportArgs& args) {
+  const Model m = load_model(args.model);
+  // the file's stem names the model unless --name does ("kr6_ik.json" -> "kr6_ik")
+  const std::string name =
+      args.name.empty() ? std::filesystem::path(args.model).stem().string() : args.name;
+  const std::string bytes = onnx_export::export_model(m, name);
+  io::write_file_atomic(args.onnx, bytes);
+  // a summary, unless the graph itself went to standard output
+  if (args.onnx != io::kStdStream) {
+    std::cout << fmt::format("{}: {} model '{}' for {}, opset {}, {} [{}, {}] -> {} [{}, {}], ",
+                             args.onnx, model_kind_name(m.kind), name, m.arm.name,
+                             onnx_export::kOpset, onnx_export::kInputName, onnx_export::kBatchDim,
+                             m.net.input_size, onnx_export::output_name(m.kind),
+                             onnx_export::kBatchDim, m.net.output_size())
+              << bytes.size() << " bytes\n";
+  }
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app) {
+  auto args = std::make_shared<ExportArgs>();
+  CLI::App* cmd = app.add_subcommand("export", "Write a model as ONNX, for ONNX Runtime");
+  cmd->footer(
+      "The graph takes the raw task vector as input 'target' [batch, task size] and gives\n"
+      "'joints' [batch, dof] in radians (ik) or 'probabilities' [batch, 4] (feasibility):\n"
+      "encoding, normalisation and decoding are inside it (docs/onnx.md).\n\n"
+      "Example: neurokin export --model models/kr6_ik.json --onnx kr6_ik.onnx");
+  cmd->add_option("--model", args->model, "model file (neurokin-model JSON)")
+      ->required()
+      ->type_name("MODEL.json");
+  cmd->add_option("--onnx", args->onnx, "output ONNX file ('-': standard output)")
+      ->required()
+      ->type_name("OUT.onnx");
+  cmd->add_option("--name", args->name, "model name in the ONNX metadata (default: file stem)")
+      ->type_name("NAME");
+  cmd->callback([args] { run_export(*args); });
+}
+
+}  // namespace neurokin::cli

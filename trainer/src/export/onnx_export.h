@@ -1,0 +1,35 @@
+// ONNX export of a model (docs/onnx.md): one self-contained graph that takes the raw task
+// vector and computes exactly what neurokin::predict computes (encoding, normalisation,
+// layers, de-normalisation, decoding), so ONNX Runtime (node, web) needs nothing else.
+//
+//   input  "target"         float32 [batch, task size]   the arm's raw task vector
+//   output "joints"         float32 [batch, dof]         ik models, radians
+//          "probabilities"  float32 [batch, 4]           feasibility models, class order
+//
+// The graph is built with libonnx's protobuf classes, then checked with the ONNX checker and
+// strict shape inference. The ONNX headers stay inside the implementation.
+#pragma once
+
+#include <string>
+
+#include "neurokin/model.h"
+
+namespace neurokin::onnx_export {
+
+// opset 17 of the default domain: the newest ONNX 1.12 knows; ONNX Runtime 1.30 runs it
+inline constexpr int kOpset = 17;
+inline constexpr const char* kInputName = "target";
+inline constexpr const char* kBatchDim = "batch";  // the dynamic first dimension (dim_param)
+
+const char* output_name(ModelKind kind);  // "joints" (ik) or "probabilities" (feasibility)
+
+// the serialized ONNX ModelProto of m. `name` goes into the graph name and metadata_props
+// (empty: m.metadata["name"] when it is a string, else "<arm>_<kind>"). Throws Error when m
+// fails check_model, or when the ONNX checker or shape inference rejects the graph.
+std::string export_model(const Model& m, const std::string& name = "");
+
+// export_model, written atomically to path (the trainer writes NAME.onnx beside NAME.json);
+// throws Error naming the path when the write fails
+void write_onnx(const std::string& path, const Model& m, const std::string& name = "");
+
+}  // namespace neurokin::onnx_export
