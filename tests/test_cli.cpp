@@ -580,3 +580,36 @@ TEST_CASE("cli: calibrate reproduces the stored thresholds and --write stores ne
   CHECK(bad.code == 2);
   CHECK(bad.err.find("--samples: Value 3 not in range") != std::string::npos);
 }
+
+TEST_CASE("cli: train a tiny model, then eval and export it", "[cli][train]") {
+  CliDir dir;
+  write_text(dir / "tiny.json", R"({"arm": "planar2",
+    "data": {"n": 2000, "seed": 3, "branch_preference": ["elbow_up"]},
+    "network": {"hidden": [16, 16], "encoding": "polar", "decoding": "sincos"},
+    "loss": {"sincos": 1, "fk_position": 1}, "epochs": 3, "batch": 64, "threads": 1})");
+  const Run t = dir.run("train --config tiny.json --out out/tiny --quiet --set schedule.lr=0.003");
+  INFO(t.err);
+  REQUIRE(t.code == 0);
+  for (const char* ext : {".json", ".onnx", ".report.json", ".log.csv", ".ckpt"})
+    CHECK(fs::exists(dir / (std::string("out/tiny") + ext)));
+  const auto report = nlohmann::json::parse(slurp(dir / "out/tiny.report.json"));
+  CHECK(report["config"]["schedule"]["lr"] == 0.003);
+  CHECK(report["metrics"]["test"]["n"] == 200);
+  const neurokin::Model m = neurokin::load_model((dir / "out/tiny.json").string());
+  CHECK(m.metadata["curves"]["epoch"].size() == 3);
+
+  const Run e = dir.run("eval --model out/tiny.json --n 300 --refine 10 --json");
+  REQUIRE(e.code == 0);
+  const auto ev = nlohmann::json::parse(e.out);
+  CHECK(ev["n"] == 300);
+  CHECK(ev["network"]["position_mean_mm"].get<double>() > 0);
+  CHECK(ev["refined"]["success_rate"].get<double>() > 0.9);
+  CHECK(ev["refined"]["mean_iterations"].get<double>() < ev["dls_from_mid"]["mean_iterations"].get<double>());
+  CHECK(ev["us_per_prediction"].contains("batch_4096"));
+
+  // a bad config field is named, and nothing is written
+  write_text(dir / "bad.json", R"({"arm": "planar2", "network": {"hiden": [8]}})");
+  check_error(dir.run("train --config bad.json --out out/bad --quiet"), "config.network.hiden: unknown field");
+  CHECK_FALSE(fs::exists(dir / "out/bad.json"));
+  check_error(dir.run("eval --model nope.json"), "nope.json");
+}

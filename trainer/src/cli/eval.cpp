@@ -1,0 +1,163 @@
+// neurokin eval: a model on fresh random reachable targets (joint samples within the limits
+// drawn from --seed, through the FK): its errors alone, after N refinement steps of the core's
+// DLS seeded with its prediction, the same DLS from the middle of the limits for comparison,
+// and its speed at batch 1 and batch 4096.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+#include <numeric>
+
+#include "cli/commands.h"
+#include "data/dataset.h"
+#include "neurokin/ik.h"
+#include "neurokin/kinematics.h"
+#include "train/trainer.h"
+
+namespace neurokin::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct EvalArgs {
+  std::string model;
+  long long n = 10000;
+  std::uint64_t seed = 20261121;  // not a training seed: fresh targets
+  int refine = 0;
+  bool json = false;
+};
+
+// fresh targets, with joints canonicalised on the model's own branch preference
+train::Samples fresh_targets(const Model& m, long long n, std::uint64_t seed) {
+  data::DataConfig dc;
+  dc.n = n;
+  dc.seed = seed;
+  const auto& cfg = m.metadata.value("config", nlohmann::json::object());
+  if (cfg.contains("data") && cfg["data"].contains("branch_preference"))
+    dc.branch_preference = cfg["data"]["branch_preference"].get<std::vector<std::string>>();
+  data::Dataset d = data::make_dataset(m.arm, dc);
+  train::Samples s;
+  s.task_size = d.task_size;
+  s.dof = d.dof;
+  s.x = std::move(d.targets);
+  s.q = std::move(d.joints);
+  s.test.resize(s.size());
+  std::iota(s.test.begin(), s.test.end(), 0);
+  return s;
+}
+
+// microseconds per prediction at a batch size, over at least ~0.2 s of calls
+double us_per_prediction(const Model& m, const train::Samples& s, int batch) {
+  Workspace ws(m.net);
+  std::vector<float> x(static_cast<size_t>(batch) * s.task_size), y(static_cast<size_t>(batch) * m.net.output_size());
+  for (int k = 0; k < batch; ++k)
+    std::copy_n(&s.x[(k % s.size()) * s.task_size], s.task_size, &x[static_cast<size_t>(k) * s.task_size]);
+  long calls = 0;
+  const auto t0 = Clock::now();
+  double el = 0;
+  while (el < 0.2 || calls < 3) {
+    predict(m.net, ws, x.data(), batch, y.data());
+    ++calls;
+    el = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  return el * 1e6 / (double(calls) * batch);
+}
+
+struct RefineStats {
+  double success = 0, mean_iterations = 0, mean_us = 0, mean_pos_mm = 0, mean_rot_deg = 0;
+};
+
+// solve_ik with N iterations and no restarts from each start; success at 1e-5 m / 1e-4 rad
+template <class Start>
+RefineStats refine_all(const Model& m, const train::Samples& s, int iterations, Start&& start) {
+  IkOptions opt;
+  opt.max_iterations = iterations;
+  opt.max_restarts = 0;
+  opt.time_budget_ms = 0;
+  RefineStats r;
+  const double n = static_cast<double>(s.size());
+  for (size_t k = 0; k < s.size(); ++k) {
+    const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXf>(&s.x[k * s.task_size], s.task_size).cast<double>();
+    const Eigen::VectorXd q0 = start(k);
+    const auto t0 = Clock::now();
+    const IkResult res = solve_ik(m.arm, x, opt, q0);
+    r.mean_us += std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
+    r.success += (res.status == IkStatus::kConverged) / n;
+    r.mean_iterations += res.iterations / n;
+    r.mean_pos_mm += res.position_error * 1e3 / n;
+    r.mean_rot_deg += res.orientation_error * 180 / M_PI / n;
+  }
+  return r;
+}
+
+nlohmann::json to_json(const RefineStats& r) {
+  return {{"success_rate", r.success},
+          {"mean_iterations", r.mean_iterations},
+          {"mean_us", r.mean_us},
+          {"position_mean_mm", r.mean_pos_mm},
+          {"orientation_mean_deg", r.mean_rot_deg}};
+}
+
+void run_eval(const EvalArgs& args) {
+  const Model m = load_model(args.model);
+  if (m.kind != ModelKind::kIk) throw Error(args.model + ": expected an ik model, got a " + model_kind_name(m.kind) + " model");
+  const train::Samples s = fresh_targets(m, args.n, args.seed);
+  const train::ErrorStats e = train::evaluate(m, s, s.test);
+  nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed}};
+  out["network"] = train::to_json(e);
+  out["network"]["position_mean_share_of_reach"] = e.mean_m / m.arm.reach_radius;
+  out["network"]["position_max_share_of_reach"] = e.max_m / m.arm.reach_radius;
+  out["us_per_prediction"] = {{"batch_1", us_per_prediction(m, s, 1)},
+                              {"batch_4096", us_per_prediction(m, s, 4096)}};
+  RefineStats seeded, fixed;
+  if (args.refine > 0) {
+    Workspace ws(m.net);
+    std::vector<float> q(m.arm.dof());
+    seeded = refine_all(m, s, args.refine, [&](size_t k) {
+      predict(m.net, ws, &s.x[k * s.task_size], 1, q.data());
+      return Eigen::Map<const Eigen::VectorXf>(q.data(), m.arm.dof()).cast<double>().eval();
+    });
+    fixed = refine_all(m, s, args.refine, [&](size_t) { return m.arm.mid(); });
+    out["refined"] = to_json(seeded);
+    out["refined"]["start"] = "the network's prediction";
+    out["dls_from_mid"] = to_json(fixed);
+    out["dls_from_mid"]["start"] = "the middle of the joint limits";
+    out["refine_iterations"] = args.refine;
+  }
+  if (args.json) {
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print("{} on {} fresh targets of {} (seed {})\n", args.model, s.size(), m.arm.name, args.seed);
+  fmt::print("  network  position mm: mean {:.3f}  std {:.3f}  p50 {:.3f}  p95 {:.3f}  p99 {:.3f}  max {:.3f}  rmse {:.3f}\n",
+             e.mean_m * 1e3, e.std_m * 1e3, e.p50_m * 1e3, e.p95_m * 1e3, e.p99_m * 1e3, e.max_m * 1e3, e.rmse_m * 1e3);
+  fmt::print("           orientation deg: mean {:.3f}  p95 {:.3f}  max {:.3f}   joints: MSE {:.3g} rad^2  MAE {:.3g} rad\n",
+             e.rot_mean_deg, e.rot_p95_deg, e.rot_max_deg, e.joint_mse, e.joint_mae);
+  fmt::print("           {:.2f} us per prediction at batch 1, {:.3f} us at batch 4096\n",
+             out["us_per_prediction"]["batch_1"].get<double>(), out["us_per_prediction"]["batch_4096"].get<double>());
+  if (args.refine > 0)
+    for (const auto& [name, r] : {std::pair{"refined (network start)", seeded}, std::pair{"DLS from mid-limits", fixed}})
+      fmt::print("  {:<24} {} iterations: solved {:.2f}%  mean {:.1f} iterations  {:.1f} us  position {:.4f} mm\n", name,
+                 args.refine, r.success * 100, r.mean_iterations, r.mean_us, r.mean_pos_mm);
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate an IK model on fresh random reachable targets");
+  cmd->footer(
+      "Targets are the FK of joint samples uniform within the limits (--seed); joint errors are\n"
+      "against their canonical form on the model's branch preference. --refine N also runs N\n"
+      "DLS iterations from the network's prediction, and from the middle of the limits.\n\n"
+      "Example: neurokin eval --model models/kr6/ik.json --n 10000 --refine 20 --json");
+  cmd->add_option("--model", args->model, "model file (JSON)")->required()->type_name("FILE");
+  cmd->add_option("--n", args->n, "targets")->check(CLI::Range(1LL, 100'000'000LL))->capture_default_str();
+  cmd->add_option("--seed", args->seed, "seed of the targets")->capture_default_str();
+  cmd->add_option("--refine", args->refine, "DLS iterations after the prediction (0: none)")
+      ->check(CLI::Range(0, 100000));
+  cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->callback([args] { run_eval(*args); });
+}
+
+}  // namespace neurokin::cli
