@@ -9,7 +9,7 @@ CLI := $(NATIVE)/bin/neurokin
 # emscripten 3.1.6 on debian needs node's global modules (acorn) for -O1 and above
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all bootstrap build wasm test test-native test-wasm bench demo format clean
+.PHONY: all bootstrap build wasm test bench demo models format clean
 
 all: build
 
@@ -34,6 +34,16 @@ test: build wasm
 bench: build
 	$(NATIVE)/bin/neurokin_bench
 	$(NATIVE)/bin/ik_vs_kdl --n 10000 --budget-ms 5 --seed 1 --markdown docs/benchmarks.md
+
+# the shipped models, each from its committed config (models/configs/ARM-ik.json); datasets are
+# cached under build/data. Then each is evaluated on 10,000 fresh targets (models/ARM/ik.eval.json)
+ARMS := planar2 puma3 omx4 kr6
+models: build
+	@mkdir -p build/data
+	@for arm in $(ARMS); do \
+	  $(CLI) train --config models/configs/$$arm-ik.json --out models/$$arm/ik --cache build/data/$$arm-ik.bin --quiet && \
+	  $(CLI) eval --model models/$$arm/ik.json --n 10000 --refine 20 --json > models/$$arm/ik.eval.json || exit 1; \
+	done
 
 demo: build wasm
 	@scripts/demo.sh $(CLI)

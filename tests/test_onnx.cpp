@@ -23,6 +23,7 @@
 
 #include "export/onnx_export.h"
 #include "neurokin/error.h"
+#include "neurokin/kinematics.h"
 #include "neurokin/model.h"
 #include "neurokin/random.h"
 
@@ -574,8 +575,39 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   write_case("edge_polar", selector_model(InputEncoding::kPolar, OutputDecoding::kAngles, {3, 4}),
              polar_grid, 301);
 
+  // the shipped models: their committed .onnx files as they are (not exported again), on
+  // reachable targets, against the core running their .json twins
+  int shipped = 0;
+  for (const char* arm : {"planar2", "puma3", "omx4", "kr6"}) {
+    const fs::path json = kSource + "/models/" + arm + "/ik.json", onnx = kSource + "/models/" + arm + "/ik.onnx";
+    if (!fs::exists(json)) continue;
+    REQUIRE(fs::exists(onnx));
+    const Model m = load_model(json.string());
+    const std::string name = std::string("shipped_") + arm;
+    const fs::path dir = root / name;
+    fs::create_directories(dir);
+    fs::copy_file(onnx, dir / "model.onnx");
+    Rng rng(400 + shipped);
+    const int n = m.net.input_size, d = m.net.output_size();
+    std::vector<float> x;
+    for (int r = 0; r < kRows; ++r) {
+      const TaskVec t = task_vector(m.arm, fk(m.arm, sample_joints(m.arm, rng)));
+      for (int i = 0; i < n; ++i) x.push_back(static_cast<float>(t[i]));
+    }
+    std::vector<float> y(std::size_t(kRows) * d);
+    Workspace ws(m.net);
+    predict(m.net, ws, x.data(), kRows, y.data());
+    write_csv(dir / "inputs.csv", x, n, "x");
+    write_csv(dir / "expected.csv", y, d, "y");
+    manifest.push_back({{"name", name},
+                        {"output", onnx_export::output_name(m.kind)},
+                        {"columns", d},
+                        {"angles_wrap", m.net.decoding == OutputDecoding::kSinCos}});
+    ++shipped;
+  }
+
   std::ofstream(root / "cases.json") << manifest.dump(1) << '\n';
-  CHECK(manifest.size() == specs.size() + 3);
+  CHECK(manifest.size() == specs.size() + 3 + shipped);
 }
 
 }  // namespace
