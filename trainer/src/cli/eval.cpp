@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 #include "cli/commands.h"
 #include "data/dataset.h"
@@ -27,22 +28,30 @@ struct EvalArgs {
   bool json = false;
 };
 
-// fresh targets, with joints canonicalised on the model's own branch preference
-train::Samples fresh_targets(const Model& m, long long n, std::uint64_t seed) {
-  data::DataConfig dc;
+// the model's training data config (branch preference, focus circle), when it has one
+data::DataConfig training_data_config(const Model& m) {
+  const auto& cfg = m.metadata.value("config", nlohmann::json::object());
+  return cfg.contains("data") ? data::data_config_from_json(cfg["data"], "model.metadata.config.data")
+                              : data::DataConfig{};
+}
+
+// fresh targets, with joints canonicalised on the model's own branch preference; with
+// `focus`, the rows drawn near the training focus circle (seed 001's path) instead
+train::Samples fresh_targets(const Model& m, long long n, std::uint64_t seed, bool focus) {
+  data::DataConfig dc = training_data_config(m);
   dc.n = n;
   dc.seed = seed;
-  const auto& cfg = m.metadata.value("config", nlohmann::json::object());
-  if (cfg.contains("data") && cfg["data"].contains("branch_preference"))
-    dc.branch_preference = cfg["data"]["branch_preference"].get<std::vector<std::string>>();
+  dc.sampling = data::Sampling::kUniform;
+  if (focus) dc.focus->share = 0.999;
+  else dc.focus.reset();
   data::Dataset d = data::make_dataset(m.arm, dc);
   train::Samples s;
   s.task_size = d.task_size;
   s.dof = d.dof;
   s.x = std::move(d.targets);
   s.q = std::move(d.joints);
-  s.test.resize(s.size());
-  std::iota(s.test.begin(), s.test.end(), 0);
+  for (std::int64_t i = 0; i < d.n; ++i)
+    if (!focus || d.focus[i]) s.test.push_back(static_cast<int>(i));
   return s;
 }
 
@@ -101,10 +110,16 @@ nlohmann::json to_json(const RefineStats& r) {
 void run_eval(const EvalArgs& args) {
   const Model m = load_model(args.model);
   if (m.kind != ModelKind::kIk) throw Error(args.model + ": expected an ik model, got a " + model_kind_name(m.kind) + " model");
-  const train::Samples s = fresh_targets(m, args.n, args.seed);
+  const train::Samples s = fresh_targets(m, args.n, args.seed, false);
   const train::ErrorStats e = train::evaluate(m, s, s.test);
   nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed}};
   out["network"] = train::to_json(e);
+  std::optional<train::ErrorStats> focus;
+  if (training_data_config(m).focus) {
+    const train::Samples f = fresh_targets(m, std::max<long long>(args.n / 10, 100), args.seed + 1, true);
+    focus = train::evaluate(m, f, f.test);
+    out["focus_path"] = train::to_json(*focus);
+  }
   out["network"]["position_mean_share_of_reach"] = e.mean_m / m.arm.reach_radius;
   out["network"]["position_max_share_of_reach"] = e.max_m / m.arm.reach_radius;
   out["us_per_prediction"] = {{"batch_1", us_per_prediction(m, s, 1)},
@@ -133,6 +148,9 @@ void run_eval(const EvalArgs& args) {
              e.mean_m * 1e3, e.std_m * 1e3, e.p50_m * 1e3, e.p95_m * 1e3, e.p99_m * 1e3, e.max_m * 1e3, e.rmse_m * 1e3);
   fmt::print("           orientation deg: mean {:.3f}  p95 {:.3f}  max {:.3f}   joints: MSE {:.3g} rad^2  MAE {:.3g} rad\n",
              e.rot_mean_deg, e.rot_p95_deg, e.rot_max_deg, e.joint_mse, e.joint_mae);
+  if (focus)
+    fmt::print("  focus path ({} targets near the training circle): mean {:.3f} mm  rmse {:.3f} mm  max {:.3f} mm\n",
+               focus->n, focus->mean_m * 1e3, focus->rmse_m * 1e3, focus->max_m * 1e3);
   fmt::print("           {:.2f} us per prediction at batch 1, {:.3f} us at batch 4096\n",
              out["us_per_prediction"]["batch_1"].get<double>(), out["us_per_prediction"]["batch_4096"].get<double>());
   if (args.refine > 0)
