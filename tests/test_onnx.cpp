@@ -538,14 +538,14 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   fs::create_directories(root);
   nlohmann::json manifest = nlohmann::json::array();
 
-  auto write_case = [&](const std::string& name, const Model& m,
-                        const std::vector<std::pair<float, float>>& firsts, std::uint64_t seed) {
+  // the model's ONNX (exported now, or a committed file as it is), inputs, the core's outputs
+  auto write_case_with = [&](const std::string& name, const Model& m, const std::vector<float>& x,
+                             const fs::path& onnx_file) {
     const fs::path dir = root / name;
     fs::create_directories(dir);
-    onnx_export::write_onnx((dir / "model.onnx").string(), m, name);
-    Rng rng(seed);
+    if (onnx_file.empty()) onnx_export::write_onnx((dir / "model.onnx").string(), m, name);
+    else fs::copy_file(onnx_file, dir / "model.onnx");
     const int n = m.net.input_size, d = m.net.output_size();
-    const std::vector<float> x = case_inputs(n, firsts, kRows, rng);
     std::vector<float> y(std::size_t(kRows) * d);
     Workspace ws(m.net);
     predict(m.net, ws, x.data(), kRows, y.data());
@@ -555,6 +555,11 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
                         {"output", onnx_export::output_name(m.kind)},
                         {"columns", d},
                         {"angles_wrap", m.net.decoding == OutputDecoding::kSinCos}});
+  };
+  auto write_case = [&](const std::string& name, const Model& m,
+                        const std::vector<std::pair<float, float>>& firsts, std::uint64_t seed) {
+    Rng rng(seed);
+    write_case_with(name, m, case_inputs(m.net.input_size, firsts, kRows, rng), {});
   };
 
   write_case("fixture_tiny_planar2", load_model(kFixture), kPolarEdges, 1);
@@ -583,26 +588,13 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
     if (!fs::exists(json)) continue;
     REQUIRE(fs::exists(onnx));
     const Model m = load_model(json.string());
-    const std::string name = std::string("shipped_") + arm;
-    const fs::path dir = root / name;
-    fs::create_directories(dir);
-    fs::copy_file(onnx, dir / "model.onnx");
     Rng rng(400 + shipped);
-    const int n = m.net.input_size, d = m.net.output_size();
     std::vector<float> x;
     for (int r = 0; r < kRows; ++r) {
       const TaskVec t = task_vector(m.arm, fk(m.arm, sample_joints(m.arm, rng)));
-      for (int i = 0; i < n; ++i) x.push_back(static_cast<float>(t[i]));
+      for (int i = 0; i < m.net.input_size; ++i) x.push_back(static_cast<float>(t[i]));
     }
-    std::vector<float> y(std::size_t(kRows) * d);
-    Workspace ws(m.net);
-    predict(m.net, ws, x.data(), kRows, y.data());
-    write_csv(dir / "inputs.csv", x, n, "x");
-    write_csv(dir / "expected.csv", y, d, "y");
-    manifest.push_back({{"name", name},
-                        {"output", onnx_export::output_name(m.kind)},
-                        {"columns", d},
-                        {"angles_wrap", m.net.decoding == OutputDecoding::kSinCos}});
+    write_case_with(std::string("shipped_") + arm, m, x, onnx);
     ++shipped;
   }
 

@@ -51,17 +51,7 @@ Samples tiny_samples(const Arm& arm) {
   dc.n = 3000;
   dc.seed = 2;
   dc.branch_preference = {"elbow_up"};
-  data::Dataset d = data::make_dataset(arm, dc, 1);
-  Samples s;
-  s.task_size = d.task_size;
-  s.dof = d.dof;
-  s.x = d.targets;
-  s.q = d.joints;
-  const auto& o = d.split.order;
-  s.train.assign(o.begin(), o.begin() + d.split.train);
-  s.val.assign(o.begin() + d.split.train, o.begin() + d.split.train + d.split.val);
-  s.test.assign(o.begin() + d.split.train + d.split.val, o.end());
-  return s;
+  return to_samples(data::make_dataset(arm, dc, 1));
 }
 
 // the parts of a model that must match exactly (timings may not)

@@ -45,13 +45,11 @@ train::Samples fresh_targets(const Model& m, long long n, std::uint64_t seed, bo
   if (focus) dc.focus->share = 0.999;
   else dc.focus.reset();
   data::Dataset d = data::make_dataset(m.arm, dc);
-  train::Samples s;
-  s.task_size = d.task_size;
-  s.dof = d.dof;
-  s.x = std::move(d.targets);
-  s.q = std::move(d.joints);
-  for (std::int64_t i = 0; i < d.n; ++i)
-    if (!focus || d.focus[i]) s.test.push_back(static_cast<int>(i));
+  const std::vector<std::uint8_t> near_circle = d.focus;
+  train::Samples s = train::to_samples(std::move(d));
+  s.test.clear();
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (!focus || near_circle[i]) s.test.push_back(static_cast<int>(i));
   return s;
 }
 

@@ -28,25 +28,6 @@ struct TrainArgs {
   bool quiet = false;
 };
 
-// the dataset's rows and split, as the trainer reads them
-train::Samples to_samples(data::Dataset&& d) {
-  train::Samples s;
-  s.task_size = d.task_size;
-  s.dof = d.dof;
-  s.x = std::move(d.targets);
-  s.q = std::move(d.joints);
-  const auto& o = d.split.order;
-  s.train.assign(o.begin(), o.begin() + d.split.train);
-  s.val.assign(o.begin() + d.split.train, o.begin() + d.split.train + d.split.val);
-  s.test.assign(o.begin() + d.split.train + d.split.val, o.end());
-  s.report = {{"config", data::data_config_to_json(d.config)},
-              {"hash", fmt::format("{:016x}", d.hash)},
-              {"n", d.n},
-              {"split", {{"train", d.split.train}, {"validation", d.split.val}, {"test", d.split.test}}},
-              {"branches", data::branch_report_to_json(d.report)}};
-  return s;
-}
-
 void run_train(const TrainArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
   nlohmann::json j = json_util::parse(json_util::read_file(args.config, "config file"),
@@ -71,7 +52,7 @@ void run_train(const TrainArgs& args) {
              args.cache.empty() || !why.empty() ? "made" : "loaded from " + args.cache,
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t_data).count());
   if (!d.report.branches.empty()) fmt::print(stderr, "{}", data::format_branch_report(d.report));
-  const train::Samples samples = to_samples(std::move(d));
+  const train::Samples samples = train::to_samples(std::move(d));
 
   train::TrainOptions opt;
   opt.out = args.out;

@@ -172,6 +172,26 @@ std::string clock_text(double s) {
 
 }  // namespace
 
+Samples to_samples(data::Dataset&& d) {
+  Samples s;
+  s.task_size = d.task_size;
+  s.dof = d.dof;
+  s.x = std::move(d.targets);
+  s.q = std::move(d.joints);
+  const auto& o = d.split.order;
+  s.train.assign(o.begin(), o.begin() + d.split.train);
+  s.val.assign(o.begin() + d.split.train, o.begin() + d.split.train + d.split.val);
+  s.test.assign(o.begin() + d.split.train + d.split.val, o.end());
+  char hash[20];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(d.hash));
+  s.report = {{"config", data::data_config_to_json(d.config)},
+              {"hash", hash},
+              {"n", d.n},
+              {"split", {{"train", d.split.train}, {"validation", d.split.val}, {"test", d.split.test}}},
+              {"branches", data::branch_report_to_json(d.report)}};
+  return s;
+}
+
 json to_json(const ErrorStats& s) {
   return json{{"n", s.n},
               {"position_mean_mm", s.mean_m * 1e3},

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
 #include "neurokin/arm.h"
 #include "neurokin/model.h"
 #include "train/config.h"
@@ -24,6 +25,10 @@ struct Samples {
   nlohmann::json report = nlohmann::json::object();  // the dataset's own report (branches)
   std::size_t size() const { return dof ? q.size() / dof : 0; }
 };
+
+// a dataset's rows and split as the trainer reads them (moves the arrays); the report keeps
+// the data config, hash, split sizes and branch coverage
+Samples to_samples(data::Dataset&& d);
 
 // one epoch's line of the log
 struct EpochStats {
