@@ -367,7 +367,7 @@ TEST_CASE("every malformed model is refused with the field, the expected and the
        },
        "model.input.size: expected 2 (the size of task \"planar_xy\"), got 3"},
       {[](json& j) { j["input"]["encoding"] = "cartesian"; },
-       "model.input.encoding: expected one of \"raw\", \"polar\", got \"cartesian\""},
+       "model.input.encoding: expected one of \"raw\", \"polar\", \"polar_pitch\", got \"cartesian\""},
       {[](json& j) { j["input"]["encoding"] = "raw"; },
        "model.input.mean: expected 2 numbers (one per encoded input feature), got 5"},
       {[](json& j) { j["input"].erase("std"); }, "model.input.std: missing (required)"},

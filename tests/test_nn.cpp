@@ -202,7 +202,7 @@ TEST_CASE("names of activations, encodings and decodings round trip") {
                       "model.layers[1].function: expected one of \"identity\", \"relu\", "
                       "\"silu\", \"tanh\", \"sigmoid\", got \"gelu\"");
   REQUIRE_THROWS_WITH(encoding_from_name("cartesian"),
-                      "encoding: expected one of \"raw\", \"polar\", got \"cartesian\"");
+                      "encoding: expected one of \"raw\", \"polar\", \"polar_pitch\", got \"cartesian\"");
   REQUIRE_THROWS_WITH(decoding_from_name("Angles"), Contains("got \"Angles\""));
 }
 
@@ -497,3 +497,34 @@ TEST_CASE("check_network names the field, the expected and the actual value") {
 }
 
 }  // namespace neurokin
+
+TEST_CASE("polar_pitch appends sin and cos of the pitch; encodings need their inputs") {
+  using namespace neurokin;
+  const float x[4] = {0.3f, -0.4f, 0.1f, 3.0f};
+  float f[9];
+  encode_features(InputEncoding::kPolarPitch, 4, x, f);
+  CHECK(encoded_size(InputEncoding::kPolarPitch, 4) == 9);
+  CHECK(f[3] == 3.0f);
+  CHECK(f[4] == Approx(0.5));
+  CHECK(f[5] == Approx(-0.8));
+  CHECK(f[6] == Approx(0.6));
+  CHECK(f[7] == Approx(std::sin(3.0)));
+  CHECK(f[8] == Approx(std::cos(3.0)));
+  // pitch pi and -pi are neighbours: their features agree but for the raw column
+  const float a[4] = {0.3f, -0.4f, 0.1f, 3.14159f}, b[4] = {0.3f, -0.4f, 0.1f, -3.14159f};
+  float fa[9], fb[9];
+  encode_features(InputEncoding::kPolarPitch, 4, a, fa);
+  encode_features(InputEncoding::kPolarPitch, 4, b, fb);
+  CHECK(fa[8] == Approx(fb[8]));
+  CHECK(std::abs(fa[7] - fb[7]) < 1e-5);
+  CHECK(encoding_from_name("polar_pitch") == InputEncoding::kPolarPitch);
+
+  Network net;
+  net.input_size = 3;
+  net.encoding = InputEncoding::kPolarPitch;
+  net.layers.resize(1);
+  CHECK_THROWS_WITH(check_network(net), "model.input.size: expected at least 4 for encoding \"polar_pitch\", got 3");
+  net.input_size = 1;
+  net.encoding = InputEncoding::kPolar;
+  CHECK_THROWS_WITH(check_network(net), "model.input.size: expected at least 2 for encoding \"polar\", got 1");
+}

@@ -171,6 +171,11 @@ std::vector<Spec> all_specs() {
                    Activation::kSigmoid, Activation::kIdentity});
   specs.push_back({"puma3", ModelKind::kFeasibility, InputEncoding::kPolar,
                    OutputDecoding::kSoftmax, Activation::kRelu, Activation::kSilu});
+  // polar_pitch on the arm with a pitch: both decodings
+  specs.push_back({"omx4", ModelKind::kIk, InputEncoding::kPolarPitch, OutputDecoding::kSinCos,
+                   Activation::kSilu, Activation::kSilu});
+  specs.push_back({"omx4", ModelKind::kIk, InputEncoding::kPolarPitch, OutputDecoding::kAngles,
+                   Activation::kTanh, Activation::kRelu});
   return specs;
 }
 
@@ -336,9 +341,12 @@ TEST_CASE("every layer, activation, encoding and decoding exports with its ops")
 
   Counts ops = op_counts(p), want = layer_ops(m.net);
   for (const char* op : {"Gemm", "Relu", "Tanh", "Sigmoid"}) CHECK(ops[op] == want[op]);
-  const bool polar = s.encoding == InputEncoding::kPolar;
+  const bool polar = s.encoding != InputEncoding::kRaw;
+  const bool pitch = s.encoding == InputEncoding::kPolarPitch;
   CHECK(ops["Sqrt"] == (polar ? 1 : 0));
   CHECK(ops["Concat"] == (polar ? 2 : 0));
+  CHECK(ops["Sin"] == (pitch ? 1 : 0));
+  CHECK(ops["Cos"] == (pitch ? 1 : 0));
   CHECK(ops["Atan"] == (s.decoding == OutputDecoding::kSinCos ? 1 : 0));
   CHECK(ops["Softmax"] == (s.decoding == OutputDecoding::kSoftmax ? 1 : 0));
 }
@@ -565,7 +573,7 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   write_case("fixture_tiny_planar2", load_model(kFixture), kPolarEdges, 1);
   const auto specs = all_specs();
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    const bool polar = specs[i].encoding == InputEncoding::kPolar;
+    const bool polar = specs[i].encoding != InputEncoding::kRaw;
     write_case(specs[i].name(), make_model(specs[i], 100 + i),
                polar ? kPolarEdges : std::vector<std::pair<float, float>>{}, 200 + i);
   }

@@ -229,6 +229,18 @@ bool within_limits(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& q, d
   return true;
 }
 
+bool wrap_into_limits(const Arm& arm, Eigen::Ref<Eigen::VectorXd> q) {
+  bool all = q.size() == arm.dof();
+  for (int i = 0; all && i < arm.dof(); ++i) {
+    const double lo = arm.joints[i].lower, hi = arm.joints[i].upper;
+    const double turned = lo + std::fmod(std::fmod(q[i] - lo, 2 * M_PI) + 2 * M_PI, 2 * M_PI);
+    if (q[i] >= lo && q[i] <= hi) continue;
+    if (turned <= hi) q[i] = turned;
+    else all = false;
+  }
+  return all;
+}
+
 void check_task_vector(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& x,
                        const std::string& where) {
   const int n = task_size(arm.task);

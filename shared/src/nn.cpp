@@ -23,7 +23,8 @@ constexpr Index kBlock = 128;
 
 constexpr Activation kActivations[] = {Activation::kIdentity, Activation::kRelu, Activation::kSilu,
                                        Activation::kTanh, Activation::kSigmoid};
-constexpr InputEncoding kEncodings[] = {InputEncoding::kRaw, InputEncoding::kPolar};
+constexpr InputEncoding kEncodings[] = {InputEncoding::kRaw, InputEncoding::kPolar,
+                                        InputEncoding::kPolarPitch};
 constexpr OutputDecoding kDecodings[] = {OutputDecoding::kAngles, OutputDecoding::kSinCos,
                                          OutputDecoding::kSoftmax};
 
@@ -77,7 +78,12 @@ void dense(const MatrixRM& W, const Eigen::VectorXf& b, const float* x, Index ro
 
 void encode_features(InputEncoding encoding, int input_size, const float* x, float* features) {
   std::copy(x, x + input_size, features);
-  if (encoding == InputEncoding::kPolar) {
+  if (encoding == InputEncoding::kPolarPitch) {
+    const double pitch = x[3];
+    features[input_size + 3] = static_cast<float>(std::sin(pitch));
+    features[input_size + 4] = static_cast<float>(std::cos(pitch));
+  }
+  if (encoding != InputEncoding::kRaw) {
     // sin/cos of phi = atan2(y, x) as y/r, x/r; atan2(0, 0) = 0 gives (0, 1) at the origin
     const double px = x[0], py = x[1], rho = std::hypot(px, py);
     features[input_size] = static_cast<float>(rho);
@@ -186,7 +192,14 @@ const char* layer_type_name(Layer::Type t) {
   return "?";
 }
 
-const char* encoding_name(InputEncoding e) { return e == InputEncoding::kPolar ? "polar" : "raw"; }
+const char* encoding_name(InputEncoding e) {
+  switch (e) {
+    case InputEncoding::kRaw: return "raw";
+    case InputEncoding::kPolar: return "polar";
+    case InputEncoding::kPolarPitch: return "polar_pitch";
+  }
+  return "?";
+}
 
 const char* decoding_name(OutputDecoding d) {
   switch (d) {
@@ -209,7 +222,7 @@ OutputDecoding decoding_from_name(const std::string& name, const std::string& wh
 }
 
 int encoded_size(InputEncoding e, int input_size) {
-  return e == InputEncoding::kPolar ? input_size + 3 : input_size;
+  return e == InputEncoding::kPolarPitch ? input_size + 5 : e == InputEncoding::kPolar ? input_size + 3 : input_size;
 }
 
 int decoded_size(OutputDecoding d, int net_outputs) {
@@ -250,6 +263,11 @@ void check_network(const Network& net, const std::string& where) {
 
   // input: size, then normalisation per encoded feature
   check_dim(net.input_size, wi + ".size");
+  // polar reads inputs 0 and 1 (x, y), polar_pitch also input 3 (the pitch)
+  const int needed = net.encoding == InputEncoding::kPolarPitch ? 4 : net.encoding == InputEncoding::kPolar ? 2 : 1;
+  if (net.input_size < needed)
+    throw_expected(wi + ".size", "at least " + str(needed) + " for encoding \"" + encoding_name(net.encoding) + "\"",
+                   str(net.input_size));
   const int e = net.encoded_input_size();
   const std::string why = " (the encoded input: " + str(net.input_size) + " values, encoding \"" +
                           encoding_name(net.encoding) + "\")";

@@ -89,6 +89,10 @@ std::string find_arm_file(const std::string& name_or_path);
 // true when q has dof() entries, all finite and within the limits (+ tol)
 bool within_limits(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& q, double tol = 1e-12);
 
+// turns each joint by whole turns (2 pi: the same pose) into its limits where one fits;
+// true when every joint of q is then within its limits
+bool wrap_into_limits(const Arm& arm, Eigen::Ref<Eigen::VectorXd> q);
+
 // checks a task vector's size and values (finite; a unit quaternion for kPose, within 1e-6);
 // throws Error "<where>: expected ..., got ..."
 void check_task_vector(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& x,

@@ -61,6 +61,8 @@ const char* layer_type_name(Layer::Type t);  // "dense", "activation", "gated_re
 enum class InputEncoding {
   kRaw,    // the task vector as is
   kPolar,  // task vector, then r_xy = hypot(x, y), sin(phi), cos(phi), phi = atan2(y, x) (seed 001)
+  kPolarPitch,  // polar, then sin(pitch), cos(pitch) of the 4th input: an angle input is
+                // continuous only on the circle (pitch jumps from pi to -pi between neighbours)
 };
 // output decodings: what the network's (de-normalised) outputs mean
 enum class OutputDecoding {
@@ -68,11 +70,11 @@ enum class OutputDecoding {
   kSinCos,   // n (sin, cos) pairs, decoded with atan2 to (-pi, pi] (seed 001)
   kSoftmax,  // class logits, returned as probabilities
 };
-const char* encoding_name(InputEncoding e);   // "raw", "polar"
+const char* encoding_name(InputEncoding e);   // "raw", "polar", "polar_pitch"
 const char* decoding_name(OutputDecoding d);  // "angles", "sincos", "softmax"
 InputEncoding encoding_from_name(const std::string& name, const std::string& where = "encoding");
 OutputDecoding decoding_from_name(const std::string& name, const std::string& where = "decoding");
-int encoded_size(InputEncoding e, int input_size);    // raw: n, polar: n + 3
+int encoded_size(InputEncoding e, int input_size);  // raw: n, polar: n + 3, polar_pitch: n + 5
 // one raw row -> its encoded_size() features, before normalisation (the trainer computes the
 // normalisation statistics of exactly what predict() will feed the network)
 void encode_features(InputEncoding encoding, int input_size, const float* x, float* features);

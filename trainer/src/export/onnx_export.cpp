@@ -105,9 +105,10 @@ void declare(onnx::ValueInfoProto* v, const std::string& name, int width) {
   t->mutable_shape()->add_dim()->set_dim_value(width);
 }
 
-// polar encoding: the task vector, then r, sin(phi), cos(phi) of its first two entries. In
+// polar encoding: the task vector, then r, sin(phi), cos(phi) of its first two entries (and
+// for polar_pitch sin, cos of the 4th). In
 // double like the core (nn.cpp encode): y/r and x/r, and (0, 1) where r is not > 0
-std::string encode_polar(Graph& g, const std::string& target) {
+std::string encode_polar(Graph& g, const std::string& target, bool pitch) {
   const std::string s = "encode";
   // task entry k as a double column [batch, 1]
   auto column = [&](const char* name, std::int64_t k) {
@@ -123,7 +124,14 @@ std::string encode_polar(Graph& g, const std::string& target) {
   const std::string r_safe = g.op("Where", {positive, r, one}, s);
   const std::string sin = g.op("Where", {positive, g.op("Div", {y, r_safe}, s), zero}, s);
   const std::string cos = g.op("Where", {positive, g.op("Div", {x, r_safe}, s), one}, s);
-  const std::string polar = g.op("Concat", {r, sin, cos}, s, {{"axis", 1}});
+  std::vector<std::string> features = {r, sin, cos};
+  if (pitch) {
+    // polar_pitch: sin and cos of the 4th input, in double like the core
+    const std::string p = column("encode.pitch", 3);
+    features.push_back(g.op("Sin", {p}, s));
+    features.push_back(g.op("Cos", {p}, s));
+  }
+  const std::string polar = g.op("Concat", features, s, {{"axis", 1}});
   return g.op("Concat", {target, g.op("Cast", {polar}, s, {{"to", onnx::TensorProto::FLOAT}})}, s,
               {{"axis", 1}});
 }
@@ -221,7 +229,8 @@ void build_graph(const Network& net, const std::string& output, onnx::GraphProto
   declare(gp->add_output(), output, net.output_size());
 
   std::string x = kInputName;
-  if (net.encoding == InputEncoding::kPolar) x = encode_polar(g, x);
+  if (net.encoding != InputEncoding::kRaw)
+    x = encode_polar(g, x, net.encoding == InputEncoding::kPolarPitch);
   // (x - mean) / std, the same float operations as the core
   x = g.op("Sub", {x, g.vector("input.mean", net.in_mean)}, "normalise");
   x = g.op("Div", {x, g.vector("input.std", net.in_std)}, "normalise");

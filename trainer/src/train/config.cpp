@@ -110,7 +110,8 @@ TrainConfig config_from_json(const json& j) {
     c.arch.gated_activation = enum_field(f, "gated_activation", c.arch.gated_activation,
                                          {Activation::kRelu, Activation::kSilu, Activation::kTanh},
                                          activation_name);
-    c.encoding = enum_field(f, "encoding", c.encoding, {InputEncoding::kRaw, InputEncoding::kPolar},
+    c.encoding = enum_field(f, "encoding", c.encoding,
+                            {InputEncoding::kRaw, InputEncoding::kPolar, InputEncoding::kPolarPitch},
                             encoding_name);
     c.decoding = enum_field(f, "decoding", c.decoding,
                             {OutputDecoding::kAngles, OutputDecoding::kSinCos}, decoding_name);
@@ -126,6 +127,7 @@ TrainConfig config_from_json(const json& j) {
     f.boolean("curriculum", c.loss.curriculum);
     f.boolean("adaptive", c.loss.adaptive);
     f.number("hard_mining", c.loss.hard_mining, 0, 0.9);
+    f.number("limits", c.loss.limits, 0, 1e6);
     if (c.loss.joint_mse + c.loss.sincos + c.loss.fk_position + c.loss.fk_orientation <= 0)
       throw_expected(top.at("loss"), "at least one loss term with a weight > 0", "none");
   }
@@ -180,7 +182,8 @@ json config_to_json(const TrainConfig& c) {
         {"hard_alpha", c.loss.hard_alpha},
         {"curriculum", c.loss.curriculum},
         {"adaptive", c.loss.adaptive},
-        {"hard_mining", c.loss.hard_mining}}},
+        {"hard_mining", c.loss.hard_mining},
+        {"limits", c.loss.limits}}},
       {"optimizer",
        {{"beta1", c.optimizer.beta1},
         {"beta2", c.optimizer.beta2},

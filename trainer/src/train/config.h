@@ -22,6 +22,7 @@ struct LossConfig {
   bool curriculum = false;      // FK weights scaled by epoch / epochs
   bool adaptive = false;        // each term scaled by 1 / its running mean (seed 001)
   double hard_mining = 0.0;     // share of the worst training samples fed again each epoch
+  double limits = 0.0;          // squared excursion of predicted joints beyond their limits
 };
 
 struct ScheduleConfig {

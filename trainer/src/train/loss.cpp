@@ -87,6 +87,24 @@ LossTerms BatchLoss::compute(const float* y_n, const float* x, const float* q_st
     }
   }
 
+  // joint limits: the distance around the circle from q to [lo, hi], for joints whose range
+  // is less than a turn (any angle of a wider joint has a representative within its limits)
+  if (w.limits > 0) {
+    for (int k = 0; k < n; ++k)
+      for (int i = 0; i < dof_; ++i) {
+        const double lo = arm_.joints[i].lower, hi = arm_.joints[i].upper;
+        if (hi - lo >= 2 * M_PI) continue;
+        const size_t idx = static_cast<size_t>(k) * dof_ + i;
+        const double q = q_[idx];
+        const double above = std::fmod(std::fmod(q - hi, 2 * M_PI) + 2 * M_PI, 2 * M_PI);
+        const double below = std::fmod(std::fmod(lo - q, 2 * M_PI) + 2 * M_PI, 2 * M_PI);
+        if (above + below > 2 * M_PI - (hi - lo) + 1e-12) continue;  // within [lo, hi]
+        const double d = std::min(above, below), sign = above < below ? 1.0 : -1.0;
+        terms.limits += d * d * inv_nd;
+        dq_[idx] += w.limits * 2 * d * sign * inv_nd;
+      }
+  }
+
   // fk terms through the exact task jacobian: d|e|^2/dq = -2 J^T e
   if (fk) {
     double mean_pos = 0;

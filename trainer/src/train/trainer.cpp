@@ -205,7 +205,8 @@ json to_json(const ErrorStats& s) {
               {"orientation_p95_deg", s.rot_p95_deg},
               {"orientation_max_deg", s.rot_max_deg},
               {"joint_mse_rad2", s.joint_mse},
-              {"joint_mae_rad", s.joint_mae}};
+              {"joint_mae_rad", s.joint_mae},
+              {"outside_limits_share", s.outside_limits}};
 }
 
 ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>& rows) {
@@ -220,7 +221,8 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   for (size_t k = 0; k < rows.size(); ++k) {
     const size_t r = rows[k];
     predict(model.net, ws, &d.x[r * d.task_size], 1, q.data());
-    const Eigen::VectorXd qd = Eigen::Map<const Eigen::VectorXf>(q.data(), arm.dof()).cast<double>();
+    Eigen::VectorXd qd = Eigen::Map<const Eigen::VectorXf>(q.data(), arm.dof()).cast<double>();
+    st.outside_limits += !wrap_into_limits(arm, qd);
     const Eigen::VectorXd target =
         Eigen::Map<const Eigen::VectorXf>(&d.x[r * d.task_size], d.task_size).cast<double>();
     const TaskError e = task_error(arm, fk(arm, qd), target);
@@ -245,6 +247,7 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   st.rot_mean_deg = std::accumulate(rot.begin(), rot.end(), 0.0) / n;
   st.rot_p95_deg = percentile(rot, 95);
   st.rot_max_deg = *std::max_element(rot.begin(), rot.end());
+  st.outside_limits /= n;
   st.joint_mse = jse / (n * arm.dof());
   st.joint_mae = jae / (n * arm.dof());
   return st;
@@ -354,7 +357,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
       }
       const float* y = mlp.forward(xb.data(), n, true);
       // adaptive balancing (seed 001): each active term scaled by 1 / its running mean
-      LossWeights w{base[0], base[1], base[2], base[3], cfg.loss.hard_alpha};
+      LossWeights w{base[0], base[1], base[2], base[3], cfg.loss.hard_alpha, cfg.loss.limits};
       if (cfg.loss.adaptive && running[0] + running[1] + running[2] + running[3] > 0) {
         double* wk[4] = {&w.joint, &w.sincos, &w.fk_position, &w.fk_orientation};
         for (int t = 0; t < 4; ++t)

@@ -60,6 +60,7 @@ struct ErrorStats {
   double mean_m = 0, std_m = 0, p50_m = 0, p95_m = 0, p99_m = 0, max_m = 0, rmse_m = 0;
   double rot_mean_deg = 0, rot_p95_deg = 0, rot_max_deg = 0;
   double joint_mse = 0, joint_mae = 0;  // wrapped, rad^2 / rad, against the canonical joints
+  double outside_limits = 0;  // share of predictions with a joint outside its limits (by any turn)
   std::size_t n = 0;
 };
 ErrorStats evaluate(const Model& model, const Samples& data, const std::vector<int>& rows);
