@@ -37,7 +37,8 @@ bench: build
 
 # the shipped models, each from its committed config (models/configs/ARM-ik.json); datasets are
 # cached under build/data. Then each is evaluated on 10,000 fresh targets (models/ARM/ik.eval.json)
-ARMS := planar2 puma3 omx4 kr6
+# omx4 and kr6 have configs (models/configs) but no shipped model yet: see the trainer issue
+ARMS := planar2 puma3
 models: build
 	@mkdir -p build/data
 	@for arm in $(ARMS); do \
