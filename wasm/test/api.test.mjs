@@ -163,7 +163,7 @@ test('ikAnalytic: every branch reaches the target, one is the original q', () =>
       assert.ok(found, `${name}: q = ${q} is not among ${JSON.stringify(sols)}`);
     }
   }
-  assert.equal(arms.kr6.hasAnalyticIk, false);
+  assert.equal(arms.kr6.hasAnalyticIk, true);  // spherical wrist (Pieper)
 });
 
 test('conditioning: planar 2R manipulability = L1 L2 |sin q2| (Yoshikawa)', () => {
