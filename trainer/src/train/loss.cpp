@@ -42,13 +42,15 @@ LossTerms BatchLoss::compute(const float* y_n, const float* x, const float* q_st
   LossTerms terms;
 
   // every sample's decoded joints and task-space error (the errors are reported always)
-  std::vector<ErrVec> errors(n);
-  std::vector<TaskJacobian> jacobians(fk ? n : 0);
+  if (errors_.size() < static_cast<size_t>(n)) errors_.resize(n);
+  if (fk && jacobians_.size() < static_cast<size_t>(n)) jacobians_.resize(n);
+  std::vector<ErrVec>& errors = errors_;
+  std::vector<TaskJacobian>& jacobians = jacobians_;
   for (int k = 0; k < n; ++k) {
     double* q = &q_[static_cast<size_t>(k) * dof_];
     decode(y_n + static_cast<size_t>(k) * outputs_, q);
     const Eigen::Map<const Eigen::VectorXd> qv(q, dof_);
-    Eigen::VectorXd target(ts);
+    TaskVec target(ts);
     for (int i = 0; i < ts; ++i) target[i] = x[static_cast<size_t>(k) * ts + i];
     const Eigen::Isometry3d X = fk ? task_jacobian(arm_, qv, jacobians[k]) : neurokin::fk(arm_, qv);
     const TaskError err = task_error(arm_, X, target);

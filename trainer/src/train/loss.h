@@ -8,6 +8,7 @@
 
 #include "neurokin/arm.h"
 #include "neurokin/nn.h"
+#include "neurokin/types.h"
 
 namespace neurokin::train {
 
@@ -46,6 +47,8 @@ class BatchLoss {
   int dof_, outputs_;
   double reach2_;
   std::vector<double> q_, dq_, dsc_, e_pos_, e_rot_;  // per-batch scratch, grown once
+  std::vector<ErrVec> errors_;
+  std::vector<TaskJacobian> jacobians_;
 };
 
 }  // namespace neurokin::train
