@@ -13,6 +13,7 @@
 // ---- allocation counting: every operator new, and on glibc every malloc (Eigen's heap) ----
 
 #include "support/alloc_counter.h"
+#include "support/layers.h"
 
 using neurokin::test::AllocationCounter;
 using neurokin::test::g_sink;
@@ -23,40 +24,17 @@ namespace {
 using Catch::Contains;
 using Catch::Detail::Approx;
 using Type = Layer::Type;
+using test::activation;
+using test::dense;
+using test::gated;
+using test::glorot;
+using test::uniform;
 
 constexpr Activation kAllActivations[] = {Activation::kIdentity, Activation::kRelu,
                                           Activation::kSilu, Activation::kTanh,
                                           Activation::kSigmoid};
 
 // ---- building networks ----
-
-Layer dense(const MatrixRM& W, const Eigen::VectorXf& b) {
-  Layer l;
-  l.type = Type::kDense;
-  l.W = W;
-  l.b = b;
-  l.in = static_cast<int>(W.cols());
-  l.out = static_cast<int>(W.rows());
-  return l;
-}
-
-Layer activation(Activation a, int width) {
-  Layer l;
-  l.type = Type::kActivation;
-  l.act = a;
-  l.in = l.out = width;
-  return l;
-}
-
-Layer gated(const MatrixRM& Wv, const Eigen::VectorXf& bv, const MatrixRM& Wg,
-            const Eigen::VectorXf& bg, Activation a) {
-  Layer l = dense(Wv, bv);
-  l.type = Type::kGatedResidual;
-  l.Wg = Wg;
-  l.bg = bg;
-  l.act = a;
-  return l;
-}
 
 // identity normalisation (mean 0, std 1) on both ends
 Network make_net(int input_size, InputEncoding enc, std::vector<Layer> layers, OutputDecoding dec) {
@@ -71,18 +49,6 @@ Network make_net(int input_size, InputEncoding enc, std::vector<Layer> layers, O
   net.out_mean = Eigen::VectorXf::Zero(m);
   net.out_std = Eigen::VectorXf::Ones(m);
   return net;
-}
-
-Eigen::VectorXf uniform(Eigen::Index n, Rng& rng, double lo, double hi) {
-  Eigen::VectorXf v(n);
-  for (float& x : v) x = static_cast<float>(rng.uniform(lo, hi));
-  return v;
-}
-
-// Glorot & Bengio (2010) uniform initialisation: weights in +-sqrt(6 / (in + out))
-MatrixRM glorot(int out, int in, Rng& rng) {
-  const double s = std::sqrt(6.0 / (in + out));
-  return Eigen::Map<MatrixRM>(uniform(Eigen::Index(out) * in, rng, -s, s).data(), out, in);
 }
 
 // dense(e -> width), act, gated(width, act), dense(width -> width), act, dense(-> outputs),

@@ -26,6 +26,7 @@
 #include "neurokin/kinematics.h"
 #include "neurokin/model.h"
 #include "neurokin/random.h"
+#include "support/layers.h"
 
 namespace fs = std::filesystem;
 
@@ -34,6 +35,11 @@ namespace {
 
 using Catch::Contains;
 using Type = Layer::Type;
+using test::activation;
+using test::dense;
+using test::gated;
+using test::glorot;
+using test::uniform;
 using Counts = std::map<std::string, int>;
 
 const std::string kSource = NEUROKIN_SOURCE_DIR;
@@ -41,44 +47,11 @@ const std::string kFixture = kSource + "/models/fixtures/tiny_planar2.json";
 
 // ---- models built in the test: small, seeded ----
 
-MatrixRM random_matrix(int rows, int cols, Rng& rng) {
-  // Glorot & Bengio (2010) uniform: outputs stay O(1) through the layers
-  const double s = std::sqrt(6.0 / (rows + cols));
-  MatrixRM W(rows, cols);
-  for (Eigen::Index i = 0; i < W.size(); ++i) W.data()[i] = float(rng.uniform(-s, s));
-  return W;
-}
-
-Eigen::VectorXf random_vector(int n, double lo, double hi, Rng& rng) {
-  Eigen::VectorXf v(n);
-  for (int i = 0; i < n; ++i) v[i] = float(rng.uniform(lo, hi));
-  return v;
-}
-
-Layer dense_layer(const MatrixRM& W, const Eigen::VectorXf& b) {
-  Layer l;
-  l.W = W;
-  l.b = b;
-  l.in = int(W.cols());
-  l.out = int(W.rows());
-  return l;
-}
-
-Layer activation_layer(Activation act, int width) {
-  Layer l;
-  l.type = Type::kActivation;
-  l.act = act;
-  l.in = l.out = width;
-  return l;
-}
-
 Layer gated_layer(int width, Activation act, Rng& rng) {
-  Layer l = dense_layer(random_matrix(width, width, rng), random_vector(width, -0.1, 0.1, rng));
-  l.type = Type::kGatedResidual;
-  l.Wg = random_matrix(width, width, rng);
-  l.bg = random_vector(width, -0.1, 0.1, rng);
-  l.act = act;
-  return l;
+  const MatrixRM Wv = glorot(width, width, rng);
+  const Eigen::VectorXf bv = uniform(width, rng, -0.1, 0.1);
+  const MatrixRM Wg = glorot(width, width, rng);
+  return gated(Wv, bv, Wg, uniform(width, rng, -0.1, 0.1), act);
 }
 
 // what a test model is: its arm, kind, encoding, decoding and activations
@@ -121,13 +94,13 @@ Model make_model(const Spec& s, std::uint64_t seed) {
   Model m = empty_model(s.arm, s.kind, s.encoding, s.decoding);
   Network& net = m.net;
   const int e = net.encoded_input_size(), out = net_outputs(m);
-  net.in_mean = random_vector(e, -0.3, 0.3, rng);
-  net.in_std = random_vector(e, 0.5, 1.5, rng);
-  net.layers = {dense_layer(random_matrix(kWidth, e, rng), random_vector(kWidth, -0.1, 0.1, rng)),
-                activation_layer(s.act, kWidth), gated_layer(kWidth, s.gated_act, rng),
-                dense_layer(random_matrix(out, kWidth, rng), random_vector(out, -0.1, 0.1, rng))};
-  net.out_mean = random_vector(out, -0.2, 0.2, rng);
-  net.out_std = random_vector(out, 0.5, 1.5, rng);
+  net.in_mean = uniform(e, rng, -0.3, 0.3);
+  net.in_std = uniform(e, rng, 0.5, 1.5);
+  net.layers = {dense(glorot(kWidth, e, rng), uniform(kWidth, rng, -0.1, 0.1)),
+                activation(s.act, kWidth), gated_layer(kWidth, s.gated_act, rng),
+                dense(glorot(out, kWidth, rng), uniform(out, rng, -0.1, 0.1))};
+  net.out_mean = uniform(out, rng, -0.2, 0.2);
+  net.out_std = uniform(out, rng, 0.5, 1.5);
   if (s.decoding == OutputDecoding::kSinCos) {
     // (sin, cos) pairs of norm about 2 around a random direction, as a trained network gives
     // them: near norm 0, atan2 turns float rounding e into e / norm in any implementation
@@ -135,7 +108,7 @@ Model make_model(const Spec& s, std::uint64_t seed) {
       const double a = rng.uniform(-M_PI, M_PI);
       net.out_mean.segment(2 * j, 2) << float(2 * std::sin(a)), float(2 * std::cos(a));
     }
-    net.out_std = random_vector(out, 0.3, 0.6, rng);
+    net.out_std = uniform(out, rng, 0.3, 0.6);
   }
   check_model(m);
   return m;
@@ -151,7 +124,7 @@ Model selector_model(InputEncoding encoding, OutputDecoding decoding,
   for (int k = 0; k < out; ++k) W(k, pick[k]) = 1.0f;
   m.net.in_mean = Eigen::VectorXf::Zero(e);
   m.net.in_std = Eigen::VectorXf::Ones(e);
-  m.net.layers = {dense_layer(W, Eigen::VectorXf::Zero(out))};
+  m.net.layers = {dense(W, Eigen::VectorXf::Zero(out))};
   m.net.out_mean = Eigen::VectorXf::Zero(out);
   m.net.out_std = Eigen::VectorXf::Ones(out);
   check_model(m);
