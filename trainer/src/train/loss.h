@@ -20,8 +20,8 @@ struct LossTerms {
 // the weight of each term in this step (0: not computed)
 struct LossWeights {
   double joint = 0, sincos = 0, fk_position = 0, fk_orientation = 0;
-  double hard_alpha = 0;
-  double limits = 0;  // keeps predictions within the joint limits (FK alone does not care)  // FK sample weights w_i = 1 + alpha e_i / mean(e)
+  double hard_alpha = 0;  // FK sample weights w_i = 1 + alpha e_i / mean(e)
+  double limits = 0;      // keeps predictions within the joint limits (FK alone does not care)
 };
 
 class BatchLoss {
