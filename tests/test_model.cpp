@@ -71,7 +71,7 @@ json model_json(const std::string& arm_name, const std::string& kind, const std:
                 const json& metadata = json::object()) {
   Rng rng(seed);
   const Arm arm = load_arm(kSource + "/models/arms/" + arm_name + ".json");
-  const int in = task_size(arm.task), encoded = encoding == "polar" ? in + 3 : in;
+  const int in = task_size(arm.task), encoded = encoded_size(encoding_from_name(encoding), in);
   const int out = kind == "feasibility" ? 4 : decoding == "sincos" ? 2 * arm.dof() : arm.dof();
   json j = {{"format", "neurokin-model"},
             {"version", 1},
@@ -229,7 +229,8 @@ TEST_CASE("model_to_json writes what model_from_json reads, bit for bit") {
                             {"puma3", "ik", "raw", "angles"},
                             {"omx4", "ik", "polar", "angles"},
                             {"kr6", "feasibility", "raw", "softmax"},
-                            {"puma3", "feasibility", "polar", "softmax"}};
+                            {"puma3", "feasibility", "polar", "softmax"},
+                            {"kr6", "ik", "pose", "sincos"}};
   std::uint64_t seed = 40;
   for (const Config& c : configs) {
     INFO(c.arm << " " << c.kind << " " << c.encoding << " " << c.decoding);
@@ -367,7 +368,8 @@ TEST_CASE("every malformed model is refused with the field, the expected and the
        },
        "model.input.size: expected 2 (the size of task \"planar_xy\"), got 3"},
       {[](json& j) { j["input"]["encoding"] = "cartesian"; },
-       "model.input.encoding: expected one of \"raw\", \"polar\", \"polar_pitch\", got \"cartesian\""},
+       "model.input.encoding: expected one of \"raw\", \"polar\", \"polar_pitch\", \"pose\", got "
+       "\"cartesian\""},
       {[](json& j) { j["input"]["encoding"] = "raw"; },
        "model.input.mean: expected 2 numbers (one per encoded input feature), got 5"},
       {[](json& j) { j["input"].erase("std"); }, "model.input.std: missing (required)"},

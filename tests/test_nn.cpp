@@ -1,6 +1,7 @@
 // Inference (nn.h): golden values worked out by hand, random networks against a plain
 // double-precision loop reference, batch vs single rows, zero allocations, check_network.
 #include <catch2/catch.hpp>
+#include <Eigen/Geometry>
 #include <cmath>
 #include <cstdlib>
 #include <new>
@@ -168,7 +169,8 @@ TEST_CASE("names of activations, encodings and decodings round trip") {
                       "model.layers[1].function: expected one of \"identity\", \"relu\", "
                       "\"silu\", \"tanh\", \"sigmoid\", got \"gelu\"");
   REQUIRE_THROWS_WITH(encoding_from_name("cartesian"),
-                      "encoding: expected one of \"raw\", \"polar\", \"polar_pitch\", got \"cartesian\"");
+                      "encoding: expected one of \"raw\", \"polar\", \"polar_pitch\", \"pose\", "
+                      "got \"cartesian\"");
   REQUIRE_THROWS_WITH(decoding_from_name("Angles"), Contains("got \"Angles\""));
 }
 
@@ -493,4 +495,65 @@ TEST_CASE("polar_pitch appends sin and cos of the pitch; encodings need their in
   net.input_size = 1;
   net.encoding = InputEncoding::kPolar;
   CHECK_THROWS_WITH(check_network(net), "model.input.size: expected at least 2 for encoding \"polar\", got 1");
+}
+
+TEST_CASE("pose appends polar and the rotation matrix of the normalised quaternion") {
+  using namespace neurokin;
+  constexpr int n = 7, e = n + 12;
+  CHECK(encoded_size(InputEncoding::kPose, n) == e);
+  CHECK(encoding_from_name("pose") == InputEncoding::kPose);
+  CHECK(std::string(encoding_name(InputEncoding::kPose)) == "pose");
+
+  // R of (x3..x6) = (qx, qy, qz, qw) against Eigen, for unit and non-unit q of any sign; the
+  // polar features are the polar encoding's
+  Rng rng(17);
+  for (int trial = 0; trial < 500; ++trial) {
+    const double scale = std::exp(rng.uniform(-20, 20));  // |q| from about 2e-9 to 5e8
+    float x[n];
+    for (float& v : x) v = float(rng.normal());
+    for (int k = 3; k < 7; ++k) x[k] = float(scale * x[k]);
+    if (trial % 4 == 0) x[6] = -std::abs(x[6]);  // w < 0
+    float f[e], polar[n + 3];
+    encode_features(InputEncoding::kPose, n, x, f);
+    encode_features(InputEncoding::kPolar, n, x, polar);
+    for (int k = 0; k < n + 3; ++k) CHECK(f[k] == polar[k]);
+    const Eigen::Matrix3d R_expected =
+        Eigen::Quaterniond(x[6], x[3], x[4], x[5]).normalized().toRotationMatrix();
+    INFO("trial " << trial << ", |q| " << scale);
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) CHECK(std::abs(f[n + 3 + 3 * i + j] - R_expected(i, j)) < 1e-6);
+
+    // -q is the same rotation: all but the raw quaternion columns are bit-identical
+    float x_neg[n], f_neg[e];
+    std::copy(x, x + n, x_neg);
+    for (int k = 3; k < 7; ++k) x_neg[k] = -x[k];
+    encode_features(InputEncoding::kPose, n, x_neg, f_neg);
+    for (int k = n; k < e; ++k) CHECK(f_neg[k] == f[k]);
+  }
+
+  // a hand-worked q: 90 degrees about z, scaled by 3 (R = [[0, -1, 0], [1, 0, 0], [0, 0, 1]])
+  const float h = float(3 * std::sqrt(0.5));
+  const float turn[n] = {0.3f, -0.4f, 0.1f, 0, 0, h, h};
+  float f[e];
+  encode_features(InputEncoding::kPose, n, turn, f);
+  const float R_turn[9] = {0, -1, 0, 1, 0, 0, 0, 0, 1};
+  for (int k = 0; k < 9; ++k) CHECK(f[n + 3 + k] == Approx(R_turn[k]).margin(1e-7));
+  CHECK(f[n] == Approx(0.5));
+
+  // the zero quaternion (with signed zeros) gives the identity, no NaN
+  const float zero[n] = {0.3f, -0.4f, 0.1f, 0.0f, -0.0f, 0.0f, -0.0f};
+  encode_features(InputEncoding::kPose, n, zero, f);
+  const float identity[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  for (int k = 0; k < 9; ++k) CHECK(f[n + 3 + k] == identity[k]);
+
+  // the encoding reads x3..x6
+  Network net;
+  net.input_size = 4;
+  net.encoding = InputEncoding::kPose;
+  net.layers.resize(1);
+  CHECK_THROWS_WITH(check_network(net),
+                    "model.input.size: expected at least 7 for encoding \"pose\", got 4");
+  CHECK_THROWS_WITH(check_encoding_input(InputEncoding::kPose, 6, "task"),
+                    "task: expected at least 7 for encoding \"pose\", got 6");
+  CHECK_NOTHROW(check_encoding_input(InputEncoding::kPose, 7, "task"));
 }

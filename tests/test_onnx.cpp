@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
@@ -115,10 +116,11 @@ Model make_model(const Spec& s, std::uint64_t seed) {
 }
 
 // one dense layer whose output k is encoded feature pick[k]; no normalisation. Exposes the
-// encoding (outputs = sin, cos of the azimuth) or the decoding (sincos pairs = raw inputs)
-Model selector_model(InputEncoding encoding, OutputDecoding decoding,
+// encoding (outputs = sin, cos of the azimuth, entries of R) or the decoding (sincos pairs = raw
+// inputs). An ik model of the arm: pick has its dof entries (or twice as many for sincos)
+Model selector_model(const std::string& arm, InputEncoding encoding, OutputDecoding decoding,
                      const std::vector<int>& pick) {
-  Model m = empty_model("planar2", ModelKind::kIk, encoding, decoding);
+  Model m = empty_model(arm, ModelKind::kIk, encoding, decoding);
   const int e = m.net.encoded_input_size(), out = int(pick.size());
   MatrixRM W = MatrixRM::Zero(out, e);
   for (int k = 0; k < out; ++k) W(k, pick[k]) = 1.0f;
@@ -132,7 +134,8 @@ Model selector_model(InputEncoding encoding, OutputDecoding decoding,
 }
 
 // raw/polar x angles/sincos x relu/silu/tanh with a gated block, over the four arms, then
-// feasibility (softmax) models that also use sigmoid and an identity value branch
+// feasibility (softmax) models that also use sigmoid and an identity value branch, then
+// polar_pitch (omx4) and pose (kr6) with both decodings
 std::vector<Spec> all_specs() {
   const char* arms[] = {"planar2", "puma3", "omx4", "kr6"};
   std::vector<Spec> specs;
@@ -149,6 +152,11 @@ std::vector<Spec> all_specs() {
                    Activation::kSilu, Activation::kSilu});
   specs.push_back({"omx4", ModelKind::kIk, InputEncoding::kPolarPitch, OutputDecoding::kAngles,
                    Activation::kTanh, Activation::kRelu});
+  // pose on the arm with a quaternion: both decodings
+  specs.push_back({"kr6", ModelKind::kIk, InputEncoding::kPose, OutputDecoding::kSinCos,
+                   Activation::kSilu, Activation::kTanh});
+  specs.push_back({"kr6", ModelKind::kIk, InputEncoding::kPose, OutputDecoding::kAngles,
+                   Activation::kRelu, Activation::kSilu});
   return specs;
 }
 
@@ -316,8 +324,13 @@ TEST_CASE("every layer, activation, encoding and decoding exports with its ops")
   for (const char* op : {"Gemm", "Relu", "Tanh", "Sigmoid"}) CHECK(ops[op] == want[op]);
   const bool polar = s.encoding != InputEncoding::kRaw;
   const bool pitch = s.encoding == InputEncoding::kPolarPitch;
+  const bool pose = s.encoding == InputEncoding::kPose;
   CHECK(ops["Sqrt"] == (polar ? 1 : 0));
   CHECK(ops["Concat"] == (polar ? 2 : 0));
+  // x and y, the pitch or the 4 quaternion entries to double, the features back to float
+  CHECK(ops["Cast"] == (polar ? 3 : 0) + (pitch ? 1 : 0) + (pose ? 4 : 0));
+  // r > 0, and |q|^2 > 0 for pose
+  CHECK(ops["Greater"] == (polar ? 1 : 0) + (pose ? 1 : 0));
   CHECK(ops["Sin"] == (pitch ? 1 : 0));
   CHECK(ops["Cos"] == (pitch ? 1 : 0));
   CHECK(ops["Atan"] == (s.decoding == OutputDecoding::kSinCos ? 1 : 0));
@@ -502,6 +515,24 @@ const std::vector<std::pair<float, float>> kPolarEdges = {
     {0.0f, 0.0f},    {-0.0f, 0.0f},   {0.0f, -0.0f},  {-0.0f, -0.0f},  {1e-30f, 0.0f},
     {-1e-30f, 0.0f}, {0.0f, -1e-30f}, {-1.0f, 1e-7f}, {-1.0f, -1e-7f}, {0.0f, -1.0f}};
 
+// quaternions (x3..x6) at zero (signed zeros), tiny (|q|^2 underflows in float, not in double)
+// and far from unit, with w = +-0, and a q next to its -q. Not huge: the raw columns feed the
+// network too, and outputs of 1e20 would differ by float rounding far above the tolerance
+const std::vector<std::array<float, 4>> kQuaternionEdges = {
+    {0.0f, 0.0f, 0.0f, 0.0f},    {-0.0f, 0.0f, -0.0f, -0.0f}, {1e-30f, 0.0f, 0.0f, 0.0f},
+    {0.0f, 0.0f, 0.0f, -1e-30f}, {8.0f, -8.0f, 0.0f, 1.0f},   {0.5f, -0.5f, 0.5f, 0.0f},
+    {-0.5f, 0.5f, -0.5f, -0.0f}, {0.1f, 0.2f, -0.3f, 0.9f},   {-0.1f, -0.2f, 0.3f, -0.9f}};
+
+// `rows` pose task vectors (7): the polar edges in (x, y) and the quaternion edges in x3..x6 of
+// the first rows, the rest uniform in +-1.2 (non-unit quaternions of either sign)
+std::vector<float> pose_inputs(int rows, Rng& rng) {
+  constexpr int n = 7;
+  std::vector<float> x = case_inputs(n, kPolarEdges, rows, rng);
+  for (std::size_t r = 0; r < kQuaternionEdges.size() && r < std::size_t(rows); ++r)
+    std::copy(kQuaternionEdges[r].begin(), kQuaternionEdges[r].end(), &x[r * n + 3]);
+  return x;
+}
+
 // every pair of these: atan2 on the axes, at the origin, near +-pi, ratios that overflow
 std::vector<std::pair<float, float>> grid() {
   const float v[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-7f, -1e-7f,
@@ -546,20 +577,39 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   write_case("fixture_tiny_planar2", load_model(kFixture), kPolarEdges, 1);
   const auto specs = all_specs();
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    const bool polar = specs[i].encoding != InputEncoding::kRaw;
-    write_case(specs[i].name(), make_model(specs[i], 100 + i),
-               polar ? kPolarEdges : std::vector<std::pair<float, float>>{}, 200 + i);
+    const Spec& s = specs[i];
+    const Model m = make_model(s, 100 + i);
+    const int n = m.net.input_size;
+    Rng rng(200 + i);
+    const std::vector<float> x = s.encoding == InputEncoding::kPose ? pose_inputs(kRows, rng)
+                                 : s.encoding == InputEncoding::kRaw
+                                     ? case_inputs(n, {}, kRows, rng)
+                                     : case_inputs(n, kPolarEdges, kRows, rng);
+    write_case_with(s.name(), m, x, {});
   }
   // outputs (atan2(x, y), atan2(y, x)): the decoding on the grid
   write_case("edge_atan2",
-             selector_model(InputEncoding::kRaw, OutputDecoding::kSinCos, {0, 1, 1, 0}), grid(),
-             300);
+             selector_model("planar2", InputEncoding::kRaw, OutputDecoding::kSinCos, {0, 1, 1, 0}),
+             grid(), 300);
   // outputs (sin phi, cos phi) of the polar encoding, as they are: r = 0 and the grid
   std::vector<std::pair<float, float>> polar_grid = kPolarEdges;
   for (const auto& g : grid()) polar_grid.push_back(g);
   polar_grid.push_back({-1.4e-45f, 0.0f});  // a denormal: r > 0 in double, so cos = -1
-  write_case("edge_polar", selector_model(InputEncoding::kPolar, OutputDecoding::kAngles, {3, 4}),
+  write_case("edge_polar",
+             selector_model("planar2", InputEncoding::kPolar, OutputDecoding::kAngles, {3, 4}),
              polar_grid, 301);
+  // the 9 entries of R of the pose encoding (features 10..18 of kr6's 7 + 12), as they are,
+  // in two models of 6 outputs: the quaternion edges, then random quaternions
+  Rng pose_rng(302);
+  const std::vector<float> pose_x = pose_inputs(kRows, pose_rng);
+  write_case_with("edge_pose_R0_R1",
+                  selector_model("kr6", InputEncoding::kPose, OutputDecoding::kAngles,
+                                 {10, 11, 12, 13, 14, 15}),
+                  pose_x, {});
+  write_case_with(
+      "edge_pose_R2_polar",
+      selector_model("kr6", InputEncoding::kPose, OutputDecoding::kAngles, {16, 17, 18, 7, 8, 9}),
+      pose_x, {});
 
   // the shipped models: their committed .onnx files as they are (not exported again), on
   // reachable targets, against the core running their .json twins
@@ -580,7 +630,7 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   }
 
   std::ofstream(root / "cases.json") << manifest.dump(1) << '\n';
-  CHECK(manifest.size() == specs.size() + 3 + shipped);
+  CHECK(manifest.size() == specs.size() + 5 + shipped);
 }
 
 }  // namespace

@@ -46,6 +46,14 @@ TrainConfig tiny_config() {
     "epochs": 4, "batch": 64, "seed": 5, "threads": 1})"));
 }
 
+// options that write <dir>/<name>.* and print no progress
+TrainOptions quiet_options(const TempDir& dir, const char* name) {
+  TrainOptions opt;
+  opt.out = (dir.path / name).string();
+  opt.progress = false;
+  return opt;
+}
+
 Samples tiny_samples(const Arm& arm) {
   data::DataConfig dc;
   dc.n = 3000;
@@ -69,9 +77,7 @@ TEST_CASE("training learns: the tiny planar2 model gets well below the untrained
   const Arm arm = test::shipped_arm("planar2");
   const Samples s = tiny_samples(arm);
   TempDir dir;
-  TrainOptions opt;
-  opt.out = (dir.path / "m").string();
-  opt.progress = false;
+  TrainOptions opt = quiet_options(dir, "m");
   TrainConfig cfg = tiny_config();
   cfg.epochs = 1;
   const double first = train_model(cfg, arm, s, opt).metadata["curves"]["val_mean_mm"][0];
@@ -118,9 +124,7 @@ TEST_CASE("a non-finite loss stops training with a message and keeps the last ch
   TrainConfig cfg = tiny_config();
   cfg.epochs = 3;
   TempDir dir;
-  TrainOptions opt;
-  opt.out = (dir.path / "m").string();
-  opt.progress = false;
+  TrainOptions opt = quiet_options(dir, "m");
   opt.stop_after_epoch = 2;
   CHECK_THROWS(train_model(cfg, arm, s, opt));
   const std::string ckpt = slurp(opt.out + ".ckpt");
@@ -150,6 +154,19 @@ TEST_CASE("resume without a checkpoint, or from a damaged one, names the file") 
   CHECK_THROWS_WITH(train_model(tiny_config(), arm, s, opt), Catch::Contains("not a neurokin checkpoint"));
 }
 
+TEST_CASE("an encoding that reads past the arm's task is refused before training") {
+  const Arm arm = test::shipped_arm("planar2");
+  const Samples s = tiny_samples(arm);
+  TempDir dir;
+  const TrainOptions opt = quiet_options(dir, "m");
+  TrainConfig cfg = tiny_config();
+  cfg.encoding = InputEncoding::kPose;
+  CHECK_THROWS_WITH(train_model(cfg, arm, s, opt),
+                    "task size of planar2 (task \"planar_xy\"): expected at least 7 for encoding "
+                    "\"pose\", got 2");
+  CHECK_FALSE(fs::exists(opt.out + ".ckpt"));
+}
+
 TEST_CASE("config: defaults, overrides and every bad field named") {
   json j = {{"arm", "kr6"}};
   TrainConfig c = config_from_json(j);
@@ -173,6 +190,11 @@ TEST_CASE("config: defaults, overrides and every bad field named") {
                     Catch::StartsWith("config.epochs: expected an integer in [1, 1000000], got 0"));
   CHECK_THROWS_WITH(config_from_json({{"arm", "kr6"}, {"network", {{"activation", "gelu"}}}}),
                     "config.network.activation: expected one of relu, silu, tanh, got \"gelu\"");
+  CHECK(config_from_json({{"arm", "kr6"}, {"network", {{"encoding", "pose"}}}}).encoding ==
+        InputEncoding::kPose);
+  CHECK_THROWS_WITH(config_from_json({{"arm", "kr6"}, {"network", {{"encoding", "quat"}}}}),
+                    "config.network.encoding: expected one of raw, polar, polar_pitch, pose, got "
+                    "\"quat\"");
   CHECK_THROWS_WITH(config_from_json({{"arm", "kr6"}, {"schedule", {{"lr", -1}}}}),
                     Catch::StartsWith("config.schedule.lr: expected a number in"));
   CHECK_THROWS_WITH(config_from_json({{"arm", "kr6"}, {"loss", {{"joint_mse", 0}}}}),

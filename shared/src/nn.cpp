@@ -24,9 +24,28 @@ constexpr Index kBlock = 128;
 constexpr Activation kActivations[] = {Activation::kIdentity, Activation::kRelu, Activation::kSilu,
                                        Activation::kTanh, Activation::kSigmoid};
 constexpr InputEncoding kEncodings[] = {InputEncoding::kRaw, InputEncoding::kPolar,
-                                        InputEncoding::kPolarPitch};
+                                        InputEncoding::kPolarPitch, InputEncoding::kPose};
 constexpr OutputDecoding kDecodings[] = {OutputDecoding::kAngles, OutputDecoding::kSinCos,
                                          OutputDecoding::kSoftmax};
+
+// what an encoding appends to the task vector, and the task entries it reads: polar reads x0
+// and x1, polar_pitch also x3 (the pitch), pose x3..x6 (the quaternion)
+struct EncodingShape {
+  int appended, inputs_read;
+};
+EncodingShape encoding_shape(InputEncoding e) {
+  switch (e) {
+    case InputEncoding::kRaw:
+      return {0, 1};
+    case InputEncoding::kPolar:
+      return {3, 2};
+    case InputEncoding::kPolarPitch:
+      return {5, 4};
+    case InputEncoding::kPose:
+      return {12, 7};
+  }
+  return {0, 1};
+}
 
 std::string str(long long v) { return std::to_string(v); }
 
@@ -78,17 +97,29 @@ void dense(const MatrixRM& W, const Eigen::VectorXf& b, const float* x, Index ro
 
 void encode_features(InputEncoding encoding, int input_size, const float* x, float* features) {
   std::copy(x, x + input_size, features);
+  if (encoding == InputEncoding::kRaw) return;
+  // sin/cos of phi = atan2(y, x) as y/r, x/r; atan2(0, 0) = 0 gives (0, 1) at the origin
+  const double px = x[0], py = x[1], rho = std::hypot(px, py);
+  float* extra = features + input_size;
+  extra[0] = static_cast<float>(rho);
+  extra[1] = rho > 0 ? static_cast<float>(py / rho) : 0.0f;
+  extra[2] = rho > 0 ? static_cast<float>(px / rho) : 1.0f;
   if (encoding == InputEncoding::kPolarPitch) {
     const double pitch = x[3];
-    features[input_size + 3] = static_cast<float>(std::sin(pitch));
-    features[input_size + 4] = static_cast<float>(std::cos(pitch));
+    extra[3] = static_cast<float>(std::sin(pitch));
+    extra[4] = static_cast<float>(std::cos(pitch));
   }
-  if (encoding != InputEncoding::kRaw) {
-    // sin/cos of phi = atan2(y, x) as y/r, x/r; atan2(0, 0) = 0 gives (0, 1) at the origin
-    const double px = x[0], py = x[1], rho = std::hypot(px, py);
-    features[input_size] = static_cast<float>(rho);
-    features[input_size + 1] = rho > 0 ? static_cast<float>(py / rho) : 0.0f;
-    features[input_size + 2] = rho > 0 ? static_cast<float>(px / rho) : 1.0f;
+  if (encoding == InputEncoding::kPose) {
+    // R of q / |q| without normalising q: s = 2 / |q|^2 (s = 0, the identity, for q = 0). The
+    // operation order is the ONNX export's (onnx_export.cpp encode), so both give the same bits
+    const double qx = x[3], qy = x[4], qz = x[5], qw = x[6];
+    const double xx = qx * qx, yy = qy * qy, zz = qz * qz, ww = qw * qw;
+    const double xy = qx * qy, xz = qx * qz, yz = qy * qz, xw = qx * qw, yw = qy * qw, zw = qz * qw;
+    const double norm2 = xx + yy + zz + ww, s = norm2 > 0 ? 2 / norm2 : 0;
+    const double R[9] = {1 - s * (yy + zz), s * (xy - zw),     s * (xz + yw),
+                         s * (xy + zw),     1 - s * (xx + zz), s * (yz - xw),
+                         s * (xz - yw),     s * (yz + xw),     1 - s * (xx + yy)};
+    for (int k = 0; k < 9; ++k) extra[3 + k] = static_cast<float>(R[k]);
   }
 }
 
@@ -197,6 +228,7 @@ const char* encoding_name(InputEncoding e) {
     case InputEncoding::kRaw: return "raw";
     case InputEncoding::kPolar: return "polar";
     case InputEncoding::kPolarPitch: return "polar_pitch";
+    case InputEncoding::kPose: return "pose";
   }
   return "?";
 }
@@ -222,7 +254,15 @@ OutputDecoding decoding_from_name(const std::string& name, const std::string& wh
 }
 
 int encoded_size(InputEncoding e, int input_size) {
-  return e == InputEncoding::kPolarPitch ? input_size + 5 : e == InputEncoding::kPolar ? input_size + 3 : input_size;
+  return input_size + encoding_shape(e).appended;
+}
+
+void check_encoding_input(InputEncoding encoding, int input_size, const std::string& where) {
+  const int needed = encoding_shape(encoding).inputs_read;
+  if (input_size < needed)
+    throw_expected(where,
+                   "at least " + str(needed) + " for encoding \"" + encoding_name(encoding) + "\"",
+                   str(input_size));
 }
 
 int decoded_size(OutputDecoding d, int net_outputs) {
@@ -263,11 +303,7 @@ void check_network(const Network& net, const std::string& where) {
 
   // input: size, then normalisation per encoded feature
   check_dim(net.input_size, wi + ".size");
-  // polar reads inputs 0 and 1 (x, y), polar_pitch also input 3 (the pitch)
-  const int needed = net.encoding == InputEncoding::kPolarPitch ? 4 : net.encoding == InputEncoding::kPolar ? 2 : 1;
-  if (net.input_size < needed)
-    throw_expected(wi + ".size", "at least " + str(needed) + " for encoding \"" + encoding_name(net.encoding) + "\"",
-                   str(net.input_size));
+  check_encoding_input(net.encoding, net.input_size, wi + ".size");
   const int e = net.encoded_input_size();
   const std::string why = " (the encoded input: " + str(net.input_size) + " values, encoding \"" +
                           encoding_name(net.encoding) + "\")";

@@ -63,6 +63,9 @@ enum class InputEncoding {
   kPolar,  // task vector, then r_xy = hypot(x, y), sin(phi), cos(phi), phi = atan2(y, x) (seed 001)
   kPolarPitch,  // polar, then sin(pitch), cos(pitch) of the 4th input: an angle input is
                 // continuous only on the circle (pitch jumps from pi to -pi between neighbours)
+  kPose,  // polar, then the rotation matrix R (row-major R00, R01, ..., R22) of the quaternion
+          // (x3, x4, x5, x6) = (qx, qy, qz, qw), normalised (the identity for q = 0): q and -q
+          // give the same R, and the wrist centre p + R c is linear in (p, R)
 };
 // output decodings: what the network's (de-normalised) outputs mean
 enum class OutputDecoding {
@@ -70,14 +73,18 @@ enum class OutputDecoding {
   kSinCos,   // n (sin, cos) pairs, decoded with atan2 to (-pi, pi] (seed 001)
   kSoftmax,  // class logits, returned as probabilities
 };
-const char* encoding_name(InputEncoding e);   // "raw", "polar", "polar_pitch"
+const char* encoding_name(InputEncoding e);   // "raw", "polar", "polar_pitch", "pose"
 const char* decoding_name(OutputDecoding d);  // "angles", "sincos", "softmax"
 InputEncoding encoding_from_name(const std::string& name, const std::string& where = "encoding");
 OutputDecoding decoding_from_name(const std::string& name, const std::string& where = "decoding");
-int encoded_size(InputEncoding e, int input_size);  // raw: n, polar: n + 3, polar_pitch: n + 5
+// raw: n, polar: n + 3, polar_pitch: n + 5, pose: n + 12
+int encoded_size(InputEncoding e, int input_size);
 // one raw row -> its encoded_size() features, before normalisation (the trainer computes the
 // normalisation statistics of exactly what predict() will feed the network)
 void encode_features(InputEncoding encoding, int input_size, const float* x, float* features);
+// an encoding reads task entries up to its last one (polar 2, polar_pitch 4, pose 7); throws
+// Error("<where>: expected at least 7 for encoding \"pose\", got 4") when input_size is smaller
+void check_encoding_input(InputEncoding encoding, int input_size, const std::string& where);
 int decoded_size(OutputDecoding d, int net_outputs);  // angles: n, sincos: n/2, softmax: n
 
 struct Network {

@@ -105,10 +105,43 @@ void declare(onnx::ValueInfoProto* v, const std::string& name, int width) {
   t->mutable_shape()->add_dim()->set_dim_value(width);
 }
 
-// polar encoding: the task vector, then r, sin(phi), cos(phi) of its first two entries (and
-// for polar_pitch sin, cos of the 4th). In
-// double like the core (nn.cpp encode): y/r and x/r, and (0, 1) where r is not > 0
-std::string encode_polar(Graph& g, const std::string& target, bool pitch) {
+// the rotation matrix of the quaternion in the double columns qx, qy, qz, qw, row-major (R00,
+// R01, ..., R22): s = 2 / |q|^2 and R00 = 1 - s (qy^2 + qz^2), R01 = s (qx qy - qz qw), ...,
+// with s = 0 (the identity) where |q|^2 is not > 0. The core's operations in its order (nn.cpp
+// encode_features), so the features are bit-identical to predict(). zero, one: double scalars
+std::vector<std::string> rotation(Graph& g, const std::string& qx, const std::string& qy,
+                                  const std::string& qz, const std::string& qw,
+                                  const std::string& zero, const std::string& one) {
+  const std::string s = "encode";
+  auto mul = [&](const std::string& a, const std::string& b) { return g.op("Mul", {a, b}, s); };
+  auto add = [&](const std::string& a, const std::string& b) { return g.op("Add", {a, b}, s); };
+  auto sub = [&](const std::string& a, const std::string& b) { return g.op("Sub", {a, b}, s); };
+  const std::string xx = mul(qx, qx), yy = mul(qy, qy), zz = mul(qz, qz), ww = mul(qw, qw);
+  const std::string xy = mul(qx, qy), xz = mul(qx, qz), yz = mul(qy, qz);
+  const std::string xw = mul(qx, qw), yw = mul(qy, qw), zw = mul(qz, qw);
+  // s = 2 / |q|^2, 0 for the zero quaternion (divides by 1 there, never by 0)
+  const std::string norm2 = add(add(add(xx, yy), zz), ww);
+  const std::string positive = g.op("Greater", {norm2, zero}, s);
+  const std::string norm2_safe = g.op("Where", {positive, norm2, one}, s);
+  const std::string scale =
+      g.op("Where",
+           {positive, g.op("Div", {g.scalar_double("encode.two", 2.0), norm2_safe}, s), zero}, s);
+  // diagonal 1 - s (a + b), off-diagonal s (a +- b)
+  auto diagonal = [&](const std::string& a, const std::string& b) {
+    return sub(one, mul(scale, add(a, b)));
+  };
+  auto plus = [&](const std::string& a, const std::string& b) { return mul(scale, add(a, b)); };
+  auto minus = [&](const std::string& a, const std::string& b) { return mul(scale, sub(a, b)); };
+  return {diagonal(yy, zz), minus(xy, zw),    plus(xz, yw),       // R00 R01 R02
+          plus(xy, zw),     diagonal(xx, zz), minus(yz, xw),      // R10 R11 R12
+          minus(xz, yw),    plus(yz, xw),     diagonal(xx, yy)};  // R20 R21 R22
+}
+
+// the encodings other than raw: the task vector, then r, sin(phi), cos(phi) of its first two
+// entries, and for polar_pitch sin, cos of the 4th, for pose the rotation matrix of the
+// quaternion x3..x6. In double like the core (nn.cpp encode_features): y/r and x/r, and (0, 1)
+// where r is not > 0
+std::string encode(Graph& g, const std::string& target, InputEncoding encoding) {
   const std::string s = "encode";
   // task entry k as a double column [batch, 1]
   auto column = [&](const char* name, std::int64_t k) {
@@ -125,14 +158,20 @@ std::string encode_polar(Graph& g, const std::string& target, bool pitch) {
   const std::string sin = g.op("Where", {positive, g.op("Div", {y, r_safe}, s), zero}, s);
   const std::string cos = g.op("Where", {positive, g.op("Div", {x, r_safe}, s), one}, s);
   std::vector<std::string> features = {r, sin, cos};
-  if (pitch) {
+  if (encoding == InputEncoding::kPolarPitch) {
     // polar_pitch: sin and cos of the 4th input, in double like the core
     const std::string p = column("encode.pitch", 3);
     features.push_back(g.op("Sin", {p}, s));
     features.push_back(g.op("Cos", {p}, s));
   }
-  const std::string polar = g.op("Concat", features, s, {{"axis", 1}});
-  return g.op("Concat", {target, g.op("Cast", {polar}, s, {{"to", onnx::TensorProto::FLOAT}})}, s,
+  if (encoding == InputEncoding::kPose) {
+    const std::vector<std::string> R =
+        rotation(g, column("encode.qx", 3), column("encode.qy", 4), column("encode.qz", 5),
+                 column("encode.qw", 6), zero, one);
+    features.insert(features.end(), R.begin(), R.end());
+  }
+  const std::string extra = g.op("Concat", features, s, {{"axis", 1}});
+  return g.op("Concat", {target, g.op("Cast", {extra}, s, {{"to", onnx::TensorProto::FLOAT}})}, s,
               {{"axis", 1}});
 }
 
@@ -229,8 +268,7 @@ void build_graph(const Network& net, const std::string& output, onnx::GraphProto
   declare(gp->add_output(), output, net.output_size());
 
   std::string x = kInputName;
-  if (net.encoding != InputEncoding::kRaw)
-    x = encode_polar(g, x, net.encoding == InputEncoding::kPolarPitch);
+  if (net.encoding != InputEncoding::kRaw) x = encode(g, x, net.encoding);
   // (x - mean) / std, the same float operations as the core
   x = g.op("Sub", {x, g.vector("input.mean", net.in_mean)}, "normalise");
   x = g.op("Div", {x, g.vector("input.std", net.in_std)}, "normalise");

@@ -111,7 +111,8 @@ TrainConfig config_from_json(const json& j) {
                                          {Activation::kRelu, Activation::kSilu, Activation::kTanh},
                                          activation_name);
     c.encoding = enum_field(f, "encoding", c.encoding,
-                            {InputEncoding::kRaw, InputEncoding::kPolar, InputEncoding::kPolarPitch},
+                            {InputEncoding::kRaw, InputEncoding::kPolar, InputEncoding::kPolarPitch,
+                             InputEncoding::kPose},
                             encoding_name);
     c.decoding = enum_field(f, "decoding", c.decoding,
                             {OutputDecoding::kAngles, OutputDecoding::kSinCos}, decoding_name);

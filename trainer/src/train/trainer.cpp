@@ -271,6 +271,9 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
                    std::to_string(data.task_size) + " and " + std::to_string(data.dof));
   if (data.train.empty() || data.val.empty())
     throw Error("training data: the train and validation splits must not be empty");
+  // before encode_all reads the entries the encoding needs (pose reads x3..x6)
+  check_encoding_input(cfg.encoding, data.task_size,
+                       "task size of " + arm.name + " (task \"" + task_name(arm.task) + "\")");
 
   // the model's fixed parts: encodings and normalisation from the training split
   Model model;
