@@ -453,7 +453,7 @@ TEST_CASE("config: JSON round trip and errors that name the field") {
     return std::string("(no error)");
   };
   CHECK(error_of(R"({"nn": 3})") ==
-        "config.data.nn: unknown field (known: n, seed, sampling, branch_preference, focus, "
+        "config.data.nn: unknown field (expected n, seed, sampling, branch_preference, focus, "
         "val_share, test_share)");
   CHECK(error_of(R"({"n": 0})") == "config.data.n: expected an integer in [1, 2147483647], got 0");
   CHECK(error_of(R"({"sampling": "sobol"})") ==

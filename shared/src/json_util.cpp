@@ -1,5 +1,6 @@
 #include "neurokin/json_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -79,9 +80,7 @@ Eigen::Isometry3d transform(const json& v, const std::string& where) {
                   Eigen::AngleAxisd(r[0], Eigen::Vector3d::UnitX()))
                      .toRotationMatrix();
   }
-  for (auto it = v.begin(); it != v.end(); ++it)
-    if (it.key() != "xyz" && it.key() != "rpy")
-      throw Error(where + "." + it.key() + ": unknown field (expected xyz, rpy)");
+  refuse_unknown(v, where, {"xyz", "rpy"});
   return X;
 }
 
@@ -122,6 +121,61 @@ json parse(const std::string& text, const std::string& what) {
   } catch (const json::parse_error& e) {
     throw Error(what + ": not valid JSON: " + e.what());
   }
+}
+
+void refuse_unknown(const json& obj, const std::string& where, const std::vector<std::string>& known) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (std::find(known.begin(), known.end(), it.key()) != known.end()) continue;
+    std::string list;
+    for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw Error(where + "." + it.key() + ": unknown field (expected " + list + ")");
+  }
+}
+
+Fields::Fields(const json& obj, std::string where) : obj_(obj), where_(std::move(where)) {
+  require_object(obj_, where_);
+}
+
+Fields::~Fields() noexcept(false) {
+  if (!std::uncaught_exceptions()) refuse_unknown(obj_, where_, asked_);
+}
+
+const json* Fields::get(const char* key) {
+  if (std::find(asked_.begin(), asked_.end(), key) == asked_.end()) asked_.push_back(key);
+  return optional_field(obj_, key, where_);
+}
+
+void Fields::number(const char* key, double& v, double lo, double hi, bool open_lo, bool open_hi) {
+  const json* x = get(key);
+  if (!x) return;
+  const double d = json_util::number(*x, at(key));
+  if ((open_lo ? d <= lo : d < lo) || (open_hi ? d >= hi : d > hi)) {
+    std::ostringstream range;
+    range << "a number in " << (open_lo ? "(" : "[") << lo << ", " << hi << (open_hi ? ")" : "]");
+    throw_expected(at(key), range.str(), describe(*x));
+  }
+  v = d;
+}
+
+void Fields::number(const char* key, float& v, double lo, double hi) {
+  double d = v;
+  number(key, d, lo, hi);
+  v = static_cast<float>(d);
+}
+
+void Fields::integer(const char* key, int& v, long long lo, long long hi) {
+  if (const json* x = get(key)) v = static_cast<int>(json_util::integer(*x, at(key), lo, hi));
+}
+
+void Fields::boolean(const char* key, bool& v) {
+  if (const json* x = get(key)) {
+    if (!x->is_boolean()) throw_expected(at(key), "true or false", describe(*x));
+    v = x->get<bool>();
+  }
+}
+
+void Fields::string(const char* key, std::string& v) {
+  if (const json* x = get(key)) v = json_util::string(*x, at(key));
 }
 
 }  // namespace neurokin::json_util

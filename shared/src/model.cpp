@@ -127,20 +127,6 @@ json floats_to_json(const Eigen::VectorXf& v) {
   return a;
 }
 
-// rejects keys outside `keys`, so a misspelt field is an error rather than ignored
-void check_keys(const json& obj, const std::string& where,
-                std::initializer_list<const char*> keys) {
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    bool known = false;
-    std::string list;
-    for (const char* k : keys) {
-      known = known || it.key() == k;
-      list += (list.empty() ? "" : ", ") + std::string(k);
-    }
-    if (!known) throw Error(where + "." + it.key() + ": unknown field (expected " + list + ")");
-  }
-}
-
 int read_dim(const json& obj, const char* key, const std::string& where) {
   return static_cast<int>(ju::integer(ju::field(obj, key, where), where + "." + key, 1, kMaxWidth));
 }
@@ -157,7 +143,7 @@ void read_io(const json& j, const char* key, const char* coding_key, FromName fr
   const std::string w = std::string("model.") + key;
   const json& io = ju::field(j, key, "model");
   ju::require_object(io, w);
-  check_keys(io, w, {"size", coding_key, "mean", "std"});
+  ju::refuse_unknown(io, w, {"size", coding_key, "mean", "std"});
   size = read_dim(io, "size", w);
   coding = from_name(read_name(io, coding_key, w), w + "." + coding_key);
   const int n = features(coding, size);
@@ -184,19 +170,19 @@ std::vector<Layer> read_layers(const json& j, int input_width) {
     ju::require_object(jj, w);
     const std::string type = read_name(jj, "type", w);
     if (type == "dense") {
-      check_keys(jj, w, {"type", "in", "out", "weight", "bias"});
+      ju::refuse_unknown(jj, w, {"type", "in", "out", "weight", "bias"});
       l.type = Layer::Type::kDense;
       l.in = read_dim(jj, "in", w);
       l.out = read_dim(jj, "out", w);
       parameters += std::uint64_t(l.in) * l.out + l.out;
       width = l.out;
     } else if (type == "activation") {
-      check_keys(jj, w, {"type", "function"});
+      ju::refuse_unknown(jj, w, {"type", "function"});
       l.type = Layer::Type::kActivation;
       l.act = activation_from_name(read_name(jj, "function", w), w + ".function");
       l.in = l.out = width;
     } else if (type == "gated_residual") {
-      check_keys(jj, w,
+      ju::refuse_unknown(jj, w,
                  {"type", "width", "activation", "weight_value", "bias_value", "weight_gate",
                   "bias_gate"});
       l.type = Layer::Type::kGatedResidual;
@@ -237,7 +223,7 @@ Model parse(const json& j) {
   const json& version = ju::field(j, "version", w);
   if (!version.is_number_integer() || version.get<long long>() != kModelVersion)
     throw_expected(w + ".version", str(kModelVersion), ju::describe(version));
-  check_keys(j, w,
+  ju::refuse_unknown(j, w,
              {"format", "version", "kind", "arm", "task", "input", "output", "layers", "metadata"});
 
   Model m;

@@ -94,53 +94,23 @@ std::string hex(std::uint64_t x) {
 
 // ---- the config as JSON ------------------------------------------------------------------
 
-// fields of one object; any key not read is an error naming it (so a typo never goes unseen)
-void refuse_unknown(const json& obj, const std::string& where,
-                    std::initializer_list<const char*> known) {
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    bool ok = false;
-    std::string list;
-    for (const char* k : known) {
-      ok |= it.key() == k;
-      list += std::string(list.empty() ? "" : ", ") + k;
-    }
-    if (!ok) throw Error(where + "." + it.key() + ": unknown field (known: " + list + ")");
-  }
-}
-
-double number_in(const json& obj, const char* key, const std::string& where, double value,
-                 double lo, double hi, bool open_lo, bool open_hi) {
-  const json* v = ju::optional_field(obj, key, where);
-  if (!v) return value;
-  const std::string w = where + "." + key;
-  const double x = ju::number(*v, w);
-  if ((open_lo ? x <= lo : x < lo) || (open_hi ? x >= hi : x > hi)) {
-    std::ostringstream range;
-    range << "a number in " << (open_lo ? "(" : "[") << lo << ", " << hi << (open_hi ? ")" : "]");
-    throw_expected(w, range.str(), ju::describe(*v));
-  }
-  return x;
-}
-
 FocusCircle focus_from_json(const json& j, const std::string& w) {
-  ju::require_object(j, w);
-  refuse_unknown(j, w, {"kind", "centre", "radius", "normal", "share", "jitter"});
-  if (const json* k = ju::optional_field(j, "kind", w)) {
-    const std::string kind = ju::string(*k, w + ".kind");
-    if (kind != "circle") throw_expected(w + ".kind", "\"circle\"", "\"" + kind + "\"");
+  ju::Fields f(j, w);
+  std::string kind = "circle";
+  f.string("kind", kind);
+  if (kind != "circle") throw_expected(f.at("kind"), "\"circle\"", "\"" + kind + "\"");
+  FocusCircle c;
+  c.centre_W = ju::vector3(ju::field(j, "centre", w), f.at("centre"));
+  f.get("centre");
+  f.number("radius", c.radius, 0, INFINITY, true, true);
+  if (const json* n = f.get("normal")) {
+    const Eigen::Vector3d normal = ju::vector3(*n, f.at("normal"));
+    if (normal.norm() < 1e-9) throw_expected(f.at("normal"), "a non-zero 3-vector", ju::describe(*n));
+    c.normal_W = normal.normalized();
   }
-  FocusCircle f;
-  f.centre_W = ju::vector3(ju::field(j, "centre", w), w + ".centre");
-  f.radius = number_in(j, "radius", w, f.radius, 0, INFINITY, true, true);
-  if (const json* n = ju::optional_field(j, "normal", w)) {
-    const Eigen::Vector3d normal = ju::vector3(*n, w + ".normal");
-    if (normal.norm() < 1e-9)
-      throw_expected(w + ".normal", "a non-zero 3-vector", ju::describe(*n));
-    f.normal_W = normal.normalized();
-  }
-  f.share = number_in(j, "share", w, f.share, 0, 1, true, true);
-  f.jitter = number_in(j, "jitter", w, f.jitter, 0, INFINITY, false, true);
-  return f;
+  f.number("share", c.share, 0, 1, true, true);
+  f.number("jitter", c.jitter, 0, INFINITY, false, true);
+  return c;
 }
 
 }  // namespace
@@ -148,39 +118,35 @@ FocusCircle focus_from_json(const json& j, const std::string& w) {
 const char* sampling_name(Sampling s) { return s == Sampling::kLhs ? "lhs" : "uniform"; }
 
 DataConfig data_config_from_json(const json& j, const std::string& where) {
-  ju::require_object(j, where);
-  refuse_unknown(
-      j, where, {"n", "seed", "sampling", "branch_preference", "focus", "val_share", "test_share"});
   DataConfig c;
-  if (const json* v = ju::optional_field(j, "n", where)) {
-    c.n = ju::integer(*v, where + ".n", 1, 0x7fffffff);
-    // json_util::integer checks only the upper bound of values parsed as unsigned
-    if (c.n < 1) throw_expected(where + ".n", "an integer in [1, 2147483647]", ju::describe(*v));
-  }
-  if (const json* v = ju::optional_field(j, "seed", where))
-    c.seed = static_cast<std::uint64_t>(ju::integer(*v, where + ".seed", 0, 1LL << 53));
-  if (const json* v = ju::optional_field(j, "sampling", where)) {
-    const std::string s = ju::string(*v, where + ".sampling");
-    if (s != "uniform" && s != "lhs")
-      throw_expected(where + ".sampling", "\"uniform\" or \"lhs\"", "\"" + s + "\"");
-    c.sampling = s == "lhs" ? Sampling::kLhs : Sampling::kUniform;
-  }
-  if (const json* v = ju::optional_field(j, "branch_preference", where)) {
-    const std::string w = where + ".branch_preference";
-    if (!v->is_array()) throw_expected(w, "an array of branch names", ju::describe(*v));
-    for (size_t i = 0; i < v->size(); ++i) {
-      const std::string name = ju::string((*v)[i], w + "[" + std::to_string(i) + "]");
-      if (std::find(c.branch_preference.begin(), c.branch_preference.end(), name) !=
-          c.branch_preference.end())
-        throw_expected(w + "[" + std::to_string(i) + "]", "a branch not listed before",
-                       "\"" + name + "\" again");
-      c.branch_preference.push_back(name);
+  {
+    ju::Fields f(j, where);
+    int n = static_cast<int>(c.n);
+    f.integer("n", n, 1, 0x7fffffff);
+    c.n = n;
+    if (const json* v = f.get("seed"))
+      c.seed = static_cast<std::uint64_t>(ju::integer(*v, f.at("seed"), 0, 1LL << 53));
+    std::string sampling = sampling_name(c.sampling);
+    f.string("sampling", sampling);
+    if (sampling != "uniform" && sampling != "lhs")
+      throw_expected(f.at("sampling"), "\"uniform\" or \"lhs\"", "\"" + sampling + "\"");
+    c.sampling = sampling == "lhs" ? Sampling::kLhs : Sampling::kUniform;
+    if (const json* v = f.get("branch_preference")) {
+      const std::string w = f.at("branch_preference");
+      if (!v->is_array()) throw_expected(w, "an array of branch names", ju::describe(*v));
+      for (size_t i = 0; i < v->size(); ++i) {
+        const std::string name = ju::string((*v)[i], w + "[" + std::to_string(i) + "]");
+        if (std::find(c.branch_preference.begin(), c.branch_preference.end(), name) !=
+            c.branch_preference.end())
+          throw_expected(w + "[" + std::to_string(i) + "]", "a branch not listed before",
+                         "\"" + name + "\" again");
+        c.branch_preference.push_back(name);
+      }
     }
+    if (const json* v = f.get("focus")) c.focus = focus_from_json(*v, f.at("focus"));
+    f.number("val_share", c.val_share, 0, 1, false, true);
+    f.number("test_share", c.test_share, 0, 1, false, true);
   }
-  if (const json* v = ju::optional_field(j, "focus", where))
-    c.focus = focus_from_json(*v, where + ".focus");
-  c.val_share = number_in(j, "val_share", where, c.val_share, 0, 1, false, true);
-  c.test_share = number_in(j, "test_share", where, c.test_share, 0, 1, false, true);
   if (c.val_share + c.test_share >= 1)
     throw_expected(where + ".val_share + test_share", "less than 1 (some data must train)",
                    json(c.val_share + c.test_share).dump());

@@ -1,7 +1,6 @@
 #include "train/config.h"
 
 #include <cmath>
-#include <set>
 
 #include "neurokin/error.h"
 #include "neurokin/json_util.h"
@@ -13,60 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-// reads the fields of one object, refusing any it does not know
-class Fields {
- public:
-  Fields(const json& obj, std::string where) : obj_(obj), where_(std::move(where)) {
-    ju::require_object(obj_, where_);
-  }
-  ~Fields() noexcept(false) {
-    if (std::uncaught_exceptions()) return;
-    for (auto it = obj_.begin(); it != obj_.end(); ++it)
-      if (!seen_.count(it.key())) {
-        std::string known;
-        for (const auto& k : seen_) known += (known.empty() ? "" : ", ") + k;
-        throw Error(where_ + "." + it.key() + ": unknown field (known: " + known + ")");
-      }
-  }
-  const json* get(const char* key) {
-    seen_.insert(key);
-    return ju::optional_field(obj_, key, where_);
-  }
-  std::string at(const char* key) const { return where_ + "." + key; }
-  void number(const char* key, double& v, double lo, double hi) {
-    if (const json* x = get(key)) {
-      v = ju::number(*x, at(key));
-      if (v < lo || v > hi)
-        throw_expected(at(key), "a number in [" + fmt(lo) + ", " + fmt(hi) + "]", fmt(v));
-    }
-  }
-  void number(const char* key, float& v, double lo, double hi) {
-    double d = v;
-    number(key, d, lo, hi);
-    v = static_cast<float>(d);
-  }
-  void integer(const char* key, int& v, long long lo, long long hi) {
-    if (const json* x = get(key)) v = static_cast<int>(ju::integer(*x, at(key), lo, hi));
-  }
-  void boolean(const char* key, bool& v) {
-    if (const json* x = get(key)) {
-      if (!x->is_boolean()) throw_expected(at(key), "true or false", ju::describe(*x));
-      v = x->get<bool>();
-    }
-  }
-  void string(const char* key, std::string& v) {
-    if (const json* x = get(key)) v = ju::string(*x, at(key));
-  }
-
- private:
-  static std::string fmt(double x) {
-    json j = x;
-    return j.dump();
-  }
-  const json& obj_;
-  std::string where_;
-  std::set<std::string> seen_;
-};
+using json_util::Fields;
 
 template <class Enum, class NameOf>
 Enum enum_field(Fields& f, const char* key, Enum current, std::initializer_list<Enum> all, NameOf name_of) {
