@@ -42,14 +42,17 @@ double percentile(std::vector<double> v, double p) {
 }
 
 // adaptive balancing (seed 001): each active term's weight divided by its running mean, so each
-// term counts by its relative change (the gradient of sum_t base_t log MS_t). That balances
-// sin/cos against FK position well (planar2, puma3), but with two task terms it drives the
-// position on towards zero at the cost of the other: omx4's pitch ended worse than after its
-// first epoch (10.9 deg mean at 0.24 mm). The omx4 and kr6 configs use fixed weights instead.
-void balance(const std::array<double, 4>& running, LossWeights& w) {
-  double* wk[4] = {&w.joint, &w.sincos, &w.fk_position, &w.fk_orientation};
-  for (int t = 0; t < 4; ++t)
-    if (*wk[t] > 0 && running[t] > 0) *wk[t] /= running[t];
+// term counts by its relative change (the gradient of sum_t base_t log MS_t). The task-space
+// terms, FK position and orientation, are balanced as one: divided by their configured blend
+// base_p MS_p + base_o MS_o (over base_p + base_o), so the two keep the ratio the config gives
+// them. Apart, the log form drives the position on towards zero at the cost of the other: omx4
+// ended at 0.24 mm but a 10.9 deg pitch, worse than after its first epoch.
+void balance(const std::array<double, 4>& base, const std::array<double, 4>& running, LossWeights& w) {
+  if (w.joint > 0 && running[0] > 0) w.joint /= running[0];
+  if (w.sincos > 0 && running[1] > 0) w.sincos /= running[1];
+  const double pos = base[2] > 0 ? base[2] : 0, ori = base[3] > 0 ? base[3] : 0;
+  const double task = pos + ori > 0 ? (pos * running[2] + ori * running[3]) / (pos + ori) : 0;
+  if (task > 0) w.fk_position /= task, w.fk_orientation /= task;
 }
 
 // ---- checkpoint: magic, a JSON header (the trainer's state), the engine's blob ----------
@@ -371,7 +374,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
       }
       const float* y = mlp.forward(xb.data(), n, true);
       LossWeights w{base[0], base[1], base[2], base[3], cfg.loss.hard_alpha, cfg.loss.limits};
-      if (cfg.loss.adaptive) balance(running, w);
+      if (cfg.loss.adaptive) balance(base, running, w);
       const LossTerms terms = loss.compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data());
       const std::array<double, 4> tv{terms.joint, terms.sincos, terms.fk_position, terms.fk_orientation};
       for (int t = 0; t < 4; ++t) running[t] = running[t] == 0 ? tv[t] : 0.99 * running[t] + 0.01 * tv[t];
