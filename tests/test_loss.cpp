@@ -111,6 +111,32 @@ TEST_CASE("loss gradients match finite differences: pitch and geodesic orientati
   check_gradient("kr6", OutputDecoding::kAngles, {0.5, 0.2, 2, 0.3, 0});
 }
 
+TEST_CASE("loss gradients match finite differences: pseudo-Huber fk terms") {
+  // scales below the batch's errors, so both the quadratic and the linear parts are crossed
+  LossWeights w{0, 0, 1, 0.5, 0};
+  w.huber_position = 0.02;
+  w.huber_orientation = 0.05;
+  for (const char* arm : {"puma3", "omx4", "kr6"}) check_gradient(arm, OutputDecoding::kSinCos, w);
+}
+
+TEST_CASE("pseudo-Huber fk terms equal the squared error far below the scale") {
+  const Arm arm = shipped_arm("kr6");
+  Batch b = make_batch(arm, OutputDecoding::kAngles, 8, 5);
+  BatchLoss loss(arm, OutputDecoding::kAngles, Eigen::VectorXf::Zero(6), Eigen::VectorXf::Ones(6));
+  std::vector<float> dy(b.y.size()), pe(b.n), re(b.n);
+  LossWeights plain{0, 0, 1, 1, 0}, robust = plain, tight = plain;
+  robust.huber_position = robust.huber_orientation = 1e6;
+  tight.huber_position = tight.huber_orientation = 1e-3;
+  const LossTerms a = loss.compute(b.y.data(), b.x.data(), b.q.data(), b.n, plain, dy.data(), pe.data(), re.data());
+  const LossTerms r = loss.compute(b.y.data(), b.x.data(), b.q.data(), b.n, robust, dy.data(), pe.data(), re.data());
+  const LossTerms t = loss.compute(b.y.data(), b.x.data(), b.q.data(), b.n, tight, dy.data(), pe.data(), re.data());
+  CHECK(r.fk_position == Approx(a.fk_position).epsilon(1e-6));
+  CHECK(r.fk_orientation == Approx(a.fk_orientation).epsilon(1e-6));
+  // far above the scale the term grows like 2 d |e|: much less than e^2
+  CHECK(t.fk_position < 0.1 * a.fk_position);
+  CHECK(t.fk_orientation < 0.1 * a.fk_orientation);
+}
+
 TEST_CASE("hard-sample weights scale each sample's fk gradient by 1 + alpha e_i / mean(e)") {
   const Arm arm = shipped_arm("puma3");
   Batch b = make_batch(arm, OutputDecoding::kAngles, 8, 3);

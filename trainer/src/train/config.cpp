@@ -75,6 +75,8 @@ TrainConfig config_from_json(const json& j) {
     f.boolean("adaptive", c.loss.adaptive);
     f.number("hard_mining", c.loss.hard_mining, 0, 0.9);
     f.number("limits", c.loss.limits, 0, 1e6);
+    f.number("huber_position", c.loss.huber_position, 0, 1e3);
+    f.number("huber_orientation", c.loss.huber_orientation, 0, 10);
     if (c.loss.joint_mse + c.loss.sincos + c.loss.fk_position + c.loss.fk_orientation <= 0)
       throw_expected(top.at("loss"), "at least one loss term with a weight > 0", "none");
   }
@@ -130,7 +132,9 @@ json config_to_json(const TrainConfig& c) {
         {"curriculum", c.loss.curriculum},
         {"adaptive", c.loss.adaptive},
         {"hard_mining", c.loss.hard_mining},
-        {"limits", c.loss.limits}}},
+        {"limits", c.loss.limits},
+        {"huber_position", c.loss.huber_position},
+        {"huber_orientation", c.loss.huber_orientation}}},
       {"optimizer",
        {{"beta1", c.optimizer.beta1},
         {"beta2", c.optimizer.beta2},

@@ -23,6 +23,8 @@ struct LossConfig {
   bool adaptive = false;        // each term scaled by 1 / its running mean (seed 001)
   double hard_mining = 0.0;     // share of the worst training samples fed again each epoch
   double limits = 0.0;          // squared excursion of predicted joints beyond their limits
+  double huber_position = 0.0;     // pseudo-Huber scale of the FK position error, m (0: squared)
+  double huber_orientation = 0.0;  // the same for the orientation error, rad
 };
 
 struct ScheduleConfig {

@@ -6,6 +6,19 @@
 
 namespace neurokin::train {
 
+namespace {
+
+// the pseudo-Huber form of a squared error e2 at scale d (d = 0: e2 itself), and its slope
+// d rho / d e2 = 1 / sqrt(1 + e2 / d^2)
+double robust(double e2, double d, double& slope) {
+  if (!(d > 0)) return slope = 1, e2;
+  const double s = std::sqrt(1 + e2 / (d * d));
+  slope = 1 / s;
+  return 2 * e2 / (s + 1);  // = 2 d^2 (s - 1), without the cancellation for e2 << d^2
+}
+
+}  // namespace
+
 BatchLoss::BatchLoss(const Arm& arm, OutputDecoding decoding, Eigen::VectorXf out_mean,
                      Eigen::VectorXf out_std)
     : arm_(arm),
@@ -116,15 +129,15 @@ LossTerms BatchLoss::compute(const float* y_n, const float* x, const float* q_st
       const ErrVec& e = errors[k];
       const TaskJacobian& J = jacobians[k];
       Eigen::Map<Eigen::VectorXd> g(&dq_[static_cast<size_t>(k) * dof_], dof_);
-      const double p2 = e.head(pos_rows).squaredNorm() / reach2_;
-      terms.fk_position += p2 / n;
+      double slope = 1;  // d rho / d(e^2)
+      terms.fk_position += robust(e.head(pos_rows).squaredNorm(), w.huber_position, slope) / (n * reach2_);
       if (w.fk_position > 0)
-        g -= (w.fk_position * wk * 2.0 / (n * reach2_)) * J.topRows(pos_rows).transpose() * e.head(pos_rows);
+        g -= (w.fk_position * wk * slope * 2.0 / (n * reach2_)) * J.topRows(pos_rows).transpose() * e.head(pos_rows);
       if (td > pos_rows) {
         const int r = td - pos_rows;
-        terms.fk_orientation += e.tail(r).squaredNorm() / n;
+        terms.fk_orientation += robust(e.tail(r).squaredNorm(), w.huber_orientation, slope) / n;
         if (w.fk_orientation > 0)
-          g -= (w.fk_orientation * wk * 2.0 / n) * J.bottomRows(r).transpose() * e.tail(r);
+          g -= (w.fk_orientation * wk * slope * 2.0 / n) * J.bottomRows(r).transpose() * e.tail(r);
       }
     }
   }

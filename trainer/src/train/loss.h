@@ -22,6 +22,11 @@ struct LossWeights {
   double joint = 0, sincos = 0, fk_position = 0, fk_orientation = 0;
   double hard_alpha = 0;  // FK sample weights w_i = 1 + alpha e_i / mean(e)
   double limits = 0;      // keeps predictions within the joint limits (FK alone does not care)
+  // pseudo-Huber scales of the FK terms (0: squared error): a sample's squared error e^2
+  // becomes 2 d^2 (sqrt(1 + e^2 / d^2) - 1), the same below d, growing like 2 d |e| above it,
+  // so the few samples no network can fit (where the chosen branch jumps) stop steering it
+  double huber_position = 0;     // metres
+  double huber_orientation = 0;  // radians
 };
 
 class BatchLoss {

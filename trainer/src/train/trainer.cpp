@@ -373,7 +373,8 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
         std::copy_n(&data.q[r * dof], dof, &qb[static_cast<size_t>(k) * dof]);
       }
       const float* y = mlp.forward(xb.data(), n, true);
-      LossWeights w{base[0], base[1], base[2], base[3], cfg.loss.hard_alpha, cfg.loss.limits};
+      LossWeights w{base[0], base[1], base[2], base[3], cfg.loss.hard_alpha, cfg.loss.limits,
+                    cfg.loss.huber_position, cfg.loss.huber_orientation};
       if (cfg.loss.adaptive) balance(base, running, w);
       const LossTerms terms = loss.compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data());
       const std::array<double, 4> tv{terms.joint, terms.sincos, terms.fk_position, terms.fk_orientation};
