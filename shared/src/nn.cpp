@@ -59,6 +59,64 @@ void activate(Activation act, float* p, Index n) {
   }
 }
 
+#ifndef EIGEN_VECTORIZE
+// Y = X W^T + 1 b^T for targets where Eigen has no SIMD backend (WebAssembly: Eigen 3.4 has
+// none, so its products run scalar). Written with GCC/Clang vector types, which every target
+// lowers to its own SIMD (wasm SIMD128 with -msimd128): each step takes 2 rows x 4 outputs and
+// 4 consecutive k as the 4 lanes of a vector; lanes are summed in a fixed order at the end, so
+// the result does not depend on the target. Outputs are tiled so that a tile of W stays in L1
+// cache while the chunk's rows stream past it.
+using Float4 = float __attribute__((vector_size(16)));
+constexpr Index kTileOutputs = 16;
+
+inline Float4 load4(const float* p) {
+  Float4 v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+inline float lane_sum(Float4 v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+
+// R rows (x[r] at x + r * in) x up to 4 outputs starting at o
+template <int R>
+inline void dense_rows(const float* w, const float* b, const float* x, Index in, Index o, Index no,
+                       float* y, Index out) {
+  const Index in4 = in & ~Index(3);
+  Float4 acc[R][4] = {};
+  const float* wr[4];
+  for (int j = 0; j < 4; ++j) wr[j] = w + (o + std::min<Index>(j, no - 1)) * in;
+  for (Index k = 0; k < in4; k += 4) {
+    Float4 a[R];
+    for (int r = 0; r < R; ++r) a[r] = load4(x + r * in + k);
+    for (int j = 0; j < 4; ++j) {
+      const Float4 wj = load4(wr[j] + k);
+      for (int r = 0; r < R; ++r) acc[r][j] += a[r] * wj;
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (Index j = 0; j < no; ++j) {
+      float sum = lane_sum(acc[r][j]);
+      for (Index k = in4; k < in; ++k) sum += x[r * in + k] * wr[j][k];
+      y[r * out + o + j] = sum + b[o + j];
+    }
+}
+
+void dense(const MatrixRM& W, const Eigen::VectorXf& b, const float* x, Index rows, float* y) {
+  const Index in = W.cols(), out = W.rows();
+  for (Index t = 0; t < out; t += kTileOutputs) {
+    const Index tile_end = std::min(out, t + kTileOutputs);
+    Index r = 0;
+    for (; r + 2 <= rows; r += 2)
+      for (Index o = t; o < tile_end; o += 4)
+        dense_rows<2>(W.data(), b.data(), x + r * in, in, o, std::min<Index>(4, tile_end - o),
+                      y + r * out, out);
+    if (r < rows)
+      for (Index o = t; o < tile_end; o += 4)
+        dense_rows<1>(W.data(), b.data(), x + r * in, in, o, std::min<Index>(4, tile_end - o),
+                      y + r * out, out);
+  }
+}
+#else
 // Y = X W^T + 1 b^T for one chunk; X (rows x in) and Y (rows x out) compact row-major
 void dense(const MatrixRM& W, const Eigen::VectorXf& b, const float* x, Index rows, float* y) {
   const Index in = W.cols(), out = W.rows();
@@ -73,6 +131,7 @@ void dense(const MatrixRM& W, const Eigen::VectorXf& b, const float* x, Index ro
     }
   }
 }
+#endif
 
 }  // namespace
 
