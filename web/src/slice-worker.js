@@ -1,0 +1,77 @@
+// Web Worker: the workspace slice, a size x size grid on a plane through the target, each cell
+// coloured by the feasibility class of the target there (the core: closed-form IK + conditioning)
+// or by the network's position error there. The core is loaded into the worker too.
+//   in:  {type: 'init', coreUrl, armJson, modelJson?}  then  {type: 'compute', id, ...request}
+//   out: {type: 'ready'} | {type: 'slice', id, rgba, ms, counts, maxMm} | {type: 'error', message}
+import { CLASSES, errorColour, hexToRgb } from './feasibility.js';
+
+let NK = null, arm = null, model = null;
+
+async function init({ coreUrl, armJson, modelJson }) {
+  if (!NK) {
+    // a module worker has no importScripts: neurokin.js (a classic script) is evaluated at
+    // global scope, which defines createNeuroKin; the .wasm is next to it, not next to us
+    const response = await fetch(coreUrl);
+    if (!response.ok) throw new Error(`cannot fetch ${coreUrl}: HTTP ${response.status}`);
+    (0, eval)(await response.text());
+    NK = await self.createNeuroKin({ locateFile: (f) => new URL(f, coreUrl).href });
+  }
+  arm?.delete();
+  model?.delete();
+  arm = new NK.Arm(armJson);
+  model = modelJson ? new NK.Model(modelJson) : null;
+}
+
+// request: {size, basis: {centre, u, v}, rest: [task values after the position], colour}
+function compute({ size, basis, rest, colour }) {
+  const t0 = performance.now();
+  const m = arm.taskSize, n = size * size;
+  const planar = arm.task === 'planar_xy';
+  const targets = new Float64Array(n * m);
+  for (let j = 0; j < size; ++j)
+    for (let i = 0; i < size; ++i) {
+      const s = i / (size - 1) - 0.5, t = j / (size - 1) - 0.5;
+      const k = (j * size + i) * m;
+      for (let c = 0; c < (planar ? 2 : 3); ++c) targets[k + c] = basis.centre[c] + s * basis.u[c] + t * basis.v[c];
+      for (let c = 0; c < rest.length; ++c) targets[k + (planar ? 2 : 3) + c] = rest[c];
+    }
+  const classes = arm.classifyPoses(targets, n).classIndex;
+  const counts = [0, 0, 0, 0];
+  for (const c of classes) ++counts[c];
+  const rgba = new Uint8Array(4 * n);
+  let maxMm = 0;
+  if (colour === 'error' && model) {
+    const x = model.inputs(n);
+    x.set(targets);
+    const q = Float64Array.from(model.run(n));
+    const errors = arm.taskErrors(targets, q, n);
+    // colour scale: up to the 95th percentile of the reachable cells' errors (at least 1 mm)
+    const mm = [];
+    for (let k = 0; k < n; ++k) if (classes[k] > 0) mm.push(errors[2 * k] * 1000);
+    mm.sort((a, b) => a - b);
+    maxMm = Math.max(1, mm.length ? mm[Math.floor(0.95 * (mm.length - 1))] : 1);
+    for (let k = 0; k < n; ++k) {
+      const rgb = classes[k] > 0 ? errorColour(errors[2 * k] * 1000, maxMm) : [200, 204, 210];
+      rgba.set([...rgb, classes[k] > 0 ? 235 : 90], 4 * k);
+    }
+  } else {
+    const palette = CLASSES.map((c) => hexToRgb(c.colour));
+    for (let k = 0; k < n; ++k) rgba.set([...palette[classes[k]], classes[k] > 0 ? 225 : 70], 4 * k);
+  }
+  return { rgba, counts, maxMm, ms: performance.now() - t0 };
+}
+
+self.onmessage = async (e) => {
+  const msg = e.data;
+  try {
+    if (msg.type === 'init') {
+      await init(msg);
+      self.postMessage({ type: 'ready' });
+    } else if (msg.type === 'compute') {
+      const r = compute(msg);
+      self.postMessage({ type: 'slice', id: msg.id, ...r }, [r.rgba.buffer]);
+    }
+  } catch (err) {
+    self.postMessage({ type: 'error', id: msg.id, message: err.message ?? String(err) });
+  }
+};
