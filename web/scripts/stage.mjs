@@ -29,6 +29,9 @@ for (const f of ['neurokin.js', 'neurokin.wasm']) {
   if (!fs.existsSync(path.join(wasmDir, f))) fail(`${path.join(wasmDir, f)} is missing: run 'make wasm' first`);
   copy(path.join(wasmDir, f), path.join(publicDir, 'wasm', f));
 }
+// neurokin.js is CommonJS/UMD: web/package.json says "type": "module", so Node (the browser
+// tests) needs this to require() it (docs/js-api.md, "Node")
+fs.writeFileSync(path.join(publicDir, 'wasm', 'package.json'), '{"type": "commonjs"}\n');
 
 // arms and shipped models, and the index the page reads (so it never asks for a missing file)
 const modelsDir = path.join(repoDir, 'models');

@@ -14,9 +14,9 @@ const $ = (id) => document.getElementById(id);
 // a configuration per arm that shows it well on first load (radians, within the limits)
 const START_Q = {
   planar2: [0.5, 1.1],
-  puma3: [0.5, 0.7, -1.2],
+  puma3: [0.6, 1.2, -2.4],
   omx4: [0.4, -0.2, 0.5, 0.3],
-  kr6: [0.35, -1.25, 1.1, 0.4, 0.9, -0.3],
+  kr6: [0.35, -1.4, 1.6, 0.4, 0.9, -0.3],
 };
 
 const app = {
@@ -370,7 +370,7 @@ function buildSliders() {
   app.arm.jointNames.forEach((name, i) => {
     const row = document.createElement('label');
     row.className = 'slider';
-    row.innerHTML = `<span>${name}</span><input type="range" step="0.001" data-testid="slider-${i}"><span></span>`;
+    row.innerHTML = `<span>${name}</span><input type="range" step="any" data-testid="slider-${i}"><span></span>`;
     const input = row.querySelector('input');
     input.min = lo[i];
     input.max = hi[i];

@@ -54,12 +54,28 @@ export class PathRunner {
     r.max = (this.app.reach * 0.6).toFixed(2);
     r.min = (this.app.reach * 0.02).toFixed(3);
     r.step = (this.app.reach / 200).toFixed(4);
-    if (!this.radiusSet) r.value = (this.app.reach * 0.18).toFixed(3);
+    if (!this.radiusSet) r.value = this.reachableRadius().toFixed(3);
     this.radiusSet = true;
     this.running = true;
     this.paused = false;
     $('path-play').textContent = 'Pause';
     this.rebuild();
+  }
+
+  // the largest of a few radii whose circle the core calls reachable all the way round
+  reachableRadius() {
+    const arm = this.app.arm, m = arm.taskSize, n = 24;
+    for (const f of [0.18, 0.14, 0.1, 0.07, 0.05, 0.03]) {
+      const radius = this.app.reach * f;
+      const targets = new Float64Array(n * m);
+      for (let i = 0; i < n; ++i) {
+        const a = (2 * Math.PI * i) / n;
+        const p = [this.centre[0] + radius * Math.cos(a), this.centre[1] + radius * Math.sin(a), this.centre[2]];
+        targets.set([...(m === 2 ? p.slice(0, 2) : p), ...this.rest], i * m);
+      }
+      if (arm.classifyPoses(targets, n).classIndex.every((c) => c > 0)) return radius;
+    }
+    return this.app.reach * 0.02;
   }
 
   stop() {

@@ -61,8 +61,13 @@ function compute({ size, basis, rest, colour }) {
   return { rgba, counts, maxMm, ms: performance.now() - t0 };
 }
 
-self.onmessage = async (e) => {
-  const msg = e.data;
+// messages are handled one after the other: a compute waits for the init before it
+let queue = Promise.resolve();
+self.onmessage = (e) => {
+  queue = queue.then(() => handle(e.data));
+};
+
+async function handle(msg) {
   try {
     if (msg.type === 'init') {
       await init(msg);
@@ -74,4 +79,4 @@ self.onmessage = async (e) => {
   } catch (err) {
     self.postMessage({ type: 'error', id: msg.id, message: err.message ?? String(err) });
   }
-};
+}
