@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 // a configuration per arm that shows it well on first load (radians, within the limits)
 const START_Q = {
   planar2: [0.5, 1.1],
-  puma3: [0.6, 1.2, -2.4],
+  puma3: [0.5, 1.0, -3.0],
   omx4: [0.4, -0.2, 0.5, 0.3],
   kr6: [0.35, -1.4, 1.6, 0.4, 0.9, -0.3],
 };
@@ -77,12 +77,16 @@ async function setArm(name, { target = null, keepModel = null } = {}) {
   // reach: the farthest tool position over seeded joint samples
   const n = 2000;
   const tasks = arm.taskVectors(arm.sample(n, 1), n);
-  let reach = 0;
+  let reach = 0, zMin = Infinity, zMax = -Infinity;
   for (let i = 0; i < n; ++i) {
     const t = tasks.subarray(i * arm.taskSize, i * arm.taskSize + 3);
-    reach = Math.max(reach, Math.hypot(t[0], t[1], isPlanar() ? 0 : t[2]));
+    const z = isPlanar() ? 0 : t[2];
+    reach = Math.max(reach, Math.hypot(t[0], t[1], z));
+    zMin = Math.min(zMin, z);
+    zMax = Math.max(zMax, z);
   }
   app.reach = reach;
+  app.zRange = [zMin, zMax];
   app.view.setArm(arm.dof, reach, isPlanar());
   app.analytic = new AnalyticBackend(arm);
 
@@ -96,7 +100,7 @@ async function setArm(name, { target = null, keepModel = null } = {}) {
   $('arm-description').textContent = arm.description;
   buildSliders();
   configureGizmo();
-  app.slice.configure(arm, app.reach);
+  app.slice.configure(arm, app.reach, app.zRange);
   app.path.reset();
   await loadModel(keepModel);
 }

@@ -58,6 +58,7 @@ export class PathRunner {
     this.radiusSet = true;
     this.running = true;
     this.paused = false;
+    this.app.view.targetBall.scale.multiplyScalar(0.45);  // a small moving target: the path shows
     $('path-play').textContent = 'Pause';
     this.rebuild();
   }
@@ -79,6 +80,7 @@ export class PathRunner {
   }
 
   stop() {
+    if (this.running) this.app.view.targetBall.scale.multiplyScalar(1 / 0.45);
     this.running = false;
     this.app.view.setPath([]);
     this.app.view.setTrace([], []);

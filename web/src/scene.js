@@ -4,6 +4,9 @@
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { TransformControls } from 'three/addons/controls/TransformControls.js';
+import { Line2 } from 'three/addons/lines/Line2.js';
+import { LineGeometry } from 'three/addons/lines/LineGeometry.js';
+import { LineMaterial } from 'three/addons/lines/LineMaterial.js';
 
 THREE.Object3D.DEFAULT_UP.set(0, 0, 1);
 
@@ -126,9 +129,11 @@ export class View {
     this.slice.renderOrder = -1;
     this.scene.add(this.slice);
 
-    // path: the wanted path and the tool's actual trace (coloured by error)
-    this.pathLine = new THREE.Line(new THREE.BufferGeometry(), new THREE.LineDashedMaterial({ color: 0x5a6677, dashSize: 0.02, gapSize: 0.012 }));
-    this.traceLine = new THREE.Line(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ vertexColors: true }));
+    // path: the wanted path (dashed) and the tool's actual trace (coloured by error), as wide
+    // lines (WebGL draws plain lines 1 pixel wide)
+    this.pathLine = new Line2(new LineGeometry(), new LineMaterial({ color: 0x3d4756, linewidth: 2.5, dashed: true, dashSize: 0.02, gapSize: 0.012 }));
+    this.traceLine = new Line2(new LineGeometry(), new LineMaterial({ vertexColors: true, linewidth: 4.5 }));
+    this.pathLine.visible = this.traceLine.visible = false;
     this.waypoints = new THREE.Group();
     this.scene.add(this.pathLine, this.traceLine, this.waypoints);
 
@@ -170,8 +175,8 @@ export class View {
     this.pathLine.material.gapSize = reach * 0.02;
     // camera: planar arms from above, spatial arms from the front-right
     this.orbit.target.set(0, 0, planar ? 0 : reach * 0.35);
-    if (planar) this.camera.position.set(0.15 * reach, -1.1 * reach, 2.6 * reach);
-    else this.camera.position.set(1.9 * reach, -1.9 * reach, 1.35 * reach);
+    if (planar) this.camera.position.set(0.12 * reach, -0.9 * reach, 2.1 * reach);
+    else this.camera.position.set(1.45 * reach, -1.45 * reach, 1.05 * reach);
     this.orbit.update();
   }
 
@@ -218,16 +223,20 @@ export class View {
   }
 
   setPath(points) {
+    this.pathLine.visible = points.length >= 2;
+    if (!this.pathLine.visible) return;
     this.pathLine.geometry.dispose();
-    this.pathLine.geometry = new THREE.BufferGeometry().setFromPoints(points.map((p) => new THREE.Vector3(p[0], p[1], p[2] ?? 0)));
+    this.pathLine.geometry = new LineGeometry().setPositions(points.flatMap((p) => [p[0], p[1], p[2] ?? 0]));
     this.pathLine.computeLineDistances();
   }
 
   setTrace(points, colours) {
+    this.traceLine.visible = points.length >= 2;
+    if (!this.traceLine.visible) return;
     this.traceLine.geometry.dispose();
-    const g = new THREE.BufferGeometry();
-    g.setAttribute('position', new THREE.Float32BufferAttribute(points.flat(), 3));
-    g.setAttribute('color', new THREE.Float32BufferAttribute(colours.flat(), 3));
+    const g = new LineGeometry();
+    g.setPositions(points.flat());
+    g.setColors(colours.flat());
     this.traceLine.geometry = g;
   }
 

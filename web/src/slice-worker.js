@@ -41,22 +41,24 @@ function compute({ size, basis, rest, colour }) {
   const rgba = new Uint8Array(4 * n);
   let maxMm = 0;
   if (colour === 'error' && model) {
-    const x = model.inputs(n);
-    x.set(targets);
-    const q = Float64Array.from(model.run(n));
-    const errors = arm.taskErrors(targets, q, n);
-    // colour scale: up to the 95th percentile of the reachable cells' errors (at least 1 mm)
-    const mm = [];
-    for (let k = 0; k < n; ++k) if (classes[k] > 0) mm.push(errors[2 * k] * 1000);
-    mm.sort((a, b) => a - b);
-    maxMm = Math.max(1, mm.length ? mm[Math.floor(0.95 * (mm.length - 1))] : 1);
-    for (let k = 0; k < n; ++k) {
-      const rgb = classes[k] > 0 ? errorColour(errors[2 * k] * 1000, maxMm) : [200, 204, 210];
-      rgba.set([...rgb, classes[k] > 0 ? 235 : 90], 4 * k);
-    }
+    // the network runs on the reachable cells only (its answer elsewhere means nothing)
+    const cells = [];
+    for (let k = 0; k < n; ++k) if (classes[k] > 0) cells.push(k);
+    const r = cells.length;
+    const reachable = new Float64Array(r * m);
+    cells.forEach((k, i) => reachable.set(targets.subarray(k * m, k * m + m), i * m));
+    model.inputs(r).set(reachable);
+    const q = Float64Array.from(model.run(r));
+    const errors = arm.taskErrors(reachable, q, r);
+    // colour scale: up to the 95th percentile of the errors (at least 1 mm)
+    const mm = cells.map((_, i) => errors[2 * i] * 1000);
+    const sorted = [...mm].sort((a, b) => a - b);
+    maxMm = Math.max(1, r ? sorted[Math.floor(0.95 * (r - 1))] : 1);
+    for (let k = 0; k < n; ++k) rgba.set([200, 204, 210, 30], 4 * k);
+    cells.forEach((k, i) => rgba.set([...errorColour(mm[i], maxMm), 235], 4 * k));
   } else {
     const palette = CLASSES.map((c) => hexToRgb(c.colour));
-    for (let k = 0; k < n; ++k) rgba.set([...palette[classes[k]], classes[k] > 0 ? 225 : 70], 4 * k);
+    for (let k = 0; k < n; ++k) rgba.set([...palette[classes[k]], classes[k] > 0 ? 225 : 30], 4 * k);
   }
   return { rgba, counts, maxMm, ms: performance.now() - t0 };
 }

@@ -33,9 +33,10 @@ export class SlicePanel {
     });
   }
 
-  configure(arm, reach) {
+  configure(arm, reach, zRange) {
     this.planar = arm.task === 'planar_xy';
     this.reach = reach;
+    this.zRange = zRange;
     const planes = this.planar ? PLANES.planar : PLANES.spatial;
     if (!planes.some((p) => p.id === this.plane)) this.plane = planes[0].id;
     const box = $('slice-plane');
@@ -91,8 +92,10 @@ export class SlicePanel {
     const r = Math.hypot(p[0], p[1]);
     const d = r > 1e-9 ? [p[0] / r, p[1] / r, 0] : [1, 0, 0];  // from the base axis towards the target
     const n = [-d[1], d[0], 0];
-    if (this.plane === 'vertical') return { centre: [off * n[0], off * n[1], p[2]], u: d.map((x) => x * R), v: [0, 0, R] };
-    return { centre: [p[0] + off * d[0], p[1] + off * d[1], p[2]], u: n.map((x) => x * R), v: [0, 0, R] };
+    // vertical planes span the workspace's height (sampled), with a margin
+    const [z0, z1] = this.zRange, zc = (z0 + z1) / 2, H = (z1 - z0) * 1.15;
+    if (this.plane === 'vertical') return { centre: [off * n[0], off * n[1], zc], u: d.map((x) => x * R), v: [0, 0, H] };
+    return { centre: [p[0] + off * d[0], p[1] + off * d[1], zc], u: n.map((x) => x * R), v: [0, 0, H] };
   }
 
   request(target) {
