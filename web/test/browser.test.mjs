@@ -157,6 +157,30 @@ test('a target set through the hash: joints whose FK reaches it within the model
   }
 });
 
+test('dragging the gizmo moves the target; the arm follows and the hash records it', async () => {
+  const { page, problems } = await open('#arm=puma3');
+  const before = await readState(page);
+  // the gizmo's centre handle sits on the target: drag it across the screen
+  const [x, y] = await page.evaluate(() => {
+    const v = window.neurokin.view, p = v.target.position.clone().project(v.camera);
+    const r = v.renderer.domElement.getBoundingClientRect();
+    return [r.left + ((p.x + 1) / 2) * r.width, r.top + ((1 - p.y) / 2) * r.height];
+  });
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; ++i) await page.mouse.move(x - 6 * i, y + 4 * i);
+  await page.mouse.up();
+  await page.waitForFunction((t) => window.neurokin.target[0] !== t, before.target[0]);
+  await ready(page);
+  const s = await readState(page);
+  assert.ok(Math.hypot(s.target[0] - before.target[0], s.target[1] - before.target[1], s.target[2] - before.target[2]) > 0.02,
+            `the target did not move: ${before.target} -> ${s.target}`);
+  assert.ok(errorMm(arms.puma3, s.target, s.joints) <= expectedMaxMm('puma3') + 0.01);
+  assert.match(decodeURIComponent(s.hash), new RegExp(`target=${s.target.map((v) => Number(v.toFixed(6))).join(',')}`));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the hash round-trips: the page writes back what it read, and the same link gives the same view', async () => {
   const arm = arms.kr6;
   const target = Array.from(arm.fk([0.2, -0.9, 0.7, 0.3, 0.6, -0.2]).task).map((v) => Number(v.toFixed(6)));
