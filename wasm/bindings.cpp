@@ -390,6 +390,19 @@ val arm_joint_axes(ArmJs& a, val q_js) {
   });
 }
 
+// q with each joint turned by whole turns into its limits where one fits (the same pose): a
+// network's sin/cos outputs decode to (-pi, pi], which need not be inside the limits
+val arm_wrap_into_limits(const ArmJs& a, val q_js) {
+  return guarded("Arm.wrapIntoLimits", {&q_js}, [&] {
+    Eigen::VectorXd q = to_joints(a.arm, q_js, "Arm.wrapIntoLimits q");
+    const bool within = neurokin::wrap_into_limits(a.arm, q);
+    val r = val::object();
+    r.set("q", float64_array(q));
+    r.set("within", within);
+    return r;
+  });
+}
+
 val ik_result(const neurokin::IkResult& r) {
   val out = val::object();
   out.set("q", float64_array(r.q));
@@ -689,6 +702,7 @@ EMSCRIPTEN_BINDINGS(neurokin) {
       .function("fk", &arm_fk)
       .function("frames", &arm_frames)
       .function("jointAxes", &arm_joint_axes)
+      .function("wrapIntoLimits", &arm_wrap_into_limits)
       .function("ik", &arm_ik)
       .function("ik", &arm_ik_with)
       .function("ikAnalytic", &arm_ik_analytic)

@@ -354,6 +354,18 @@ test('batch calls agree with the single calls: taskVectors, taskErrors, classify
   assertThrowsError(() => kr6.classifyPoses([], 0, { q0: 1 }), /^Arm\.classifyPoses options: expected options among/);
 });
 
+test('wrapIntoLimits: whole turns into the limits, the same pose; within says whether all fit', () => {
+  const puma3 = arms.puma3;  // J3 in [-225, 45] deg: 171.9 deg is outside, -188.1 deg the same angle inside
+  const q = [0.9, 0.9, 3.0];
+  const r = puma3.wrapIntoLimits(q);
+  assert.equal(r.within, true);
+  assert.ok(Math.abs(r.q[2] - (3.0 - 2 * Math.PI)) < 1e-12 && r.q[0] === 0.9 && r.q[1] === 0.9);
+  assert.ok(Math.abs(puma3.fk(r.q).position[0] - puma3.fk(q).position[0]) < 1e-12);
+  const out = puma3.wrapIntoLimits([3.0, 0, 0]);  // J1 in [-160, 160] deg: 172 deg fits nowhere
+  assert.equal(out.within, false);
+  assertThrowsError(() => puma3.wrapIntoLimits([0]), /^Arm\.wrapIntoLimits q: expected 3 joint angles/);
+});
+
 test('jointAxes: each joint\'s point and axis in world (kr6 URDF numbers at q = 0)', () => {
   const a = arms.kr6.jointAxes(new Float64Array(6));
   assert.equal(a.length, 36);

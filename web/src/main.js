@@ -255,9 +255,12 @@ async function solveOnce() {
   const arm = app.arm, target = app.target;
   const backend = activeBackend();
   if (backend === app.analytic) app.analytic.current = app.q;
-  const qNet = Float64Array.from(await backend.predict(target));
-  if (qNet.length !== arm.dof || qNet.some((v) => !Number.isFinite(v)))
-    throw new Error(`the model gave ${qNet.length} values (${Array.from(qNet).join(', ')}); expected ${arm.dof} finite joint angles`);
+  const raw = Float64Array.from(await backend.predict(target));
+  if (raw.length !== arm.dof || raw.some((v) => !Number.isFinite(v)))
+    throw new Error(`the model gave ${raw.length} values (${Array.from(raw).join(', ')}); expected ${arm.dof} finite joint angles`);
+  // the same pose with every joint inside its limits where whole turns allow
+  const wrapped = arm.wrapIntoLimits(raw);
+  const qNet = wrapped.q;
   app.qNet = qNet;
   const [netPos, netRot] = arm.taskErrors(target, qNet, 1);
   let shown = qNet, pos = netPos, rot = netRot, refined = null;
@@ -289,9 +292,9 @@ async function solveOnce() {
   $('error-caption').textContent = app.refine && app.mode !== 'fk'
     ? 'after refinement: target to where the refined joints put the tool'
     : `target to where ${backend === app.analytic ? 'the closed-form answer' : 'the network\'s answer'} puts the tool`;
-  $('refine-text').textContent = refined
+  $('refine-text').textContent = (refined
     ? `network alone: ${fmtMm(netPos * 1000)} mm${hasRot ? ` / ${deg(netRot).toFixed(2)}°` : ''} → refined in ${refined.iterations} iteration${refined.iterations === 1 ? '' : 's'}: ${refined.status.replace('_', ' ')}`
-    : '';
+    : '') + (wrapped.within ? '' : ' The network\'s answer is outside the joint limits.');
   const cls = classByName(feasibility.class);
   $('feasibility').textContent = feasibility.class;
   $('feasibility').style.background = cls.colour;
@@ -555,7 +558,7 @@ async function main() {
     return;
   }
   app.slice = new SlicePanel(app, assetUrl('wasm/neurokin.js'));
-  app.path = new PathRunner(app, { drawArm, activeBackend, positionOf, fmtMm, solve });
+  app.path = new PathRunner(app, { drawArm, activeBackend, positionOf, fmtMm, describeTarget });
   buildPanel();
   await applyHash();
 

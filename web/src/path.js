@@ -157,7 +157,7 @@ export class PathRunner {
 
   apply(target, qNet) {
     const app = this.app, arm = app.arm;
-    let q = Float64Array.from(qNet);
+    let q = arm.wrapIntoLimits(qNet).q;
     if (app.refine) q = arm.refine(target, q).q;
     app.q = q;
     app.tween = null;
@@ -172,6 +172,7 @@ export class PathRunner {
     const maxMm = Math.max(1, ...this.trace.map((t) => t.mm));
     app.view.setTrace(this.trace.map((t) => t.p), this.trace.map((t) => errorColour(t.mm, maxMm).map((c) => c / 255)));
     $('tool-error-mm').textContent = this.hooks.fmtMm(pos * 1000);
+    $('target-text').textContent = this.hooks.describeTarget(target);
     $('joints').textContent = Array.from(q, (v) => v.toFixed(6)).join(',');
     this.drawChart(maxMm);
   }
