@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -347,4 +348,47 @@ test('path mode: the tool follows a circle and the error trace is drawn', async 
   await page.screenshot({ path: path.join(shotsDir, 'puma3-path.png') });
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test('initial load without ONNX Runtime: the page and the wasm core within 600 KB gzipped', async () => {
+  // what the page fetches before any model: index.html, its own script and style, the core
+  const { page, problems } = await open('#arm=kr6');  // kr6 ships no model: nothing else loads
+  const files = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+  const own = [server.url, ...files.filter((u) => u.startsWith(server.url))]
+    .map((u) => new URL(u).pathname).filter((p) => !p.startsWith('/models/'));
+  assert.ok(!own.some((p) => /ort/.test(p)), `ONNX Runtime was loaded: ${own}`);
+  let total = 0;
+  for (const p of new Set(own)) {
+    const file = path.join(distDir, p.endsWith('/') ? `${p}index.html` : p);
+    total += zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
+  }
+  console.log(`# initial load: ${new Set(own).size} files, ${(total / 1024).toFixed(0)} KB gzipped (models not counted)`);
+  assert.ok(total <= 600 * 1024, `initial load ${(total / 1024).toFixed(0)} KB gzipped`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('omx4 pitch slider and a model given by URL (an .onnx file runs on ONNX Runtime)', async () => {
+  const { page, problems } = await open('#arm=omx4');
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid=pitch]');
+    el.value = '-20';
+    el.dispatchEvent(new Event('input'));
+  });
+  await page.waitForFunction(() => Math.abs(window.neurokin.target[3] + (20 * Math.PI) / 180) < 1e-12);
+  await ready(page);
+  const s = await readState(page);
+  const q = await page.evaluate(() => Array.from(window.neurokin.qGoal));
+  const pitch = arms.omx4.fk(q).task[3];
+  assert.ok(Math.abs(pitch + (20 * Math.PI) / 180) < 1e-6, `omx4 pitch ${pitch}`);
+  assert.ok(errorMm(arms.omx4, s.target, q) < 1e-3);
+  await page.close();
+  const o = await open('#arm=planar2&model=models%2Fplanar2%2Fik.onnx');
+  const t = await readState(o.page);
+  assert.equal(t.backend, 'onnx');
+  assert.match(await o.page.textContent('[data-testid=model-name]'), /ik\.onnx/);
+  assert.match(decodeURIComponent(t.hash), /model=models\/planar2\/ik\.onnx/);
+  assert.ok(errorMm(arms.planar2, t.target, t.joints) < expectedMaxMm('planar2') + 0.01);
+  assert.deepEqual([...problems, ...o.problems], []);
+  await o.page.close();
 });
