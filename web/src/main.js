@@ -281,7 +281,8 @@ async function solveOnce() {
   const fkNet = arm.fk(qNet);
   app.view.setTargetPose(positionOf(target), targetQuaternion(target));
   app.view.setToolMarker(fkNet.position);
-  app.view.ghost.visible = app.refine || app.mode === 'fk';
+  // (hidden when it would coincide with the arm: the two would blend into one muddy colour)
+  app.view.ghost.visible = (app.refine || app.mode === 'fk') && maxAngleDifference(qNet, shown) > 0.02;
   if (app.view.ghost.group.visible) drawArm(qNet, app.view.ghost);
 
   // panel
@@ -359,7 +360,8 @@ function scheduleMeasure() {
 async function measure() {
   if (app.mode === 'path' || app.view.dragging) return;
   const target = app.target;
-  $('time-wasm').textContent = app.wasm ? `${fmtMs(app.wasm.time())} / prediction` : app.model ? 'no JSON model' : `${fmtMs(app.analytic.time(target))} (closed form)`;
+  $('time-wasm').textContent = app.wasm ? `${fmtMs(await app.wasm.time(target))} / prediction`
+    : app.model ? 'no JSON model' : `${fmtMs(await app.analytic.time(target))} (closed form)`;
   if (app.onnx) $('time-onnx').textContent = `${fmtMs(await app.onnx.time(target))} / prediction`;
   if (app.wasm && app.onnx) {
     const a = app.wasm.predict(target), b = await app.onnx.predict(target);
