@@ -190,8 +190,8 @@ constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 // become U+FFFD (a non-fatal decoder never throws), which the JSON parser then names
 std::string to_json_text(const val& v, const std::string& where) {
   if (v.isString()) return v.as<std::string>();
-  if (v.instanceof(val::global("ArrayBuffer")) ||
-      val::global("ArrayBuffer").call<bool>("isView", v))
+  if (v.instanceof
+      (val::global("ArrayBuffer")) || val::global("ArrayBuffer").call<bool>("isView", v))
     return val::global("TextDecoder").new_(std::string("utf-8")).call<std::string>("decode", v);
   if (v.typeOf().as<std::string>() == "object" && !v.isNull() && !v.isArray())
     return val::global("JSON").call<std::string>("stringify", v);
@@ -261,8 +261,8 @@ IkCall to_ik_call(const neurokin::Arm& arm, const val& options, const std::strin
   static const std::vector<std::string> kIkOptions = {
       "tolPos", "tolRot", "timeMs", "seed", "maxIterations", "maxRestarts", "q0"};
   static const std::vector<std::string> kRefineOptions = {"tolPos", "tolRot", "maxIterations"};
-  static const std::vector<std::string> kClassifyOptions = {
-      "starts", "tolPos", "tolRot", "maxIterations", "timeMs", "seed"};
+  static const std::vector<std::string> kClassifyOptions = {"starts",        "tolPos", "tolRot",
+                                                            "maxIterations", "timeMs", "seed"};
   const std::vector<std::string>& valid = kind == IkCallKind::kIk       ? kIkOptions
                                           : kind == IkCallKind::kRefine ? kRefineOptions
                                                                         : kClassifyOptions;
@@ -575,7 +575,8 @@ val arm_classify_poses_with(const ArmJs& a, val targets_js, val n_js, val option
       inverse_condition[i] = f.inverse_condition;
     }
     val r = val::object();
-    r.set("classIndex", val::global("Uint8Array").new_(emscripten::typed_memory_view(n, cls.data())));
+    r.set("classIndex",
+          val::global("Uint8Array").new_(emscripten::typed_memory_view(n, cls.data())));
     r.set("inverseCondition", float64_array(inverse_condition.data(), n));
     return r;
   });
@@ -645,9 +646,7 @@ val model_predict(ModelJs& m, val inputs_js, val n_js) {
 }
 
 // a Float32Array over wasm memory itself: no copy, valid until memory grows (docs/js-api.md)
-val float32_view(float* p, std::size_t n) {
-  return val(emscripten::typed_memory_view(n, p));
-}
+val float32_view(float* p, std::size_t n) { return val(emscripten::typed_memory_view(n, p)); }
 
 // the input buffer for n rows, to fill in place before run(n); both buffers are sized here so
 // that run() allocates nothing and this view stays valid through it
@@ -667,9 +666,10 @@ val model_run(ModelJs& m, val n_js) {
   return guarded("Model.run", {&n_js}, [&] {
     const std::size_t n = to_count(n_js, "Model.run n");
     if (n > m.rows)
-      neurokin::throw_expected("Model.run n", "at most " + std::to_string(m.rows) +
-                                                  " rows (the last inputs(n); call inputs(" +
-                                                  std::to_string(n) + ") first)",
+      neurokin::throw_expected("Model.run n",
+                               "at most " + std::to_string(m.rows) +
+                                   " rows (the last inputs(n); call inputs(" + std::to_string(n) +
+                                   ") first)",
                                std::to_string(n));
     check_finite(m.x.data(), n * m.model.net.input_size, "Model.run inputs");
     neurokin::predict(m.model.net, m.ws, m.x.data(), n, m.y.data());
