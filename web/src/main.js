@@ -552,7 +552,12 @@ async function applyHash() {
 // ---- start ---------------------------------------------------------------------------------------
 
 async function main() {
-  app.view = new View($('stage'));
+  try {
+    app.view = new View($('stage'));
+  } catch (e) {
+    showError(`cannot draw in 3D here (WebGL): ${e.message}`);
+    return;
+  }
   try {
     [app.NK, app.index] = await Promise.all([loadCore(), loadIndex()]);
   } catch (e) {
@@ -560,7 +565,7 @@ async function main() {
     return;
   }
   app.slice = new SlicePanel(app, assetUrl('wasm/neurokin.js'));
-  app.path = new PathRunner(app, { drawArm, activeBackend, positionOf, fmtMm, describeTarget });
+  app.path = new PathRunner(app, { drawArm, activeBackend, positionOf, fmtMm, describeTarget, updateSliders });
   buildPanel();
   await applyHash();
 

@@ -2,7 +2,7 @@
 // or a closed sequence of clicked points; every frame the backend predicts the joints (refined
 // when refine is on), the arm is set there, and the tool's real position is traced and
 // coloured by its error. A strip chart in the panel plots the error over the last lap.
-import { errorColour } from './feasibility.js';
+import { CLASSES, errorColour } from './feasibility.js';
 
 const $ = (id) => document.getElementById(id);
 const LAP_SECONDS = 8;
@@ -119,7 +119,14 @@ export class PathRunner {
     for (let i = 1; i < pts.length; ++i)
       this.lengths.push(this.lengths[i - 1] + Math.hypot(pts[i][0] - pts[i - 1][0], pts[i][1] - pts[i - 1][1], pts[i][2] - pts[i - 1][2]));
     this.app.view.setPath(pts);
-    this.app.view.setWaypoints(this.kind === 'points' ? this.points : []);
+    // each clicked point in the colour of its feasibility class (grey: out of reach)
+    const waypoints = this.kind === 'points' ? this.points : [];
+    const m = this.app.arm.taskSize;
+    const targets = Float64Array.from(waypoints.flatMap((p) => [...(m === 2 ? p.slice(0, 2) : p), ...this.rest]));
+    const classes = this.app.arm.classifyPoses(targets, waypoints.length).classIndex;
+    this.app.view.setWaypoints(waypoints, Array.from(classes, (c) => CLASSES[c].colour));
+    if (Array.from(classes).some((c) => c === 0))
+      $('path-hint').textContent += ' Grey points are out of reach: no answer can get the tool there.';
     this.trace = [];
     this.s = 0;
     this.last = null;
@@ -173,6 +180,7 @@ export class PathRunner {
     app.view.setTrace(this.trace.map((t) => t.p), this.trace.map((t) => errorColour(t.mm, maxMm).map((c) => c / 255)));
     $('tool-error-mm').textContent = this.hooks.fmtMm(pos * 1000);
     $('target-text').textContent = this.hooks.describeTarget(target);
+    this.hooks.updateSliders(q);
     $('joints').textContent = Array.from(q, (v) => v.toFixed(6)).join(',');
     this.drawChart(maxMm);
   }

@@ -240,10 +240,11 @@ export class View {
     this.traceLine.geometry = g;
   }
 
-  setWaypoints(points) {
+  setWaypoints(points, colours) {
+    this.waypoints.traverse((o) => o.geometry?.dispose());
     this.waypoints.clear();
-    for (const p of points) {
-      const m = new THREE.Mesh(new THREE.SphereGeometry(this.reach * 0.012, 12, 8), new THREE.MeshBasicMaterial({ color: 0x2457d6 }));
+    for (const [i, p] of points.entries()) {
+      const m = new THREE.Mesh(new THREE.SphereGeometry(this.reach * 0.014, 12, 8), new THREE.MeshBasicMaterial({ color: colours?.[i] ?? 0x2457d6 }));
       m.position.set(p[0], p[1], p[2]);
       this.waypoints.add(m);
     }
