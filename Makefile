@@ -1,6 +1,7 @@
 # NeuroKinematics: every target installs what is missing first (scripts/bootstrap.sh).
-#   make demo    build everything and run the worked example
-#   make test    native + wasm builds and every test (what CI runs)
+#   make demo    build the browser simulator and serve it at http://127.0.0.1:8080
+#   make test    native + wasm + web builds and every test, browser tests included (what CI runs)
+#   make example the command-line worked example (FK -> IK for every arm)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 NATIVE := build/native
@@ -9,7 +10,7 @@ CLI := $(NATIVE)/bin/neurokin
 # emscripten 3.1.6 on debian needs node's global modules (acorn) for -O1 and above
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all bootstrap build wasm test bench demo models format clean
+.PHONY: all bootstrap build wasm web test bench demo example models format clean
 
 all: build
 
@@ -27,13 +28,21 @@ wasm: bootstrap
 	  -DNEUROKIN_NATIVE_CLI=$(CURDIR)/$(CLI) >/dev/null
 	cmake --build $(WASM) -j$(JOBS)
 
-test: build wasm
+# the page, self-contained in web/dist (any static server or CDN serves it as it is): the wasm
+# module, the arms and shipped models staged into web/public, then the Vite bundle
+web: wasm
+	node web/scripts/stage.mjs $(WASM)/bin
+	cd web && ./node_modules/.bin/vite build --logLevel warn
+
+test: build wasm web
 	ctest --test-dir $(NATIVE) --output-on-failure -j$(JOBS)
 	ctest --test-dir $(WASM) --output-on-failure
+	node --test-reporter=spec web/test/browser.test.mjs
 
-bench: build
+bench: build wasm
 	$(NATIVE)/bin/neurokin_bench
 	$(NATIVE)/bin/ik_vs_kdl --n 10000 --budget-ms 5 --seed 1 --markdown docs/benchmarks.md
+	node bench/wasm_vs_ort.mjs --markdown docs/benchmarks.md
 
 # the shipped models, each from its committed config (models/configs/ARM-ik.json); datasets are
 # cached under build/data. Then each is evaluated on 10,000 fresh targets (models/ARM/ik.eval.json)
@@ -46,7 +55,11 @@ models: build
 	  $(CLI) eval --model models/$$arm/ik.json --n 10000 --refine 20 --json > models/$$arm/ik.eval.json || exit 1; \
 	done
 
-demo: build wasm
+demo: web
+	@echo "NeuroKinematics: open http://127.0.0.1:8080/ (Ctrl-C stops the server)"
+	cd web && ./node_modules/.bin/vite preview --host 127.0.0.1 --port 8080 --strictPort
+
+example: build
 	@scripts/demo.sh $(CLI)
 
 format:

@@ -150,6 +150,22 @@ Eigen::VectorXd to_target(const neurokin::Arm& arm, const val& v, const std::str
   return x;
 }
 
+// n rows of `width` numbers, row-major (Model.predict, the batch Arm calls); the size is
+// checked: "expected 2 x 7 = 14 values, got 13"
+template <typename T>
+std::vector<T> to_rows(const val& v, std::size_t n, int width, const std::string& where,
+                       const std::string& row) {
+  const std::vector<T> x =
+      to_numbers<T>(v, where, "a typed array or Array of n x " + std::to_string(width) + " " + row);
+  const std::size_t w = static_cast<std::size_t>(width);
+  if (x.size() != n * w)
+    neurokin::throw_expected(where,
+                             std::to_string(n) + " x " + std::to_string(width) + " = " +
+                                 std::to_string(n * w) + " values",
+                             std::to_string(x.size()));
+  return x;
+}
+
 double to_number(const val& v, const std::string& where) {
   if (!v.isNumber() || !std::isfinite(v.as<double>()))
     neurokin::throw_expected(where, "a finite number", describe(v));
@@ -169,12 +185,18 @@ std::int64_t to_integer(const val& v, const std::string& where, double lo, doubl
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 
-// JSON text, or a parsed object (JSON.stringify'd): the file formats are the core's
+// JSON text, the file's bytes (ArrayBuffer or a view such as Uint8Array, decoded as UTF-8), or
+// a parsed object (JSON.stringify'd): the file formats are the core's. Bytes that are not UTF-8
+// become U+FFFD (a non-fatal decoder never throws), which the JSON parser then names
 std::string to_json_text(const val& v, const std::string& where) {
   if (v.isString()) return v.as<std::string>();
+  if (v.instanceof
+      (val::global("ArrayBuffer")) || val::global("ArrayBuffer").call<bool>("isView", v))
+    return val::global("TextDecoder").new_(std::string("utf-8")).call<std::string>("decode", v);
   if (v.typeOf().as<std::string>() == "object" && !v.isNull() && !v.isArray())
     return val::global("JSON").call<std::string>("stringify", v);
-  neurokin::throw_expected(where, "JSON text (a string) or a parsed JSON object", describe(v));
+  neurokin::throw_expected(where, "JSON text (a string or an ArrayBuffer) or a parsed JSON object",
+                           describe(v));
 }
 
 // ---- JS values out ---------------------------------------------------------------------
@@ -231,14 +253,26 @@ struct IkCall {
   int starts = 8;
 };
 
+// which call the options are for: each accepts its own names
+enum class IkCallKind { kIk, kRefine, kClassify };
+
 IkCall to_ik_call(const neurokin::Arm& arm, const val& options, const std::string& where,
-                  bool classify) {
-  const std::vector<std::string> valid =
-      classify ? std::vector<std::string>{"starts",        "tolPos", "tolRot",
-                                          "maxIterations", "timeMs", "seed"}
-               : std::vector<std::string>{"tolPos",        "tolRot",      "timeMs", "seed",
-                                          "maxIterations", "maxRestarts", "q0"};
+                  IkCallKind kind) {
+  static const std::vector<std::string> kIkOptions = {
+      "tolPos", "tolRot", "timeMs", "seed", "maxIterations", "maxRestarts", "q0"};
+  static const std::vector<std::string> kRefineOptions = {"tolPos", "tolRot", "maxIterations"};
+  static const std::vector<std::string> kClassifyOptions = {"starts",        "tolPos", "tolRot",
+                                                            "maxIterations", "timeMs", "seed"};
+  const std::vector<std::string>& valid = kind == IkCallKind::kIk       ? kIkOptions
+                                          : kind == IkCallKind::kRefine ? kRefineOptions
+                                                                        : kClassifyOptions;
   IkCall call;
+  if (kind == IkCallKind::kRefine) {
+    // a refinement is one deterministic descent from the given start: no restarts, no clock
+    call.opt.max_restarts = 0;
+    call.opt.time_budget_ms = 0;
+    call.opt.max_iterations = 50;
+  }
   for (const std::string& key : option_keys(options, where + " options", valid)) {
     const val v = options[key];
     const std::string w = where + " options." + key;
@@ -339,6 +373,36 @@ val arm_frames(ArmJs& a, val q_js) {
   });
 }
 
+// each joint's rotation axis in world: point (3) then unit direction (3), 6 per joint; the
+// joint frame is X_W,i-1 * A_i (arm.h), where the axis is fixed whatever q_i is
+val arm_joint_axes(ArmJs& a, val q_js) {
+  return guarded("Arm.jointAxes", {&q_js}, [&] {
+    const Eigen::VectorXd q = to_joints(a.arm, q_js, "Arm.jointAxes q");
+    neurokin::fk_frames(a.arm, q, a.frames);
+    std::vector<double> out(6 * a.arm.joints.size());
+    for (std::size_t i = 0; i < a.arm.joints.size(); ++i) {
+      const neurokin::Joint& joint = a.arm.joints[i];
+      const Eigen::Isometry3d X_WJ = a.frames[i] * joint.A;
+      Eigen::Map<Eigen::Vector3d>(out.data() + 6 * i) = X_WJ.translation();
+      Eigen::Map<Eigen::Vector3d>(out.data() + 6 * i + 3) = X_WJ.linear() * joint.axis;
+    }
+    return float64_array(out.data(), out.size());
+  });
+}
+
+// q with each joint turned by whole turns into its limits where one fits (the same pose): a
+// network's sin/cos outputs decode to (-pi, pi], which need not be inside the limits
+val arm_wrap_into_limits(const ArmJs& a, val q_js) {
+  return guarded("Arm.wrapIntoLimits", {&q_js}, [&] {
+    Eigen::VectorXd q = to_joints(a.arm, q_js, "Arm.wrapIntoLimits q");
+    const bool within = neurokin::wrap_into_limits(a.arm, q);
+    val r = val::object();
+    r.set("q", float64_array(q));
+    r.set("within", within);
+    return r;
+  });
+}
+
 val ik_result(const neurokin::IkResult& r) {
   val out = val::object();
   out.set("q", float64_array(r.q));
@@ -353,7 +417,7 @@ val ik_result(const neurokin::IkResult& r) {
 val arm_ik_with(const ArmJs& a, val target_js, val options) {
   return guarded("Arm.ik", {&target_js, &options}, [&] {
     const Eigen::VectorXd target = to_target(a.arm, target_js, "Arm.ik target");
-    const IkCall call = to_ik_call(a.arm, options, "Arm.ik", false);
+    const IkCall call = to_ik_call(a.arm, options, "Arm.ik", IkCallKind::kIk);
     return ik_result(call.has_q0 ? neurokin::solve_ik(a.arm, target, call.opt, call.q0)
                                  : neurokin::solve_ik(a.arm, target, call.opt));
   });
@@ -392,7 +456,7 @@ val arm_conditioning(const ArmJs& a, val q_js) {
 val arm_classify_pose_with(const ArmJs& a, val target_js, val options) {
   return guarded("Arm.classifyPose", {&target_js, &options}, [&] {
     const Eigen::VectorXd target = to_target(a.arm, target_js, "Arm.classifyPose target");
-    const IkCall call = to_ik_call(a.arm, options, "Arm.classifyPose", true);
+    const IkCall call = to_ik_call(a.arm, options, "Arm.classifyPose", IkCallKind::kClassify);
     const neurokin::PoseFeasibility f =
         neurokin::classify_pose(a.arm, target, call.starts, call.opt);
     val r = val::object();
@@ -435,6 +499,93 @@ val arm_sample(const ArmJs& a, val count_js, val seed_js) {
   });
 }
 
+val arm_refine_with(const ArmJs& a, val target_js, val q0_js, val options) {
+  return guarded("Arm.refine", {&target_js, &q0_js, &options}, [&] {
+    const Eigen::VectorXd target = to_target(a.arm, target_js, "Arm.refine target");
+    const Eigen::VectorXd q0 = to_joints(a.arm, q0_js, "Arm.refine q0");
+    const IkCall call = to_ik_call(a.arm, options, "Arm.refine", IkCallKind::kRefine);
+    return ik_result(neurokin::solve_ik(a.arm, target, call.opt, q0));
+  });
+}
+
+val arm_refine(const ArmJs& a, val target_js, val q0_js) {
+  return arm_refine_with(a, std::move(target_js), std::move(q0_js), val::undefined());
+}
+
+std::size_t to_count(const val& n_js, const std::string& where) {
+  return static_cast<std::size_t>(to_integer(n_js, where, 0, 1e7));
+}
+
+// row i of a flat batch as a vector, checked as the single calls check it
+Eigen::VectorXd row_of(const std::vector<double>& flat, std::size_t i, int width) {
+  return Eigen::Map<const Eigen::VectorXd>(flat.data() + i * width, width);
+}
+
+val arm_task_vectors(const ArmJs& a, val q_js, val n_js) {
+  return guarded("Arm.taskVectors", {&q_js, &n_js}, [&] {
+    const std::size_t n = to_count(n_js, "Arm.taskVectors n");
+    const int dof = a.arm.dof(), m = neurokin::task_size(a.arm.task);
+    const std::vector<double> q = to_rows<double>(q_js, n, dof, "Arm.taskVectors q", "angles");
+    std::vector<double> out(n * m);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Eigen::VectorXd qi = row_of(q, i, dof);
+      neurokin::check_joints(a.arm, qi, "Arm.taskVectors q row " + std::to_string(i));
+      Eigen::Map<Eigen::VectorXd>(out.data() + i * m, m) =
+          neurokin::task_vector(a.arm, neurokin::fk(a.arm, qi));
+    }
+    return float64_array(out.data(), out.size());
+  });
+}
+
+val arm_task_errors(const ArmJs& a, val targets_js, val q_js, val n_js) {
+  return guarded("Arm.taskErrors", {&targets_js, &q_js, &n_js}, [&] {
+    const std::size_t n = to_count(n_js, "Arm.taskErrors n");
+    const int dof = a.arm.dof(), m = neurokin::task_size(a.arm.task);
+    const std::vector<double> x =
+        to_rows<double>(targets_js, n, m, "Arm.taskErrors targets", "task values");
+    const std::vector<double> q = to_rows<double>(q_js, n, dof, "Arm.taskErrors q", "angles");
+    std::vector<double> out(2 * n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string row = " row " + std::to_string(i);
+      const Eigen::VectorXd xi = row_of(x, i, m), qi = row_of(q, i, dof);
+      neurokin::check_task_vector(a.arm, xi, "Arm.taskErrors targets" + row);
+      neurokin::check_joints(a.arm, qi, "Arm.taskErrors q" + row);
+      const neurokin::TaskError e = neurokin::task_error(a.arm, neurokin::fk(a.arm, qi), xi);
+      out[2 * i] = e.position_error;
+      out[2 * i + 1] = e.orientation_error;
+    }
+    return float64_array(out.data(), out.size());
+  });
+}
+
+val arm_classify_poses_with(const ArmJs& a, val targets_js, val n_js, val options) {
+  return guarded("Arm.classifyPoses", {&targets_js, &n_js, &options}, [&] {
+    const std::size_t n = to_count(n_js, "Arm.classifyPoses n");
+    const int m = neurokin::task_size(a.arm.task);
+    const std::vector<double> x =
+        to_rows<double>(targets_js, n, m, "Arm.classifyPoses targets", "task values");
+    const IkCall call = to_ik_call(a.arm, options, "Arm.classifyPoses", IkCallKind::kClassify);
+    std::vector<std::uint8_t> cls(n);
+    std::vector<double> inverse_condition(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Eigen::VectorXd xi = row_of(x, i, m);
+      neurokin::check_task_vector(a.arm, xi, "Arm.classifyPoses targets row " + std::to_string(i));
+      const neurokin::PoseFeasibility f = neurokin::classify_pose(a.arm, xi, call.starts, call.opt);
+      cls[i] = static_cast<std::uint8_t>(f.cls);
+      inverse_condition[i] = f.inverse_condition;
+    }
+    val r = val::object();
+    r.set("classIndex",
+          val::global("Uint8Array").new_(emscripten::typed_memory_view(n, cls.data())));
+    r.set("inverseCondition", float64_array(inverse_condition.data(), n));
+    return r;
+  });
+}
+
+val arm_classify_poses(const ArmJs& a, val targets_js, val n_js) {
+  return arm_classify_poses_with(a, std::move(targets_js), std::move(n_js), val::undefined());
+}
+
 // ---- Model -------------------------------------------------------------------------------
 
 // a model and the workspace its predictions reuse; one per JS Model object
@@ -442,6 +593,9 @@ struct ModelJs {
   explicit ModelJs(neurokin::Model m) : model(std::move(m)), ws(model.net) {}
   neurokin::Model model;
   neurokin::Workspace ws;
+  // the buffers of inputs(n) / run(n): JS writes and reads them in place (no copies)
+  std::vector<float> x, y;
+  std::size_t rows = 0;  // rows the buffers hold
 };
 
 std::shared_ptr<ModelJs> new_model(val source) {
@@ -471,25 +625,55 @@ std::string model_json(const ModelJs& m) {
   return guarded("Model.json", {}, [&] { return neurokin::model_to_json(m.model).dump(); });
 }
 
+// every input finite, else "<where>[i]: expected a finite number, got nan"
+void check_finite(const float* x, std::size_t n, const std::string& where) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(x[i]))
+      neurokin::throw_expected(where + "[" + std::to_string(i) + "]", "a finite number",
+                               std::to_string(x[i]));
+}
+
 val model_predict(ModelJs& m, val inputs_js, val n_js) {
   return guarded("Model.predict", {&inputs_js, &n_js}, [&] {
     const int in = m.model.net.input_size, out = m.model.net.output_size();
     const auto n = static_cast<std::size_t>(to_integer(n_js, "Model.predict n", 0, 1e8));
-    const std::vector<float> x =
-        to_numbers<float>(inputs_js, "Model.predict inputs",
-                          "a Float32Array or Array of n x " + std::to_string(in) + " inputs");
-    if (x.size() != n * in)
-      neurokin::throw_expected("Model.predict inputs",
-                               std::to_string(n) + " x " + std::to_string(in) + " = " +
-                                   std::to_string(n * in) + " values",
-                               std::to_string(x.size()));
-    for (std::size_t i = 0; i < x.size(); ++i)
-      if (!std::isfinite(x[i]))
-        neurokin::throw_expected("Model.predict inputs[" + std::to_string(i) + "]",
-                                 "a finite number", std::to_string(x[i]));
+    const std::vector<float> x = to_rows<float>(inputs_js, n, in, "Model.predict inputs", "inputs");
+    check_finite(x.data(), x.size(), "Model.predict inputs");
     std::vector<float> y(n * out);
     neurokin::predict(m.model.net, m.ws, x.data(), n, y.data());
     return float32_array(y.data(), y.size());
+  });
+}
+
+// a Float32Array over wasm memory itself: no copy, valid until memory grows (docs/js-api.md)
+val float32_view(float* p, std::size_t n) { return val(emscripten::typed_memory_view(n, p)); }
+
+// the input buffer for n rows, to fill in place before run(n); both buffers are sized here so
+// that run() allocates nothing and this view stays valid through it
+val model_inputs(ModelJs& m, val n_js) {
+  return guarded("Model.inputs", {&n_js}, [&] {
+    const std::size_t n = to_count(n_js, "Model.inputs n");
+    if (n > m.rows) {
+      m.x.resize(n * m.model.net.input_size);
+      m.y.resize(n * m.model.net.output_size());
+      m.rows = n;
+    }
+    return float32_view(m.x.data(), n * m.model.net.input_size);
+  });
+}
+
+val model_run(ModelJs& m, val n_js) {
+  return guarded("Model.run", {&n_js}, [&] {
+    const std::size_t n = to_count(n_js, "Model.run n");
+    if (n > m.rows)
+      neurokin::throw_expected("Model.run n",
+                               "at most " + std::to_string(m.rows) +
+                                   " rows (the last inputs(n); call inputs(" + std::to_string(n) +
+                                   ") first)",
+                               std::to_string(n));
+    check_finite(m.x.data(), n * m.model.net.input_size, "Model.run inputs");
+    neurokin::predict(m.model.net, m.ws, m.x.data(), n, m.y.data());
+    return float32_view(m.y.data(), n * m.model.net.output_size());
   });
 }
 
@@ -517,12 +701,20 @@ EMSCRIPTEN_BINDINGS(neurokin) {
       .function("json", &arm_json)
       .function("fk", &arm_fk)
       .function("frames", &arm_frames)
+      .function("jointAxes", &arm_joint_axes)
+      .function("wrapIntoLimits", &arm_wrap_into_limits)
       .function("ik", &arm_ik)
       .function("ik", &arm_ik_with)
       .function("ikAnalytic", &arm_ik_analytic)
       .function("conditioning", &arm_conditioning)
       .function("classifyPose", &arm_classify_pose)
       .function("classifyPose", &arm_classify_pose_with)
+      .function("refine", &arm_refine)
+      .function("refine", &arm_refine_with)
+      .function("taskVectors", &arm_task_vectors)
+      .function("taskErrors", &arm_task_errors)
+      .function("classifyPoses", &arm_classify_poses)
+      .function("classifyPoses", &arm_classify_poses_with)
       .function("calibrate", &arm_calibrate)
       .function("sample", &arm_sample);
 
@@ -535,5 +727,7 @@ EMSCRIPTEN_BINDINGS(neurokin) {
       .function("arm", &model_arm)
       .function("metadata", &model_metadata)
       .function("json", &model_json)
-      .function("predict", &model_predict);
+      .function("predict", &model_predict)
+      .function("inputs", &model_inputs)
+      .function("run", &model_run);
 }

@@ -261,6 +261,128 @@ test('Model: load, predict (by hand), arm, metadata', () => {
   model.delete();
 });
 
+test('files as bytes: ArrayBuffer and Uint8Array give the same arm and model as text', () => {
+  const text = armFiles().find((a) => a.name === 'omx4').text;
+  const bytes = new TextEncoder().encode(text);
+  const q = [0.1, -0.2, 0.3, 0.4];
+  for (const source of [bytes, bytes.buffer]) {
+    const arm = new M.Arm(source);
+    assert.deepEqual(arm.fk(q), arms.omx4.fk(q));
+    arm.delete();
+  }
+  const json = JSON.stringify(tinyModel());
+  const a = new M.Model(json), b = new M.Model(new TextEncoder().encode(json).buffer);
+  const x = new Float32Array([0.3, -0.7]);
+  assert.deepEqual(a.predict(x, 1), b.predict(x, 1));
+  a.delete();
+  b.delete();
+  // bytes that are not JSON (an ONNX file, say) are named as such
+  assertThrowsError(() => new M.Model(new Uint8Array([8, 7, 18, 0, 255])), /^new Model: model: not valid JSON/);
+});
+
+test('Model.inputs / Model.run: views on wasm memory, the same numbers as predict', () => {
+  const model = new M.Model(tinyModel());
+  const n = 150;
+  const x = new Float32Array(2 * n).map((_, i) => Math.cos(0.3 * i));
+  const want = model.predict(x, n);
+  const view = model.inputs(n);
+  assert.ok(view instanceof Float32Array && view.length === 2 * n);
+  assert.equal(view.buffer, M.HEAPF32.buffer, 'inputs(n) is not a view of wasm memory');
+  view.set(x);
+  const y = model.run(n);
+  assert.equal(y.buffer, M.HEAPF32.buffer, 'run(n) is not a view of wasm memory');
+  assert.deepEqual(Array.from(y), Array.from(want));
+  // fewer rows reuse the same buffers; the first rows are the same rows
+  assert.deepEqual(Array.from(model.run(3)), Array.from(want.subarray(0, 6)));
+  assertThrowsError(() => model.run(n + 1), /^Model\.run n: expected at most 150 rows .*call inputs\(151\) first/);
+  model.inputs(1)[0] = NaN;
+  assertThrowsError(() => model.run(1), /^Model\.run inputs\[0\]: expected a finite number/);
+  assertThrowsError(() => model.inputs(-2), /^Model\.inputs n: expected an integer/);
+  model.delete();
+});
+
+test('refine: DLS from a nearby start converges, deterministic, without restarts', () => {
+  for (const arm of Object.values(arms)) {
+    for (const q of rows(arm.sample(10, 21), arm.dof)) {
+      const target = arm.fk(q).task;
+      const start = q.map((v, i) => Math.min(arm.upper()[i], Math.max(arm.lower()[i], v + 0.05)));
+      const r = arm.refine(target, start);
+      assert.equal(r.status, 'converged', `${arm.name} refine ${JSON.stringify(r)}`);
+      assert.equal(r.restarts, 0);
+      assert.deepEqual(arm.refine(target, start), r);
+      const few = arm.refine(target, start, { maxIterations: 1, tolPos: 1e-12 });
+      assert.ok(few.iterations <= 1);
+    }
+  }
+  const kr6 = arms.kr6, t = kr6.fk([0, 0, 0, 0, 0, 0]).task;
+  assertThrowsError(() => kr6.refine(t, [0]), /^Arm\.refine q0: expected 6 joint angles/);
+  assertThrowsError(() => kr6.refine([1], [0, 0, 0, 0, 0, 0]), /^Arm\.refine target: expected 7 values/);
+  assertThrowsError(() => kr6.refine(t, [0, 0, 0, 0, 0, 0], { seed: 1 }),
+                    /^Arm\.refine options: expected options among tolPos, tolRot, maxIterations, got 'seed'$/);
+});
+
+test('batch calls agree with the single calls: taskVectors, taskErrors, classifyPoses', () => {
+  for (const arm of Object.values(arms)) {
+    const n = 40, m = arm.taskSize;
+    const q = arm.sample(n, 5);
+    const tasks = arm.taskVectors(q, n);
+    assert.ok(tasks instanceof Float64Array && tasks.length === n * m);
+    rows(q, arm.dof).forEach((qi, i) => assert.deepEqual(Array.from(tasks.subarray(i * m, i * m + m)), Array.from(arm.fk(qi).task)));
+    // errors of q against its own targets are ~0; against the next row's targets they are not
+    const self = arm.taskErrors(tasks, q, n);
+    assert.equal(self.length, 2 * n);
+    self.forEach((e) => assert.ok(e < 1e-9, `${arm.name} self error ${e}`));
+    const shifted = Float64Array.from({ length: n * arm.dof }, (_, k) => q[(k + arm.dof) % (n * arm.dof)]);
+    const other = arm.taskErrors(tasks, shifted, n);
+    const p0 = arm.fk(shifted.subarray(0, arm.dof)).position, t0 = tasks.subarray(0, m);
+    const d = Math.hypot(p0[0] - t0[0], p0[1] - t0[1], arm.task === 'planar_xy' ? 0 : p0[2] - t0[2]);
+    assert.ok(Math.abs(other[0] - d) < 1e-12, `${arm.name} taskErrors ${other[0]} != ${d}`);
+    const cls = arm.classifyPoses(tasks, n);
+    assert.ok(cls.classIndex instanceof Uint8Array && cls.classIndex.length === n);
+    for (const i of [0, 7, 39]) {
+      const one = arm.classifyPose(tasks.subarray(i * m, i * m + m));
+      assert.equal(cls.classIndex[i], one.classIndex);
+      assert.equal(cls.inverseCondition[i], one.inverseCondition);
+      assert.ok(one.classIndex > 0, 'the forward kinematics of a joint sample is reachable');
+    }
+  }
+  const kr6 = arms.kr6;
+  assertThrowsError(() => kr6.taskVectors(new Float64Array(11), 2), /^Arm\.taskVectors q: expected 2 x 6 = 12 values, got 11$/);
+  assertThrowsError(() => kr6.taskVectors([0, 0, 0, 0, 0, NaN], 1), /^Arm\.taskVectors q row 0\[5\]: expected a finite angle/);
+  assertThrowsError(() => kr6.taskErrors([0, 0, 0, 0, 0, 0, 2], [0, 0, 0, 0, 0, 0], 1), /^Arm\.taskErrors targets row 0.*unit norm/);
+  assertThrowsError(() => kr6.classifyPoses([1, 2], 1), /^Arm\.classifyPoses targets: expected 1 x 7 = 7 values, got 2$/);
+  assertThrowsError(() => kr6.classifyPoses([], 0, { q0: 1 }), /^Arm\.classifyPoses options: expected options among/);
+});
+
+test('wrapIntoLimits: whole turns into the limits, the same pose; within says whether all fit', () => {
+  const puma3 = arms.puma3;  // J3 in [-225, 45] deg: 171.9 deg is outside, -188.1 deg the same angle inside
+  const q = [0.9, 0.9, 3.0];
+  const r = puma3.wrapIntoLimits(q);
+  assert.equal(r.within, true);
+  assert.ok(Math.abs(r.q[2] - (3.0 - 2 * Math.PI)) < 1e-12 && r.q[0] === 0.9 && r.q[1] === 0.9);
+  assert.ok(Math.abs(puma3.fk(r.q).position[0] - puma3.fk(q).position[0]) < 1e-12);
+  const out = puma3.wrapIntoLimits([3.0, 0, 0]);  // J1 in [-160, 160] deg: 172 deg fits nowhere
+  assert.equal(out.within, false);
+  assertThrowsError(() => puma3.wrapIntoLimits([0]), /^Arm\.wrapIntoLimits q: expected 3 joint angles/);
+});
+
+test('jointAxes: each joint\'s point and axis in world (kr6 URDF numbers at q = 0)', () => {
+  const a = arms.kr6.jointAxes(new Float64Array(6));
+  assert.equal(a.length, 36);
+  const want = [[0, 0, 0.4, 0, 0, -1], [0.025, 0, 0.4, 0, 1, 0], [0.48, 0, 0.4, 0, 1, 0],
+                [0.48, 0, 0.435, -1, 0, 0], [0.9, 0, 0.435, 0, 1, 0], [0.98, 0, 0.435, -1, 0, 0]];
+  want.flat().forEach((v, i) => assert.ok(Math.abs(a[i] - v) < 1e-12, `jointAxes[${i}] = ${a[i]}, want ${v}`));
+  // puma3 (DH): joint i turns about z of frame i - 1, through its origin
+  const q = [0.3, 0.4, -0.5];
+  const f = arms.puma3.frames(q), p = arms.puma3.jointAxes(q);
+  for (let i = 0; i < 3; ++i)
+    for (let c = 0; c < 3; ++c) {
+      assert.ok(Math.abs(p[6 * i + c] - f[16 * i + 12 + c]) < 1e-12);
+      assert.ok(Math.abs(p[6 * i + 3 + c] - f[16 * i + 8 + c]) < 1e-12);
+    }
+  assertThrowsError(() => arms.kr6.jointAxes([0]), /^Arm\.jointAxes q: expected 6 joint angles/);
+});
+
 test('errors: JS Errors naming the call and what is wrong', () => {
   const kr6 = arms.kr6;
   const t = kr6.fk([0, 0, 0, 0, 0, 0]).task;

@@ -87,3 +87,39 @@ for (const { name, file, text } of armFiles()) {
     arm.delete();
   });
 }
+
+// every shipped model and the test fixture: `neurokin predict` (native) and Model.predict (wasm)
+// on the same reachable targets. The two builds differ only in float32 rounding (Eigen's
+// products and exp natively, the core's 4-lane kernels in wasm: docs/js-api.md), so they agree
+// to kPredictTol rad (angles compared around the circle)
+const kPredictTol = 1e-5;
+const modelsDir = path.resolve(path.dirname(armFiles()[0].file), '..');
+const modelFiles = [path.join(modelsDir, 'fixtures', 'tiny_planar2.json'),
+                    ...fs.readdirSync(modelsDir).map((d) => path.join(modelsDir, d, 'ik.json')).filter((f) => fs.existsSync(f))];
+for (const file of modelFiles) {
+  const label = path.relative(modelsDir, file);
+  test(`${label}: wasm predict = native predict`, () => {
+    const model = new M.Model(fs.readFileSync(file, 'utf8'));
+    const arm = model.arm();
+    const targets = arm.taskVectors(arm.sample(kSamples, kSeed), kSamples);
+    const inFile = path.join(tmp, `${label.replace(/\W/g, '_')}_targets.csv`);
+    const outFile = path.join(tmp, `${label.replace(/\W/g, '_')}_q.csv`);
+    // the network sees float32 inputs: give the CLI exactly those values
+    writeCsv(inFile, Array.from({ length: arm.taskSize }, (_, i) => `t${i}`), Float64Array.from(Float32Array.from(targets)));
+    runCli(['predict', '--model', file, '--in', inFile, '--out', outFile]);
+    const native = readCsv(outFile);
+    assert.equal(native.rows.length, kSamples);
+    const q = model.predict(Float32Array.from(targets), kSamples);
+    let worst = 0;
+    native.rows.forEach((r, i) => {
+      for (let k = 0; k < arm.dof; ++k) {
+        const d = Math.abs(q[i * arm.dof + k] - r[k]) % (2 * Math.PI);
+        worst = Math.max(worst, Math.min(d, 2 * Math.PI - d));
+      }
+    });
+    assert.ok(worst <= kPredictTol, `${label}: largest wasm - native joint difference ${worst} rad`);
+    console.log(`# ${label}: ${kSamples} targets, max |wasm - native| ${worst.toExponential(2)} rad`);
+    arm.delete();
+    model.delete();
+  });
+}

@@ -1,0 +1,582 @@
+// The browser simulator: wires the core (wasm), the backends, the 3D view and the panel.
+// One state object; every change of target, arm, model, backend or refine goes through
+// solve(), which predicts, refines, classifies, animates the arm and updates the panel and hash.
+import { AnalyticBackend, OnnxBackend, WasmBackend, maxAngleDifference } from './backends.js';
+import { assetUrl, fetchChecked, loadCore, loadIndex } from './core.js';
+import { CLASSES, classByName } from './feasibility.js';
+import { PathRunner } from './path.js';
+import { SlicePanel } from './slice.js';
+import { formatHash, parseHash } from './state.js';
+import { View } from './scene.js';
+
+const $ = (id) => document.getElementById(id);
+
+// a configuration per arm that shows it well on first load (radians, within the limits)
+const START_Q = {
+  planar2: [0.5, 1.1],
+  puma3: [0.5, 1.0, -3.0],
+  omx4: [0.4, -0.2, 0.5, 0.3],
+  kr6: [0.35, -1.4, 1.6, 0.4, 0.9, -0.3],
+};
+
+const app = {
+  NK: null, index: null, view: null,
+  armName: null, arm: null, armJson: null, reach: 1,
+  target: null, mode: 'ik',
+  backendChoice: 'wasm', refine: false,
+  model: null,            // {kind: 'shipped' | 'url' | 'file', label, url?}
+  wasm: null, onnx: null, analytic: null, modelJson: null,
+  q: null, qNet: null, qGoal: null,
+  tween: null, solving: 0, solveAgain: false,
+  gizmoMode: 'translate',
+};
+
+// ---- messages --------------------------------------------------------------------------
+
+function showError(message) {
+  $('error-text').textContent = message;
+  $('error').hidden = false;
+}
+function clearError() {
+  $('error').hidden = true;
+}
+function showNotice(message) {
+  $('notice').textContent = message ?? '';
+  $('notice').hidden = !message;
+}
+
+// ---- numbers ---------------------------------------------------------------------------
+
+function fmtMm(mm) {
+  if (!Number.isFinite(mm)) return '—';
+  return mm < 10 ? mm.toFixed(2) : mm < 1000 ? mm.toFixed(1) : mm.toFixed(0);
+}
+function fmtMs(ms) {
+  return ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+}
+const deg = (rad) => (rad * 180) / Math.PI;
+
+function isPlanar() {
+  return app.arm.task === 'planar_xy';
+}
+
+// the position part of a task vector as a 3-vector
+function positionOf(target) {
+  return [target[0], target[1], isPlanar() ? 0 : target[2]];
+}
+
+// ---- arm -------------------------------------------------------------------------------
+
+async function setArm(name, { target = null, keepModel = null } = {}) {
+  const text = await fetchChecked(assetUrl(`models/arms/${name}.json`));
+  const arm = new app.NK.Arm(text);
+  app.arm?.delete();
+  app.arm = arm;
+  app.armJson = text;
+  app.armName = name;
+  // reach: the farthest tool position over seeded joint samples
+  const n = 2000;
+  const tasks = arm.taskVectors(arm.sample(n, 1), n);
+  let reach = 0, zMin = Infinity, zMax = -Infinity;
+  for (let i = 0; i < n; ++i) {
+    const t = tasks.subarray(i * arm.taskSize, i * arm.taskSize + 3);
+    const z = isPlanar() ? 0 : t[2];
+    reach = Math.max(reach, Math.hypot(t[0], t[1], z));
+    zMin = Math.min(zMin, z);
+    zMax = Math.max(zMax, z);
+  }
+  app.reach = reach;
+  app.zRange = [zMin, zMax];
+  app.view.setArm(arm.dof, reach, isPlanar());
+  app.analytic = new AnalyticBackend(arm);
+
+  const q0 = clampToLimits(START_Q[name] ?? Array.from(arm.lower(), (lo, i) => (lo + arm.upper()[i]) / 2));
+  app.q = Float64Array.from(q0);
+  app.qGoal = app.q;
+  app.target = target ? checkedTarget(target) ?? arm.fk(q0).task : arm.fk(q0).task;
+  drawArm(app.q);
+
+  document.querySelectorAll('#arm-picker button').forEach((b) => b.classList.toggle('on', b.dataset.arm === name));
+  $('arm-description').textContent = arm.description;
+  buildSliders();
+  configureGizmo();
+  app.slice.configure(arm, app.reach, app.zRange);
+  app.path.reset();
+  await loadModel(keepModel);
+}
+
+// a target from the hash, checked by the core; null (and a message) when it is not valid
+function checkedTarget(values) {
+  const t = Float64Array.from(values);
+  if (t.length !== app.arm.taskSize) {
+    showError(`target: ${app.arm.name} takes ${app.arm.taskSize} values (${app.arm.task}), got ${t.length}`);
+    return null;
+  }
+  if (app.arm.task === 'pose') {
+    // a quaternion typed by hand is rarely exactly unit: normalise it, refuse a zero one
+    const n = Math.hypot(t[3], t[4], t[5], t[6]);
+    if (!(n > 1e-9)) {
+      showError('target: the quaternion (qx, qy, qz, qw) is zero');
+      return null;
+    }
+    for (let i = 3; i < 7; ++i) t[i] /= n;
+  }
+  try {
+    app.arm.classifyPose(t, { starts: 1 });  // the core checks sizes and values
+  } catch (e) {
+    showError(e.message);
+    return null;
+  }
+  return t;
+}
+
+function clampToLimits(q) {
+  const lo = app.arm.lower(), hi = app.arm.upper();
+  return Float64Array.from(q, (v, i) => Math.min(hi[i], Math.max(lo[i], v)));
+}
+
+function drawArm(q, meshes = app.view.arm) {
+  app.view.setPose(meshes, app.arm.frames(q), app.arm.jointAxes(q));
+}
+
+// ---- models and backends -----------------------------------------------------------------
+
+function disposeBackends() {
+  app.wasm?.dispose();
+  app.onnx?.dispose();
+  app.wasm = app.onnx = app.modelJson = null;
+}
+
+// source: null (the arm's shipped model), {url}, or {file: File}
+async function loadModel(source) {
+  disposeBackends();
+  app.model = null;
+  const shipped = app.index.models[app.armName];
+  try {
+    if (source?.url) await loadModelFrom(source.url, await fetchChecked(source.url, 'bytes'), { kind: 'url', url: source.url });
+    else if (source?.file) await loadModelFrom(source.file.name, await source.file.arrayBuffer(), { kind: 'file' });
+  } catch (e) {
+    showError(`model ${source.url ?? source.file.name}: ${e.message}. Using ${shipped?.json ? 'the shipped model' : 'the core\'s IK'} instead.`);
+    disposeBackends();
+    app.model = null;
+  }
+  if (!app.model && shipped?.json) {
+    const text = await fetchChecked(assetUrl(shipped.json));
+    app.wasm = new WasmBackend(app.NK, text, app.arm, `shipped ${app.armName}/ik`);
+    app.modelJson = text;
+    app.model = { kind: 'shipped', label: `${app.armName}/ik (shipped)` };
+  }
+  if (!app.model) showNotice(`No trained model ships for ${app.armName} yet: the arm follows the core's closed-form IK, not a network.`);
+  else showNotice(null);
+  if (app.backendChoice === 'onnx') await ensureOnnx();
+  describeModel();
+  app.slice.setModel(app.armJson, app.modelJson);
+  await solve();
+}
+
+async function loadModelFrom(name, bytes, model) {
+  const u8 = new Uint8Array(bytes);
+  // ONNX files are protobuf; our models are JSON text (first non-space byte '{')
+  const firstByte = u8.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+  if (/\.onnx$/i.test(name) || (firstByte !== undefined && firstByte !== 0x7b)) {
+    app.onnx = await OnnxBackend.create(bytes, app.arm, name);
+    app.backendChoice = 'onnx';
+  } else {
+    const text = new TextDecoder().decode(u8);
+    app.wasm = new WasmBackend(app.NK, text, app.arm, name);
+    app.modelJson = text;
+    if (app.backendChoice === 'onnx' && !app.onnx) app.backendChoice = 'wasm';
+  }
+  app.model = { ...model, label: name.split('/').pop() };
+}
+
+// ONNX Runtime and the ONNX model, loaded the first time the ONNX backend is chosen
+async function ensureOnnx() {
+  if (app.onnx) return true;
+  const shipped = app.index.models[app.armName];
+  if (app.model?.kind !== 'shipped' || !shipped?.onnx) {
+    showError(app.model ? `no ONNX file for this model (${app.model.label}): the ONNX backend needs a .onnx model; staying on the wasm core`
+                        : `no ONNX model ships for ${app.armName}: staying on the core`);
+    app.backendChoice = 'wasm';
+    return false;
+  }
+  $('time-onnx').textContent = 'loading ONNX Runtime…';
+  try {
+    const bytes = await fetchChecked(assetUrl(shipped.onnx), 'bytes');
+    app.onnx = await OnnxBackend.create(bytes, app.arm, `${app.armName}/ik.onnx`);
+    return true;
+  } catch (e) {
+    showError(`ONNX Runtime: ${e.message}; staying on the wasm core`);
+    app.backendChoice = 'wasm';
+    $('time-onnx').textContent = 'failed';
+    return false;
+  }
+}
+
+function activeBackend() {
+  if (app.backendChoice === 'onnx' && app.onnx) return app.onnx;
+  return app.wasm ?? app.onnx ?? app.analytic;
+}
+
+function describeModel() {
+  const m = app.model;
+  $('model-name').textContent = m ? `Model: ${m.label}` : 'Model: none (closed-form IK)';
+  document.querySelectorAll('#backend-picker button').forEach((b) => {
+    b.classList.toggle('on', b.dataset.backend === app.backendChoice);
+    b.disabled = b.dataset.backend === 'wasm' ? !app.wasm && !!app.model : false;
+  });
+}
+
+// ---- solving -------------------------------------------------------------------------------
+
+// predict (and refine) for the current target; overlapping calls collapse into one more run
+async function solve() {
+  if (app.solving) {
+    app.solveAgain = true;
+    return;
+  }
+  app.solving = 1;
+  const joints = $('joints');
+  joints.dataset.ready = '0';
+  try {
+    do {
+      app.solveAgain = false;
+      await solveOnce();
+    } while (app.solveAgain);
+    joints.dataset.ready = '1';
+  } catch (e) {
+    showError(e.message);
+  } finally {
+    app.solving = 0;
+  }
+}
+
+async function solveOnce() {
+  const arm = app.arm, target = app.target;
+  const backend = activeBackend();
+  if (backend === app.analytic) app.analytic.current = app.q;
+  const raw = Float64Array.from(await backend.predict(target));
+  if (raw.length !== arm.dof || raw.some((v) => !Number.isFinite(v)))
+    throw new Error(`the model gave ${raw.length} values (${Array.from(raw).join(', ')}); expected ${arm.dof} finite joint angles`);
+  // the same pose with every joint inside its limits where whole turns allow
+  const wrapped = arm.wrapIntoLimits(raw);
+  const qNet = wrapped.q;
+  app.qNet = qNet;
+  const [netPos, netRot] = arm.taskErrors(target, qNet, 1);
+  let shown = qNet, pos = netPos, rot = netRot, refined = null;
+  if (app.refine) {
+    refined = arm.refine(target, qNet);
+    shown = refined.q;
+    pos = refined.positionError;
+    rot = refined.orientationError;
+  }
+  const feasibility = arm.classifyPose(target);
+
+  // the arm: FK mode shows the sliders' configuration; otherwise animate to the answer
+  if (app.mode === 'fk') shown = app.q;
+  else animateTo(shown);
+  app.qGoal = shown;
+
+  // the network's answer: ghost arm when something else is shown, tool marker always
+  const fkNet = arm.fk(qNet);
+  app.view.setTargetPose(positionOf(target), targetQuaternion(target));
+  app.view.setToolMarker(fkNet.position);
+  // (hidden when it would coincide with the arm: the two would blend into one muddy colour)
+  app.view.ghost.visible = (app.refine || app.mode === 'fk') && maxAngleDifference(qNet, shown) > 0.02;
+  if (app.view.ghost.group.visible) drawArm(qNet, app.view.ghost);
+
+  // panel
+  const hasRot = arm.task === 'pose' || arm.task === 'position_pitch';
+  if (app.mode === 'fk') [pos, rot] = arm.taskErrors(target, qNet, 1);
+  $('tool-error-mm').textContent = fmtMm(pos * 1000);
+  $('tool-error-deg').textContent = hasRot ? `${deg(rot).toFixed(2)}°` : '';
+  $('error-caption').textContent = app.refine && app.mode !== 'fk'
+    ? 'after refinement: target to where the refined joints put the tool'
+    : `target to where ${backend === app.analytic ? 'the closed-form answer' : 'the network\'s answer'} puts the tool`;
+  $('refine-text').textContent = (refined
+    ? `network alone: ${fmtMm(netPos * 1000)} mm${hasRot ? ` / ${deg(netRot).toFixed(2)}°` : ''} → refined in ${refined.iterations} iteration${refined.iterations === 1 ? '' : 's'}: ${refined.status.replace('_', ' ')}`
+    : '') + (wrapped.within ? '' : ' The network\'s answer is outside the joint limits.');
+  const cls = classByName(feasibility.class);
+  $('feasibility').textContent = feasibility.class;
+  $('feasibility').style.background = cls.colour;
+  $('feasibility-detail').textContent = feasibility.classIndex > 0 ? `σmin/σmax = ${feasibility.inverseCondition.toFixed(3)}` : '';
+  document.querySelectorAll('#legend li').forEach((li) => li.classList.toggle('current', li.dataset.cls === cls.name));
+  app.view.setTargetColour(cls.colour);
+  $('joints').textContent = Array.from(shown, (v) => v.toFixed(6)).join(',');
+  $('target-text').textContent = describeTarget(target);
+  $('backend').textContent = backend.kind === 'analytic' ? 'core-ik' : backend.kind;
+  $('backend').title = backend.label;
+  updateSliders(shown);
+  writeHash();
+  scheduleMeasure();
+  app.slice.request(target);
+}
+
+function targetQuaternion(target) {
+  if (app.arm.task === 'pose') return [target[3], target[4], target[5], target[6]];
+  if (app.arm.task === 'position_pitch') {
+    // pitch about the base-yawed y axis: yaw = atan2(y, x), then pitch
+    const yaw = Math.atan2(target[1], target[0]), p = target[3];
+    const qy = [Math.cos(yaw / 2), Math.sin(yaw / 2)], qp = [Math.cos(p / 2), Math.sin(p / 2)];
+    // q = Rz(yaw) * Ry(pitch)
+    return [-qy[1] * qp[1], qy[0] * qp[1], qy[1] * qp[0], qy[0] * qp[0]];
+  }
+  return null;
+}
+
+function describeTarget(t) {
+  const p = `x ${t[0].toFixed(3)}  y ${t[1].toFixed(3)}` + (isPlanar() ? '' : `  z ${t[2].toFixed(3)}`) + ' m';
+  if (app.arm.task === 'position_pitch') return `${p}, pitch ${deg(t[3]).toFixed(1)}°`;
+  if (app.arm.task === 'pose') return `${p}, q (${Array.from(t.subarray(3), (v) => v.toFixed(3)).join(', ')})`;
+  return p;
+}
+
+// ---- animation -------------------------------------------------------------------------------
+
+function animateTo(q) {
+  const from = app.q;
+  const d = maxAngleDifference(from, q);
+  app.tween = { from: Float64Array.from(from), to: Float64Array.from(q), t0: performance.now(), ms: Math.min(900, 180 + 420 * d) };
+}
+
+function stepAnimation(now) {
+  const tw = app.tween;
+  if (!tw) return;
+  const u = Math.min(1, (now - tw.t0) / tw.ms);
+  const e = u < 0.5 ? 4 * u * u * u : 1 - (-2 * u + 2) ** 3 / 2;  // ease in-out cubic
+  app.q = Float64Array.from(tw.from, (a, i) => a + (tw.to[i] - a) * e);
+  drawArm(app.q);
+  if (u >= 1) app.tween = null;
+}
+
+// ---- timing and agreement -----------------------------------------------------------------
+
+let measureTimer = 0;
+function scheduleMeasure() {
+  clearTimeout(measureTimer);
+  measureTimer = setTimeout(measure, 350);
+}
+
+async function measure() {
+  if (app.mode === 'path' || app.view.dragging) return;
+  const target = app.target;
+  $('time-wasm').textContent = app.wasm ? `${fmtMs(await app.wasm.time(target))} / prediction`
+    : app.model ? 'no JSON model' : `${fmtMs(await app.analytic.time(target))} (closed form)`;
+  if (app.onnx) $('time-onnx').textContent = `${fmtMs(await app.onnx.time(target))} / prediction`;
+  if (app.wasm && app.onnx) {
+    const a = app.wasm.predict(target), b = await app.onnx.predict(target);
+    const [pa] = app.arm.taskErrors(target, a, 1), [pb] = app.arm.taskErrors(target, b, 1);
+    $('agreement').textContent = `max |Δq| ${maxAngleDifference(a, b).toExponential(1)} rad, Δerror ${fmtMm(Math.abs(pa - pb) * 1000)} mm`;
+  } else $('agreement').textContent = app.onnx || app.wasm ? 'one backend loaded' : '—';
+}
+
+// ---- panel controls ----------------------------------------------------------------------------
+
+function buildSliders() {
+  const box = $('sliders');
+  box.replaceChildren();
+  const lo = app.arm.lower(), hi = app.arm.upper();
+  app.arm.jointNames.forEach((name, i) => {
+    const row = document.createElement('label');
+    row.className = 'slider';
+    row.innerHTML = `<span>${name}</span><input type="range" step="any" data-testid="slider-${i}"><span></span>`;
+    const input = row.querySelector('input');
+    input.min = lo[i];
+    input.max = hi[i];
+    input.addEventListener('input', () => {
+      if (app.mode !== 'fk') return;
+      const q = Float64Array.from(box.querySelectorAll('input'), (el) => Number(el.value));
+      app.tween = null;
+      app.q = q;
+      drawArm(q);
+      app.target = app.arm.fk(q).task;
+      solve();
+    });
+    box.append(row);
+  });
+  updateSliders(app.q);
+}
+
+function updateSliders(q) {
+  const inputs = $('sliders').querySelectorAll('input');
+  const labels = $('sliders').querySelectorAll('span:last-child');
+  inputs.forEach((el, i) => {
+    el.disabled = app.mode !== 'fk';
+    if (app.mode !== 'fk') el.value = q[i];
+    labels[i].textContent = `${deg(app.mode === 'fk' ? Number(el.value) : q[i]).toFixed(1)}°`;
+  });
+}
+
+function configureGizmo() {
+  const g = app.view.gizmo, task = app.arm.task;
+  const canRotate = task === 'pose';
+  if (!canRotate) app.gizmoMode = 'translate';
+  g.setMode(app.gizmoMode);
+  g.setSpace(app.gizmoMode === 'rotate' ? 'local' : 'world');
+  g.showZ = !isPlanar();
+  g.enabled = app.mode === 'ik';
+  g.getHelper().visible = app.mode === 'ik';
+  $('gizmo-rotate').hidden = !canRotate;
+  $('gizmo-translate').hidden = !canRotate;
+  $('gizmo-translate').classList.toggle('on', app.gizmoMode === 'translate');
+  $('gizmo-rotate').classList.toggle('on', app.gizmoMode === 'rotate');
+  $('pitch-row').hidden = task !== 'position_pitch';
+  app.view.targetAxes.visible = task === 'pose' || task === 'position_pitch';
+  if (task === 'position_pitch') {
+    $('pitch').value = Math.round(deg(app.target[3]));
+    $('pitch-value').textContent = `${$('pitch').value}°`;
+  }
+}
+
+// the gizmo moved the target object: its pose becomes the task vector
+function targetFromGizmo() {
+  const o = app.view.target;
+  const t = Float64Array.from(app.target);
+  t[0] = o.position.x;
+  t[1] = o.position.y;
+  if (!isPlanar()) t[2] = o.position.z;
+  if (app.arm.task === 'pose') {
+    const q = o.quaternion.clone().normalize();
+    const s = q.w < 0 ? -1 : 1;  // w >= 0, the core's convention
+    t.set([s * q.x, s * q.y, s * q.z, s * q.w], 3);
+  }
+  if (isPlanar()) o.position.z = 0;
+  app.target = t;
+  solve();
+}
+
+function setMode(mode) {
+  app.mode = mode;
+  document.querySelectorAll('#mode-picker button').forEach((b) => b.classList.toggle('on', b.dataset.mode === mode));
+  $('path-tools').hidden = mode !== 'path';
+  $('gizmo-tools').hidden = mode !== 'ik';
+  $('hud').textContent = mode === 'ik' ? 'drag the gizmo · orbit: left mouse · pan: right mouse · zoom: wheel'
+    : mode === 'fk' ? 'move the joint sliders: the blue ghost is the network\'s answer for the tool pose'
+    : 'the tool follows the path; the coloured line is where it really went';
+  configureGizmo();
+  if (mode === 'path') app.path.start(app.target);
+  else {
+    app.path.stop();
+    solve();
+  }
+  updateSliders(app.q);
+}
+
+function buildPanel() {
+  const picker = $('arm-picker');
+  for (const name of app.index.arms) {
+    const b = document.createElement('button');
+    b.textContent = name;
+    b.dataset.arm = name;
+    b.dataset.testid = `arm-${name}`;
+    b.addEventListener('click', () => switchArm(name));
+    picker.append(b);
+  }
+  const legend = $('legend');
+  for (const c of CLASSES) {
+    const li = document.createElement('li');
+    li.dataset.cls = c.name;
+    li.innerHTML = `<i style="background:${c.colour}"></i><span><b>${c.label}.</b> ${c.text}</span>`;
+    legend.append(li);
+  }
+  document.querySelectorAll('#mode-picker button').forEach((b) => b.addEventListener('click', () => setMode(b.dataset.mode)));
+  document.querySelectorAll('#backend-picker button').forEach((b) => b.addEventListener('click', () => chooseBackend(b.dataset.backend)));
+  $('gizmo-translate').addEventListener('click', () => { app.gizmoMode = 'translate'; configureGizmo(); });
+  $('gizmo-rotate').addEventListener('click', () => { app.gizmoMode = 'rotate'; configureGizmo(); });
+  $('pitch').addEventListener('input', () => {
+    $('pitch-value').textContent = `${$('pitch').value}°`;
+    app.target = Float64Array.from(app.target);
+    app.target[3] = (Number($('pitch').value) * Math.PI) / 180;
+    solve();
+  });
+  $('refine').addEventListener('change', () => { app.refine = $('refine').checked; solve(); });
+  $('error-close').addEventListener('click', clearError);
+  $('file').addEventListener('change', () => {
+    const f = $('file').files[0];
+    if (f) loadModel({ file: f });
+    $('file').value = '';
+  });
+  $('reset-model').addEventListener('click', () => { clearError(); loadModel(null); });
+
+  // dropping a model file anywhere
+  let depth = 0;
+  window.addEventListener('dragenter', (e) => { e.preventDefault(); ++depth; $('drop-hint').hidden = false; });
+  window.addEventListener('dragleave', () => { if (--depth <= 0) $('drop-hint').hidden = true; });
+  window.addEventListener('dragover', (e) => e.preventDefault());
+  window.addEventListener('drop', (e) => {
+    e.preventDefault();
+    depth = 0;
+    $('drop-hint').hidden = true;
+    const f = e.dataTransfer?.files?.[0];
+    if (f) loadModel({ file: f });
+  });
+
+  app.view.gizmo.addEventListener('objectChange', targetFromGizmo);
+  window.addEventListener('hashchange', () => {
+    if (location.hash !== app.lastHash) applyHash();
+  });
+}
+
+async function switchArm(name) {
+  clearError();
+  await setArm(name);
+}
+
+async function chooseBackend(name) {
+  app.backendChoice = name;
+  if (name === 'onnx') await ensureOnnx();
+  describeModel();
+  await solve();
+}
+
+// ---- the URL hash ------------------------------------------------------------------------------
+
+function writeHash() {
+  const hash = formatHash({ arm: app.armName, target: app.target, backend: app.backendChoice, refine: app.refine,
+                            model: app.model?.kind === 'url' ? app.model.url : null });
+  if (hash !== location.hash) {
+    app.lastHash = hash;
+    history.replaceState(null, '', hash);
+  }
+}
+
+async function applyHash() {
+  const { state, problems } = parseHash(location.hash, app.index.arms);
+  if (problems.length) showError(`link: ${problems.join('; ')}`);
+  app.refine = state.refine ?? false;
+  $('refine').checked = app.refine;
+  app.backendChoice = state.backend ?? 'wasm';
+  await setArm(state.arm ?? app.armName ?? 'puma3', { target: state.target, keepModel: state.model ? { url: state.model } : null });
+}
+
+// ---- start ---------------------------------------------------------------------------------------
+
+async function main() {
+  try {
+    app.view = new View($('stage'));
+  } catch (e) {
+    showError(`cannot draw in 3D here (WebGL): ${e.message}`);
+    return;
+  }
+  try {
+    [app.NK, app.index] = await Promise.all([loadCore(), loadIndex()]);
+  } catch (e) {
+    showError(`cannot start: ${e.message}`);
+    return;
+  }
+  app.slice = new SlicePanel(app, assetUrl('wasm/neurokin.js'));
+  app.path = new PathRunner(app, { drawArm, activeBackend, positionOf, fmtMm, describeTarget, updateSliders });
+  buildPanel();
+  await applyHash();
+
+  const frame = (now) => {
+    app.path.step(now);
+    stepAnimation(now);
+    app.view.render();
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+  window.neurokin = app;  // for the console and the browser tests
+}
+
+main();

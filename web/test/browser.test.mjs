@@ -1,0 +1,394 @@
+// Browser tests of the simulator: headless Chromium (the system's, driven by playwright-core)
+// on web/dist served by a plain static server (no COOP/COEP headers, as any host). Every
+// number the page shows is checked against the wasm core run here in Node.
+// Run: node --test web/test/browser.test.mjs   (make test; make web must have built web/dist)
+// Screenshots go to build/web-test/ (NEUROKIN_SCREENSHOTS=DIR to choose).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { after, before, test } from 'node:test';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { serve } from './server.mjs';
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoDir = path.resolve(webDir, '..');
+const distDir = path.join(webDir, 'dist');
+const shotsDir = process.env.NEUROKIN_SCREENSHOTS ?? path.join(repoDir, 'build', 'web-test');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+// a missing prerequisite is a failure with the fix in the message, never a skip
+assert.ok(fs.existsSync(path.join(distDir, 'index.html')), `${distDir}/index.html is missing: run 'make web'`);
+assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} is missing: run scripts/bootstrap.sh (Debian package chromium)`);
+const playwright = await import(createRequire(path.join(webDir, 'package.json')).resolve('playwright-core'));
+const chromium = playwright.chromium ?? playwright.default.chromium;
+
+// the same wasm core the page runs, for the reference numbers
+const wasmDir = path.join(distDir, 'wasm');
+const NK = await createRequire(import.meta.url)(path.join(wasmDir, 'neurokin.js'))({
+  wasmBinary: fs.readFileSync(path.join(wasmDir, 'neurokin.wasm')),
+});
+const arms = Object.fromEntries(['planar2', 'puma3', 'omx4', 'kr6'].map((name) =>
+  [name, new NK.Arm(fs.readFileSync(path.join(repoDir, 'models', 'arms', `${name}.json`), 'utf8'))]));
+const index = JSON.parse(fs.readFileSync(path.join(distDir, 'models', 'index.json'), 'utf8'));
+
+let server, browser;
+before(async () => {
+  server = await serve(distDir);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  fs.mkdirSync(shotsDir, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+// a fresh page at hash; console errors and page errors are collected
+async function open(hash = '', { allow = [] } = {}) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !allow.some((re) => re.test(m.text()))) problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(server.url + hash);
+  await ready(page);
+  return { page, problems };
+}
+
+// the joints for the current state are computed
+async function ready(page, timeout = 30000) {
+  await page.waitForSelector('[data-testid=joints][data-ready="1"]', { timeout });
+}
+
+async function readState(page) {
+  return page.evaluate(() => {
+    const text = (id) => document.querySelector(`[data-testid=${id}]`).textContent;
+    const error = document.querySelector('[data-testid=error]');
+    return {
+      joints: text('joints').split(',').map(Number),
+      errorMm: Number(text('tool-error-mm')),
+      feasibility: text('feasibility'),
+      backend: text('backend'),
+      error: error.hidden ? null : error.textContent,
+      hash: location.hash,
+      target: Array.from(window.neurokin.target),
+    };
+  });
+}
+
+// standard deviation of the canvas' pixel values: 0 for a blank canvas
+async function canvasSpread(page) {
+  return page.evaluate(() => {
+    const src = document.querySelector('#stage canvas');
+    const c = document.createElement('canvas');
+    c.width = 200;
+    c.height = 150;
+    const g = c.getContext('2d');
+    g.drawImage(src, 0, 0, c.width, c.height);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let s = 0, s2 = 0, n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const v = (d[i] + d[i + 1] + d[i + 2]) / 3;
+      s += v;
+      s2 += v * v;
+      ++n;
+    }
+    return Math.sqrt(s2 / n - (s / n) ** 2);
+  });
+}
+
+// position error (mm) of joints q against a task target, by the core in Node
+function errorMm(arm, target, q) {
+  return arm.taskErrors(Float64Array.from(target), Float64Array.from(q), 1)[0] * 1000;
+}
+
+// the shipped model's worst error on its evaluation set (models/ARM/ik.eval.json), in mm
+function expectedMaxMm(name) {
+  const file = path.join(repoDir, 'models', name, 'ik.eval.json');
+  if (!fs.existsSync(file)) return 1e-3;  // no model: closed-form IK, exact
+  const max = JSON.parse(fs.readFileSync(file, 'utf8')).network?.position_max_mm;
+  assert.ok(Number.isFinite(max), `${file}: no network.position_max_mm`);
+  return max;
+}
+
+const CLASSES = ['unreachable', 'near_singular', 'adequate', 'high_manipulability'];
+
+test('every arm loads with no console errors, predicts, shows its error and class, draws', async () => {
+  for (const name of Object.keys(arms)) {
+    const { page, problems } = await open(`#arm=${name}`);
+    const s = await readState(page);
+    const arm = arms[name];
+    assert.deepEqual(problems, [], `${name}: ${problems.join('; ')}`);
+    assert.equal(s.joints.length, arm.dof, `${name} joints ${s.joints}`);
+    assert.ok(s.joints.every(Number.isFinite));
+    assert.ok(CLASSES.includes(s.feasibility), `${name} feasibility '${s.feasibility}'`);
+    assert.equal(s.backend, index.models[name]?.json ? 'wasm' : 'core-ik', `${name} backend`);
+    assert.equal(s.error, null, `${name} shows an error: ${s.error}`);
+    // the error shown is the core's error of the joints shown, to the 0.01 mm printed
+    const mm = errorMm(arm, s.target, s.joints);
+    assert.ok(Math.abs(mm - s.errorMm) <= 0.006 + 1e-3 * mm, `${name}: shows ${s.errorMm} mm, the core says ${mm}`);
+    await page.waitForTimeout(900);  // the arm's animation
+    const spread = await canvasSpread(page);
+    assert.ok(spread > 5, `${name}: the canvas looks blank (pixel spread ${spread.toFixed(2)})`);
+    await page.screenshot({ path: path.join(shotsDir, `${name}.png`) });
+    await page.close();
+  }
+});
+
+test('a target set through the hash: joints whose FK reaches it within the model\'s error', async () => {
+  for (const [name, q] of [['planar2', [0.7, -1.3]], ['puma3', [-0.6, 1.1, -0.9]], ['omx4', [-0.5, 0.3, 0.2, -0.4]],
+                           ['kr6', [-0.4, -1.0, 0.8, 1.2, -0.7, 0.5]]]) {
+    const arm = arms[name];
+    const target = Array.from(arm.fk(q).task);
+    const { page, problems } = await open(`#arm=${name}&target=${target.join(',')}`);
+    const s = await readState(page);
+    assert.deepEqual(problems, []);
+    s.target.forEach((v, i) => assert.ok(Math.abs(v - target[i]) < 1e-9, `${name} target ${s.target} != ${target}`));
+    const mm = errorMm(arm, target, s.joints);
+    const limit = expectedMaxMm(name) + 0.01;
+    assert.ok(mm <= limit, `${name}: FK of the page's joints is ${mm.toFixed(3)} mm from the target (limit ${limit})`);
+    await page.close();
+  }
+});
+
+test('dragging the gizmo moves the target; the arm follows and the hash records it', async () => {
+  const { page, problems } = await open('#arm=puma3');
+  const before = await readState(page);
+  // the gizmo's centre handle sits on the target: drag it across the screen
+  const [x, y] = await page.evaluate(() => {
+    const v = window.neurokin.view, p = v.target.position.clone().project(v.camera);
+    const r = v.renderer.domElement.getBoundingClientRect();
+    return [r.left + ((p.x + 1) / 2) * r.width, r.top + ((1 - p.y) / 2) * r.height];
+  });
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; ++i) await page.mouse.move(x - 6 * i, y + 4 * i);
+  await page.mouse.up();
+  await page.waitForFunction((t) => window.neurokin.target[0] !== t, before.target[0]);
+  await ready(page);
+  const s = await readState(page);
+  assert.ok(Math.hypot(s.target[0] - before.target[0], s.target[1] - before.target[1], s.target[2] - before.target[2]) > 0.02,
+            `the target did not move: ${before.target} -> ${s.target}`);
+  assert.ok(errorMm(arms.puma3, s.target, s.joints) <= expectedMaxMm('puma3') + 0.01);
+  assert.match(decodeURIComponent(s.hash), new RegExp(`target=${s.target.map((v) => Number(v.toFixed(6))).join(',')}`));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the hash round-trips: the page writes back what it read, and the same link gives the same view', async () => {
+  const arm = arms.kr6;
+  const target = Array.from(arm.fk([0.2, -0.9, 0.7, 0.3, 0.6, -0.2]).task).map((v) => Number(v.toFixed(6)));
+  const hash = `#arm=kr6&target=${target.join(',')}&backend=wasm&refine=1`;
+  const a = await open(hash);
+  const s = await readState(a.page);
+  assert.equal(decodeURIComponent(s.hash), hash);
+  const b = await open(s.hash);
+  const t = await readState(b.page);
+  assert.deepEqual(t.joints, s.joints);
+  assert.deepEqual([...a.problems, ...b.problems], []);
+  // a hash typed into the address bar later is applied too
+  const planar = Array.from(arms.planar2.fk([1.0, 0.5]).task);
+  await b.page.evaluate((h) => { location.hash = h; }, `#arm=planar2&target=${planar.join(',')}&refine=1`);
+  await b.page.waitForFunction(() => window.neurokin.armName === 'planar2');
+  await ready(b.page);
+  const u = await readState(b.page);
+  assert.ok(errorMm(arms.planar2, planar, u.joints) < 0.01, `refined planar2 joints ${u.joints}`);
+  // bad values are named, and the page still works
+  const c = await open('#arm=robot9&target=1,x&backend=gpu');
+  const v = await readState(c.page);
+  assert.match(v.error, /arm: expected one of .*got 'robot9'/);
+  assert.match(v.error, /target: entry 2 'x' is not a number/);
+  assert.match(v.error, /backend: expected wasm or onnx, got 'gpu'/);
+  assert.equal(v.joints.length, 3);  // the default arm, puma3
+  for (const p of [a, b, c]) await p.page.close();
+});
+
+test('refine: the error after refinement is within DLS\'s 0.01 mm tolerance and the network\'s own error is still shown', async () => {
+  const target = Array.from(arms.puma3.fk([0.3, 0.9, -1.4]).task);
+  const { page, problems } = await open(`#arm=puma3&target=${target.join(',')}&refine=1`);
+  const s = await readState(page);
+  assert.deepEqual(problems, []);
+  // DLS stops at its position tolerance, 1e-5 m
+  assert.ok(errorMm(arms.puma3, target, s.joints) <= 0.0101, `refined error ${errorMm(arms.puma3, target, s.joints)} mm`);
+  assert.ok(s.errorMm <= 0.01);
+  assert.match(await page.textContent('[data-testid=refine-result]'), /network alone: [0-9.]+ mm .* refined in \d+ iteration/);
+  await page.close();
+});
+
+test('wasm and ONNX Runtime Web agree; ONNX Runtime is loaded only when chosen', async () => {
+  const target = Array.from(arms.puma3.fk([0.5, 0.6, -1.0]).task);
+  const w = await open(`#arm=puma3&target=${target.join(',')}&backend=wasm`);
+  const requests = [];
+  w.page.on('request', (r) => requests.push(r.url()));
+  const sw = await readState(w.page);
+  assert.equal(sw.backend, 'wasm');
+  assert.ok(!(await w.page.evaluate(() => performance.getEntriesByType('resource').some((e) => /ort/.test(e.name)))),
+            'ONNX Runtime was fetched before it was chosen');
+  // switch on the page
+  await w.page.click('[data-testid=backend-onnx]');
+  await w.page.waitForFunction(() => document.querySelector('[data-testid=backend]').textContent === 'onnx', null, { timeout: 60000 });
+  await ready(w.page);
+  const so = await readState(w.page);
+  const diff = Math.max(...so.joints.map((v, i) => Math.abs(v - sw.joints[i])));
+  assert.ok(diff < 1e-4, `wasm ${sw.joints} vs onnx ${so.joints}`);
+  assert.ok(requests.some((u) => /ort-wasm.*\.wasm/.test(u)), 'ONNX Runtime\'s wasm was not fetched');
+  // timings and agreement are shown for both
+  await w.page.waitForFunction(() => /rad/.test(document.querySelector('[data-testid=agreement]').textContent), null, { timeout: 30000 });
+  assert.match(await w.page.textContent('[data-testid=time-wasm]'), /(µs|ms) \/ prediction/);
+  assert.match(await w.page.textContent('[data-testid=time-onnx]'), /(µs|ms) \/ prediction/);
+  // and a link straight to the ONNX backend
+  const o = await open(`#arm=puma3&target=${target.join(',')}&backend=onnx`);
+  const s2 = await readState(o.page);
+  assert.equal(s2.backend, 'onnx');
+  assert.ok(Math.max(...s2.joints.map((v, i) => Math.abs(v - sw.joints[i]))) < 1e-4);
+  assert.deepEqual([...w.problems, ...o.problems], []);
+  await w.page.close();
+  await o.page.close();
+});
+
+test('a broken model URL, a malformed file and a model for another arm: a message, and the page keeps working', async () => {
+  const { page, problems } = await open('#arm=planar2&model=models/planar2/missing.json', { allow: [/404/] });
+  let s = await readState(page);
+  assert.match(s.error, /missing\.json.*HTTP 404/);
+  assert.equal(s.backend, 'wasm');  // the shipped model took over
+  assert.equal(s.joints.length, 2);
+  // a malformed JSON file through the file dialog
+  await page.setInputFiles('[data-testid=file]', { name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format": "neurokin-model", ') });
+  await page.waitForFunction(() => /broken\.json/.test(document.querySelector('[data-testid=error]').textContent));
+  await ready(page);
+  s = await readState(page);
+  assert.match(s.error, /broken\.json: new Model: model: not valid JSON/);
+  // a model for another arm (puma3's on planar2)
+  await page.setInputFiles('[data-testid=file]', { name: 'puma3-ik.json', mimeType: 'application/json',
+                                                   buffer: fs.readFileSync(path.join(repoDir, 'models', 'puma3', 'ik.json')) });
+  await page.waitForFunction(() => /puma3-ik\.json/.test(document.querySelector('[data-testid=error]').textContent));
+  await ready(page);
+  s = await readState(page);
+  assert.match(s.error, /maps 3 inputs to 3 outputs; planar2 needs 2 \(planar_xy\) to 2 joint angles|for the arm 'puma3', not 'planar2'/);
+  // an ONNX file that is not one
+  await page.setInputFiles('[data-testid=file]', { name: 'junk.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from([1, 2, 3, 4, 5]) });
+  await page.waitForFunction(() => /junk\.onnx/.test(document.querySelector('[data-testid=error]').textContent), null, { timeout: 60000 });
+  await ready(page);
+  s = await readState(page);
+  assert.match(s.error, /junk\.onnx: .*ONNX/i);
+  // the page still works: a good model file, then another arm
+  await page.setInputFiles('[data-testid=file]', { name: 'planar2-ik.onnx', mimeType: 'application/octet-stream',
+                                                   buffer: fs.readFileSync(path.join(repoDir, 'models', 'planar2', 'ik.onnx')) });
+  await page.waitForFunction(() => /planar2-ik\.onnx/.test(document.querySelector('[data-testid=model-name]').textContent), null, { timeout: 60000 });
+  await ready(page);
+  s = await readState(page);
+  assert.equal(s.backend, 'onnx');
+  assert.ok(errorMm(arms.planar2, s.target, s.joints) < expectedMaxMm('planar2') + 0.01);
+  await page.click('[data-testid=arm-kr6]');
+  await page.waitForFunction(() => window.neurokin.armName === 'kr6');
+  await ready(page);
+  s = await readState(page);
+  assert.equal(s.joints.length, 6);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('joint sliders (FK mode) drive the arm; the network\'s answer for the tool pose is measured', async () => {
+  const { page, problems } = await open('#arm=planar2');
+  await page.click('[data-testid=mode-fk]');
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid=slider-1]');
+    el.value = '-0.8';
+    el.dispatchEvent(new Event('input'));
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid=joints]').textContent.endsWith('-0.800000'));
+  await ready(page);
+  const s = await readState(page);
+  const q = await page.evaluate(() => Array.from(window.neurokin.q));  // unrounded
+  assert.ok(Math.abs(q[1] + 0.8) < 1e-12 && q.every((v, i) => Math.abs(v - s.joints[i]) < 1e-6), `slider q ${q}`);
+  const target = Array.from(arms.planar2.fk(q).task);
+  s.target.forEach((v, i) => assert.ok(Math.abs(v - target[i]) < 1e-9));
+  // the error shown is the network's for this tool pose
+  const net = await page.evaluate(() => Array.from(window.neurokin.qNet));
+  assert.ok(Math.abs(errorMm(arms.planar2, target, net) - s.errorMm) < 0.006);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('workspace slice: 64 x 64 in a Web Worker within 250 ms, by class and by network error', async () => {
+  for (const name of ['puma3', 'kr6']) {
+    const { page, problems } = await open(`#arm=${name}`);
+    await page.check('[data-testid=slice]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms, null, { timeout: 30000 });
+    // the first slice includes the worker's start-up; time a second one
+    await page.evaluate(() => { delete document.querySelector('[data-testid=slice-status]').dataset.ms; });
+    await page.click(name === 'kr6' ? '[data-testid=slice-plane-vertical]' : '[data-testid=slice-error]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms, null, { timeout: 30000 });
+    const ms = Number(await page.getAttribute('[data-testid=slice-status]', 'data-ms'));
+    assert.ok(ms <= 250, `${name}: 64 x 64 slice took ${ms} ms`);
+    assert.match(await page.textContent('[data-testid=slice-status]'), /64 × 64 in \d+ ms .*% reachable/);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(shotsDir, `${name}-slice.png`) });
+    assert.deepEqual(problems, []);
+    await page.close();
+  }
+});
+
+test('path mode: the tool follows a circle and the error trace is drawn', async () => {
+  const { page, problems } = await open('#arm=puma3');
+  await page.click('[data-testid=mode-path]');
+  await page.waitForFunction(() => /mean [0-9.]+ mm, max [0-9.]+ mm/.test(document.querySelector('[data-testid=path-stats]').textContent),
+                             null, { timeout: 20000 });
+  await page.waitForTimeout(1500);
+  const stats = await page.textContent('[data-testid=path-stats]');
+  const [, mean, max] = stats.match(/mean ([0-9.]+) mm, max ([0-9.]+) mm/).map(Number);
+  assert.ok(mean > 0 && max < expectedMaxMm('puma3') + 0.01, `path errors: ${stats}`);
+  await page.screenshot({ path: path.join(shotsDir, 'puma3-path.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('initial load without ONNX Runtime: the page and the wasm core within 600 KB gzipped', async () => {
+  // what the page fetches before any model: index.html, its own script and style, the core
+  const { page, problems } = await open('#arm=kr6');  // kr6 ships no model: nothing else loads
+  const files = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+  const own = [server.url, ...files.filter((u) => u.startsWith(server.url))]
+    .map((u) => new URL(u).pathname).filter((p) => !p.startsWith('/models/'));
+  assert.ok(!own.some((p) => /ort/.test(p)), `ONNX Runtime was loaded: ${own}`);
+  let total = 0;
+  for (const p of new Set(own)) {
+    const file = path.join(distDir, p.endsWith('/') ? `${p}index.html` : p);
+    total += zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
+  }
+  console.log(`# initial load: ${new Set(own).size} files, ${(total / 1024).toFixed(0)} KB gzipped (models not counted)`);
+  assert.ok(total <= 600 * 1024, `initial load ${(total / 1024).toFixed(0)} KB gzipped`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('omx4 pitch slider and a model given by URL (an .onnx file runs on ONNX Runtime)', async () => {
+  const { page, problems } = await open('#arm=omx4');
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid=pitch]');
+    el.value = '-20';
+    el.dispatchEvent(new Event('input'));
+  });
+  await page.waitForFunction(() => Math.abs(window.neurokin.target[3] + (20 * Math.PI) / 180) < 1e-12);
+  await ready(page);
+  const s = await readState(page);
+  const q = await page.evaluate(() => Array.from(window.neurokin.qGoal));
+  const pitch = arms.omx4.fk(q).task[3];
+  assert.ok(Math.abs(pitch + (20 * Math.PI) / 180) < 1e-6, `omx4 pitch ${pitch}`);
+  assert.ok(errorMm(arms.omx4, s.target, q) < 1e-3);
+  await page.close();
+  const o = await open('#arm=planar2&model=models%2Fplanar2%2Fik.onnx');
+  const t = await readState(o.page);
+  assert.equal(t.backend, 'onnx');
+  assert.match(await o.page.textContent('[data-testid=model-name]'), /ik\.onnx/);
+  assert.match(decodeURIComponent(t.hash), /model=models\/planar2\/ik\.onnx/);
+  assert.ok(errorMm(arms.planar2, t.target, t.joints) < expectedMaxMm('planar2') + 0.01);
+  assert.deepEqual([...problems, ...o.problems], []);
+  await o.page.close();
+});
