@@ -191,16 +191,21 @@ std::string clock_text(double s) {
 
 }  // namespace
 
+// the split's rows as the trainer's train / validation / test lists
+static void assign_split(const data::Split& split, Samples& s) {
+  const auto& o = split.order;
+  s.train.assign(o.begin(), o.begin() + split.train);
+  s.val.assign(o.begin() + split.train, o.begin() + split.train + split.val);
+  s.test.assign(o.begin() + split.train + split.val, o.end());
+}
+
 Samples to_samples(data::Dataset&& d) {
   Samples s;
   s.task_size = d.task_size;
   s.dof = d.dof;
   s.x = std::move(d.targets);
   s.q = std::move(d.joints);
-  const auto& o = d.split.order;
-  s.train.assign(o.begin(), o.begin() + d.split.train);
-  s.val.assign(o.begin() + d.split.train, o.begin() + d.split.train + d.split.val);
-  s.test.assign(o.begin() + d.split.train + d.split.val, o.end());
+  assign_split(d.split, s);
   char hash[20];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(d.hash));
   s.report = {{"config", data::data_config_to_json(d.config)},
@@ -216,10 +221,7 @@ Samples to_samples(data::FeasibilityData&& d) {
   s.task_size = d.task_size;
   s.x = std::move(d.targets);
   s.label = std::move(d.label);
-  const auto& o = d.split.order;
-  s.train.assign(o.begin(), o.begin() + d.split.train);
-  s.val.assign(o.begin() + d.split.train, o.begin() + d.split.train + d.split.val);
-  s.test.assign(o.begin() + d.split.train + d.split.val, o.end());
+  assign_split(d.split, s);
   s.report = std::move(d.report);
   return s;
 }
