@@ -613,3 +613,59 @@ TEST_CASE("cli: train a tiny model, then eval and export it", "[cli][train]") {
   CHECK_FALSE(fs::exists(dir / "out/bad.json"));
   check_error(dir.run("eval --model nope.json"), "nope.json");
 }
+
+TEST_CASE("cli: train a tiny feasibility classifier, then classify and eval with it", "[cli][feasibility]") {
+  CliDir dir;
+  write_text(dir / "f.json", R"({"arm": "planar2", "kind": "feasibility",
+    "data": {"reachable": 1500, "unreachable": 600, "seed": 4},
+    "network": {"hidden": [16, 16], "encoding": "polar"},
+    "schedule": {"kind": "plateau", "lr": 0.01}, "epochs": 3, "batch": 64, "threads": 1})");
+  const Run t = dir.run("train --config f.json --out out/f --quiet");
+  INFO(t.err);
+  REQUIRE(t.code == 0);
+  CHECK(t.out.find("test accuracy") != std::string::npos);
+  CHECK(t.err.find("labels agree") != std::string::npos);
+  for (const char* ext : {".json", ".onnx", ".report.json", ".log.csv"})
+    CHECK(fs::exists(dir / (std::string("out/f") + ext)));
+  const auto report = nlohmann::json::parse(slurp(dir / "out/f.report.json"));
+  CHECK(report["metrics"]["test"]["n"] == 210);
+  CHECK(report["data"]["label_agreement"].get<double>() > 0.5);
+
+  // classify: class, name, probabilities summing to 1; far outside the reach circle is class 0
+  write_text(dir / "poses.csv", "x,y\n9,9\n1,1\n-9,0\n");
+  const Run c = dir.run("classify --model out/f.json --in poses.csv --out classes.csv");
+  INFO(c.err);
+  REQUIRE(c.code == 0);
+  const Csv out = parse_csv(slurp(dir / "classes.csv"));
+  REQUIRE(out.rows.size() == 3);
+  CHECK(out.header == std::vector<std::string>{"class", "name", "p0", "p1", "p2", "p3"});
+  for (std::size_t r = 0; r < 3; ++r)
+    CHECK(out.num(r, "p0") + out.num(r, "p1") + out.num(r, "p2") + out.num(r, "p3") == Approx(1).epsilon(1e-5));
+  CHECK(out.rows[0][1] == "unreachable");
+  CHECK(out.rows[2][0] == "0");
+
+  // eval: a fresh held-out set, accuracy, confusion and per-class figures
+  const Run e = dir.run("eval --model out/f.json --n 700 --json");
+  INFO(e.err);
+  REQUIRE(e.code == 0);
+  const auto ev = nlohmann::json::parse(e.out);
+  CHECK(ev["n"] == 700);
+  CHECK(ev["network"]["accuracy"].get<double>() > 0.4);
+  CHECK(ev["network"]["confusion"].size() == 4);
+  CHECK(ev["network"]["classes"][0]["name"] == "unreachable");
+  const Run et = dir.run("eval --model out/f.json --n 300");
+  REQUIRE(et.code == 0);
+  CHECK(et.out.find("binary reachable/unreachable accuracy") != std::string::npos);
+  check_error(dir.run("eval --model out/f.json --n 300 --refine 3"), "--refine needs an ik model");
+
+  // bad input names the row and column, and writes nothing
+  write_text(dir / "bad.csv", "x,y\n1,1\n1,oops\n");
+  const Run b = dir.run("classify --model out/f.json --in bad.csv --out bad_out.csv");
+  check_error(b, "bad.csv:3");
+  CHECK_FALSE(fs::exists(dir / "bad_out.csv"));
+  write_text(dir / "short.csv", "x\n1\n");
+  check_error(dir.run("classify --model out/f.json --in short.csv --out s.csv"), "short.csv");
+  // an ik model is refused by classify
+  check_error(dir.run("classify --model " NEUROKIN_SOURCE_DIR "/models/fixtures/tiny_planar2.json --in poses.csv"),
+              "classify needs a feasibility model");
+}

@@ -614,8 +614,11 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   // the shipped models: their committed .onnx files as they are (not exported again), on
   // reachable targets, against the core running their .json twins
   int shipped = 0;
-  for (const char* arm : {"planar2", "puma3", "omx4", "kr6"}) {
-    const fs::path json = kSource + "/models/" + arm + "/ik.json", onnx = kSource + "/models/" + arm + "/ik.onnx";
+  // (ik models and feasibility classifiers: reachable targets are the classifier's hard cases)
+  for (const char* arm : {"planar2", "puma3", "omx4", "kr6"})
+  for (const std::string kind : {"ik", "feasibility"}) {
+    const fs::path json = kSource + "/models/" + arm + "/" + kind + ".json",
+                   onnx = kSource + "/models/" + arm + "/" + kind + ".onnx";
     if (!fs::exists(json)) continue;
     REQUIRE(fs::exists(onnx));
     const Model m = load_model(json.string());
@@ -625,7 +628,7 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
       const TaskVec t = task_vector(m.arm, fk(m.arm, sample_joints(m.arm, rng)));
       for (int i = 0; i < m.net.input_size; ++i) x.push_back(static_cast<float>(t[i]));
     }
-    write_case_with(std::string("shipped_") + arm, m, x, onnx);
+    write_case_with(std::string("shipped_") + arm + (kind == "ik" ? "" : "_" + kind), m, x, onnx);
     ++shipped;
   }
 

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   neurokin::cli::add_fk_command(app);
   neurokin::cli::add_ik_command(app);
   neurokin::cli::add_predict_command(app);
+  neurokin::cli::add_classify_command(app);
   neurokin::cli::add_info_command(app);
   neurokin::cli::add_sample_command(app);
   neurokin::cli::add_calibrate_command(app);

@@ -10,6 +10,7 @@ namespace neurokin::cli {
 void add_fk_command(CLI::App& app);
 void add_ik_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
+void add_classify_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
 void add_calibrate_command(CLI::App& app);

@@ -11,6 +11,8 @@
 
 #include "cli/commands.h"
 #include "data/dataset.h"
+#include "data/feasibility.h"
+#include "neurokin/conditioning.h"
 #include "neurokin/ik.h"
 #include "neurokin/kinematics.h"
 #include "train/trainer.h"
@@ -105,9 +107,45 @@ nlohmann::json to_json(const RefineStats& r) {
           {"orientation_mean_deg", r.mean_rot_deg}};
 }
 
+// a classifier on a fresh feasibility dataset (the training data config with --seed and --n
+// poses in the config's ratio): accuracy, confusion matrix, per-class precision and recall,
+// and the binary reachable / unreachable accuracy
+void eval_classifier(const EvalArgs& args, const Model& m) {
+  if (args.refine > 0) throw Error("--refine needs an ik model, got a feasibility model");
+  const auto& cfg = m.metadata.value("config", nlohmann::json::object());
+  data::FeasibilityConfig fc = cfg.contains("data")
+                                   ? data::feasibility_config_from_json(cfg["data"], "model.metadata.config.data")
+                                   : data::FeasibilityConfig{};
+  const double share = double(fc.reachable) / double(fc.reachable + fc.unreachable);
+  fc.reachable = std::max(1LL, std::llround(args.n * share));
+  fc.unreachable = args.n - fc.reachable;
+  fc.seed = args.seed;
+  fc.val_share = fc.test_share = 0;
+  train::Samples s = train::to_samples(data::make_feasibility_data(m.arm, fc));
+  s.test = s.train;  // every row is held out: another seed than training's
+  const train::ClassStats c = train::evaluate_classifier(m, s, s.test);
+  nlohmann::json out = {{"model", args.model},   {"arm", m.arm.name}, {"n", s.size()},
+                        {"seed", args.seed},     {"data", s.report},  {"network", train::to_json(c)}};
+  if (args.json) {
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print("{} on {} fresh poses of {} (seed {}; {} reachable, {} unreachable)\n", args.model, s.size(),
+             m.arm.name, args.seed, fc.reachable, fc.unreachable);
+  fmt::print("accuracy {:.4f}%  binary reachable/unreachable accuracy {:.4f}% ({} errors)  cross-entropy {:.4g}\n",
+             c.accuracy * 100, c.binary_accuracy * 100, c.binary_errors, c.cross_entropy);
+  fmt::print("{:>20} {:>9} {:>9} | confusion (rows: label, columns: predicted)\n", "class", "precision", "recall");
+  for (std::size_t k = 0; k < c.precision.size(); ++k) {
+    fmt::print("{:>20} {:>8.2f}% {:>8.2f}% |", feasibility_name(static_cast<Feasibility>(k)), c.precision[k] * 100,
+               c.recall[k] * 100);
+    for (std::size_t j = 0; j < c.confusion[k].size(); ++j) fmt::print(" {:>8}", c.confusion[k][j]);
+    fmt::print("\n");
+  }
+}
+
 void run_eval(const EvalArgs& args) {
   const Model m = load_model(args.model);
-  if (m.kind != ModelKind::kIk) throw Error(args.model + ": expected an ik model, got a " + model_kind_name(m.kind) + " model");
+  if (m.kind == ModelKind::kFeasibility) return eval_classifier(args, m);
   const train::Samples s = fresh_targets(m, args.n, args.seed, false);
   const train::ErrorStats e = train::evaluate(m, s, s.test);
   nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed}};
@@ -162,13 +200,17 @@ void run_eval(const EvalArgs& args) {
 
 void add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
-  CLI::App* cmd = app.add_subcommand("eval", "Evaluate an IK model on fresh random reachable targets");
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate an IK model on fresh random reachable targets, or a classifier");
   cmd->footer(
       "Targets are the FK of joint samples uniform within the limits (--seed); joint errors are\n"
       "against their canonical form on the model's branch preference. --refine N also runs the\n"
       "core's DLS with N iterations per attempt (then seeded random restarts, 5 ms budget, as\n"
       "`neurokin ik` does) from the network's prediction, and from the middle of the limits.\n\n"
-      "Example: neurokin eval --model models/kr6/ik.json --n 10000 --refine 20 --json");
+      "Feasibility models are evaluated on a fresh held-out dataset made as for training (--seed,\n"
+      "--n poses in the training ratio of reachable to unreachable): accuracy, confusion matrix,\n"
+      "per-class precision and recall, binary reachable/unreachable accuracy.\n\n"
+      "Example: neurokin eval --model models/kr6/ik.json --n 10000 --refine 20 --json\n"
+      "         neurokin eval --model models/kr6/feasibility.json --n 80000");
   cmd->add_option("--model", args->model, "model file (JSON)")->required()->type_name("FILE");
   cmd->add_option("--n", args->n, "targets")->check(CLI::Range(1LL, 100'000'000LL))->capture_default_str();
   cmd->add_option("--seed", args->seed, "seed of the targets")->capture_default_str();

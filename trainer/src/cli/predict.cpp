@@ -21,6 +21,7 @@ struct PredictArgs {
   std::string model;
   InOut io;
   int refine = 0;
+  bool classify = false;  // `neurokin classify`: feasibility models only
 };
 
 // joint angles per row, then the error they leave (after up to `refine` DLS iterations)
@@ -57,6 +58,10 @@ void write_feasibility(int classes, const io::NumericTable& targets, const std::
 
 void run_predict(const PredictArgs& args) {
   const Model m = load_model(args.model);
+  if (args.classify && m.kind != ModelKind::kFeasibility) {
+    throw Error(fmt::format("{}: classify needs a feasibility model, got a {} model (use predict)", args.model,
+                            model_kind_name(m.kind)));
+  }
   const int task = task_size(m.arm.task);
   if (m.net.input_size != task) {
     throw Error(
@@ -115,6 +120,22 @@ void add_predict_command(CLI::App& app) {
                   "refine ik predictions with up to N damped least-squares iterations")
       ->type_name("N")
       ->check(non_negative());
+  cmd->callback([args] { run_predict(*args); });
+}
+
+void add_classify_command(CLI::App& app) {
+  auto args = std::make_shared<PredictArgs>();
+  args->classify = true;
+  CLI::App* cmd = app.add_subcommand("classify", "Feasibility classes of target poses with a classifier model");
+  cmd->footer(
+      "Input rows are task vectors of the model's arm. Writes, per row, class (0 unreachable,\n"
+      "1 near_singular, 2 adequate, 3 high_manipulability), its name, and the probabilities\n"
+      "p0..p3 (as `neurokin predict` does for feasibility models); the output is written atomically.\n\n"
+      "Example: neurokin classify --model models/kr6/feasibility.json --in poses.csv --out classes.csv");
+  cmd->add_option("--model", args->model, "feasibility model file (neurokin-model JSON)")
+      ->required()
+      ->type_name("MODEL.json");
+  add_in_out(*cmd, args->io, "poses", "classes");
   cmd->callback([args] { run_predict(*args); });
 }
 

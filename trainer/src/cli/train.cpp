@@ -3,12 +3,15 @@
 // NAME.report.json, NAME.log.csv (every epoch) and NAME.ckpt (the last finished epoch).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
 #include "data/dataset.h"
+#include "data/feasibility.h"
 #include "export/onnx_export.h"
 #include "io/atomic_file.h"
 #include "neurokin/json_util.h"
@@ -28,6 +31,31 @@ struct TrainArgs {
   bool quiet = false;
 };
 
+// the IK dataset of the config, made or loaded from the cache
+train::Samples ik_samples(const Arm& arm, const train::TrainConfig& cfg, const std::string& cache) {
+  const data::DataConfig dc = data::data_config_from_json(cfg.data, "config.data");
+  std::string why;
+  data::Dataset d = cache.empty() ? data::make_dataset(arm, dc, cfg.threads)
+                                  : data::load_or_make_dataset(arm, dc, cache, cfg.threads, &why);
+  fmt::print(stderr, "data: {} samples of {} ({} train / {} validation / {} test), {}\n", d.n, arm.name,
+             d.split.train, d.split.val, d.split.test, cache.empty() || !why.empty() ? "made" : "loaded from " + cache);
+  if (!d.report.branches.empty()) fmt::print(stderr, "{}", data::format_branch_report(d.report));
+  return train::to_samples(std::move(d));
+}
+
+// the feasibility dataset of the config: reachable and confirmed unreachable poses, labelled
+train::Samples feasibility_samples(const Arm& arm, const train::TrainConfig& cfg) {
+  const data::FeasibilityConfig fc = data::feasibility_config_from_json(cfg.data, "config.data");
+  data::FeasibilityData d = data::make_feasibility_data(arm, fc, cfg.threads);
+  fmt::print(stderr,
+             "data: {} poses of {} ({} reachable, {} unreachable inside the reach ball, {} outside; {} train / "
+             "{} validation / {} test); pose and per-sample labels agree on {:.2f}% of the reachable poses\n",
+             d.n, arm.name, fc.reachable, d.report["unreachable_inside"].get<long>(),
+             d.report["unreachable_outside"].get<long>(), d.split.train, d.split.val, d.split.test,
+             d.report["label_agreement"].get<double>() * 100);
+  return train::to_samples(std::move(d));
+}
+
 void run_train(const TrainArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
   nlohmann::json j = json_util::parse(json_util::read_file(args.config, "config file"),
@@ -35,24 +63,28 @@ void run_train(const TrainArgs& args) {
   // flags override fields: --epochs, --threads, --n, then every --set in order
   if (args.epochs > 0) j["epochs"] = args.epochs;
   if (args.threads >= 0) j["threads"] = args.threads;
-  if (args.n > 0) j["data"]["n"] = args.n;
+  if (args.n > 0 && j.value("kind", "ik") == "feasibility") {
+    // both counts scaled to n poses in all, in the config's ratio (default 400,000 : 160,000)
+    auto& dj = j["data"];
+    const double r = dj.value("reachable", 400000.0), u = dj.value("unreachable", 160000.0);
+    dj["reachable"] = std::max(1LL, std::llround(args.n * r / (r + u)));
+    dj["unreachable"] = args.n - dj["reachable"].get<long long>();
+  } else if (args.n > 0) {
+    j["data"]["n"] = args.n;
+  }
   for (const auto& s : args.sets) train::apply_override(j, s);
   const train::TrainConfig cfg = train::config_from_json(j);
   const Arm arm = load_arm(cfg.arm);
-  const data::DataConfig dc = data::data_config_from_json(cfg.data, "config.data");
+  const bool classifier = cfg.kind == "feasibility";
+  if (classifier && !args.cache.empty())
+    throw Error("--cache: feasibility datasets are not cached yet (drop --cache)");
 
   const std::filesystem::path out(args.out);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  std::string why;
   const auto t_data = std::chrono::steady_clock::now();
-  data::Dataset d = args.cache.empty() ? data::make_dataset(arm, dc, cfg.threads)
-                                       : data::load_or_make_dataset(arm, dc, args.cache, cfg.threads, &why);
-  fmt::print(stderr, "data: {} samples of {} ({} train / {} validation / {} test), {} in {:.1f} s\n", d.n,
-             arm.name, d.split.train, d.split.val, d.split.test,
-             args.cache.empty() || !why.empty() ? "made" : "loaded from " + args.cache,
+  const train::Samples samples = classifier ? feasibility_samples(arm, cfg) : ik_samples(arm, cfg, args.cache);
+  fmt::print(stderr, "data made or loaded in {:.1f} s\n",
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t_data).count());
-  if (!d.report.branches.empty()) fmt::print(stderr, "{}", data::format_branch_report(d.report));
-  const train::Samples samples = train::to_samples(std::move(d));
 
   train::TrainOptions opt;
   opt.out = args.out;
@@ -78,6 +110,14 @@ void run_train(const TrainArgs& args) {
                            {"wall_seconds", seconds}};
   io::write_file_atomic(args.out + ".report.json", report.dump(2) + "\n");
   const auto& test = model.metadata["metrics"]["test"];
+  if (classifier) {
+    fmt::print("{}: test accuracy {:.4f}%, binary reachable/unreachable accuracy {:.4f}% ({} errors) ({} "
+               "samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
+               name, test["accuracy"].get<double>() * 100, test["binary_accuracy"].get<double>() * 100,
+               test["binary_errors"].get<long>(), test["n"].get<long>(), seconds, args.out, args.out, args.out,
+               args.out);
+    return;
+  }
   fmt::print("{}: test position error mean {:.3f} mm, p95 {:.3f} mm, max {:.3f} mm; orientation mean {:.3f} deg "
              "({} samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
              name, test["position_mean_mm"].get<double>(), test["position_p95_mm"].get<double>(),
@@ -89,12 +129,15 @@ void run_train(const TrainArgs& args) {
 
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
-  CLI::App* cmd = app.add_subcommand("train", "Train an IK network with oneDNN from a config file");
+  CLI::App* cmd = app.add_subcommand("train", "Train an IK or feasibility network with oneDNN from a config file");
   cmd->footer(
       "Writes OUT.json (model + config, metrics and per-epoch curves), OUT.onnx, OUT.report.json,\n"
       "OUT.log.csv and OUT.ckpt (the last finished epoch; --resume continues from it to the same\n"
       "result as an uninterrupted run). Ctrl-C stops between two batches and keeps the checkpoint.\n\n"
-      "Example: neurokin train --config models/configs/planar2-ik.json --out models/planar2/ik");
+      "A config with \"kind\": \"feasibility\" trains the 4-class feasibility classifier (cross-entropy)\n"
+      "on reachable and confirmed unreachable poses (trainer/src/data/feasibility.h).\n\n"
+      "Example: neurokin train --config models/configs/planar2-ik.json --out models/planar2/ik\n"
+      "         neurokin train --config models/configs/kr6-feasibility.json --out models/kr6/feasibility");
   cmd->add_option("--config", args->config, "training config (JSON)")->required()->type_name("FILE");
   cmd->add_option("--out", args->out, "output prefix, e.g. models/kr6/ik")->required()->type_name("PREFIX");
   cmd->add_flag("--resume", args->resume, "continue from OUT.ckpt");
@@ -102,7 +145,7 @@ void add_train_command(CLI::App& app) {
       ->type_name("KEY=VALUE");
   cmd->add_option("--epochs", args->epochs, "override epochs")->check(CLI::Range(1, 1000000));
   cmd->add_option("--threads", args->threads, "oneDNN/OpenMP threads (0: all)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--n", args->n, "override data.n (samples in all)")->check(CLI::Range(10LL, 1LL << 31));
+  cmd->add_option("--n", args->n, "override data.n (samples in all; feasibility: reachable + unreachable)")->check(CLI::Range(10LL, 1LL << 31));
   cmd->add_option("--cache", args->cache, "dataset cache file (reused when arm and data config match)")
       ->type_name("FILE");
   cmd->add_flag("--quiet", args->quiet, "no live progress line, one line per epoch");

@@ -32,27 +32,6 @@ namespace {
 // stream, index), so the data do not depend on the order or the thread that makes them
 enum Stream : std::uint64_t { kSampleStream = 1, kLhsStream, kFocusStream, kSplitStream };
 
-std::uint64_t mix64(std::uint64_t z) {  // splitmix64's finaliser (Steele et al. 2014)
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-Rng stream_rng(std::uint64_t seed, Stream stream, std::uint64_t index) {
-  return Rng(mix64(mix64(mix64(seed) + stream * 0x9e3779b97f4a7c15ULL) + index));
-}
-
-// uniform integer in [0, n): the modulo bias is below 2^-32 for n < 2^32
-std::uint64_t below(Rng& rng, std::uint64_t n) { return rng.next() % n; }
-
-// a random permutation of 0..n-1 (Fisher & Yates; Knuth's algorithm P)
-std::vector<std::uint32_t> permutation(std::int64_t n, Rng rng) {
-  std::vector<std::uint32_t> p(static_cast<size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<std::uint32_t>(i);
-  for (std::int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[below(rng, i + 1)]);
-  return p;
-}
-
 // largest joint difference up to whole turns
 double turn_distance(const JointVec& a, const JointsRef& b) {
   double d = 0;
@@ -114,6 +93,37 @@ FocusCircle focus_from_json(const json& j, const std::string& w) {
 }
 
 }  // namespace
+
+static std::uint64_t mix64(std::uint64_t z) {  // splitmix64's finaliser (Steele et al. 2014)
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+Rng stream_rng(std::uint64_t seed, std::uint64_t stream, std::uint64_t index) {
+  return Rng(mix64(mix64(mix64(seed) + stream * 0x9e3779b97f4a7c15ULL) + index));
+}
+
+// uniform integer in [0, n): the modulo bias is below 2^-32 for n < 2^32
+static std::uint64_t below(Rng& rng, std::uint64_t n) { return rng.next() % n; }
+
+// a random permutation of 0..n-1 (Fisher & Yates; Knuth's algorithm P)
+std::vector<std::uint32_t> permutation(std::int64_t n, Rng rng) {
+  std::vector<std::uint32_t> p(static_cast<size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<std::uint32_t>(i);
+  for (std::int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[below(rng, i + 1)]);
+  return p;
+}
+
+Split make_split(std::int64_t n, std::uint64_t seed, double val_share, double test_share) {
+  Split split;
+  split.order = permutation(n, stream_rng(seed, kSplitStream, 0));
+  split.val = std::llround(n * val_share);
+  split.test = std::llround(n * test_share);
+  split.train = n - split.val - split.test;
+  return split;
+}
+
 
 const char* sampling_name(Sampling s) { return s == Sampling::kLhs ? "lhs" : "uniform"; }
 
@@ -608,10 +618,7 @@ Dataset make_dataset(const Arm& arm, const DataConfig& c, int threads) {
   d.report.moved = total.moved;
   d.report.unmatched = canon ? total.unmatched : 0;
 
-  d.split.order = permutation(c.n, stream_rng(c.seed, kSplitStream, 0));
-  d.split.val = std::llround(c.n * c.val_share);
-  d.split.test = std::llround(c.n * c.test_share);
-  d.split.train = c.n - d.split.val - d.split.test;
+  d.split = make_split(c.n, c.seed, c.val_share, c.test_share);
   return d;
 }
 

@@ -20,6 +20,7 @@
 
 #include "neurokin/arm.h"
 #include "neurokin/kinematics.h"
+#include "neurokin/random.h"
 #include "neurokin/types.h"
 
 namespace neurokin::data {
@@ -95,6 +96,15 @@ struct Split {
   std::vector<std::uint32_t> order;
   std::int64_t train = 0, val = 0, test = 0;
 };
+
+// the split of n samples from the seed (the permutation's own random stream)
+Split make_split(std::int64_t n, std::uint64_t seed, double val_share, double test_share);
+
+// independent random streams: a generator per (seed, stream, index), so that data do not
+// depend on the order or the thread that makes them (streams 1-4 are the IK dataset's)
+Rng stream_rng(std::uint64_t seed, std::uint64_t stream, std::uint64_t index);
+// a random permutation of 0..n-1 (Fisher & Yates; Knuth's algorithm P)
+std::vector<std::uint32_t> permutation(std::int64_t n, Rng rng);
 
 struct Dataset {
   std::string arm;  // the arm's name

@@ -34,7 +34,11 @@ TrainConfig config_from_json(const json& j) {
   if (const json* a = top.get("arm")) c.arm = ju::string(*a, top.at("arm"));
   else throw Error("config.arm: missing (required: an arm name or path)");
   top.string("kind", c.kind);
-  if (c.kind != "ik") throw_expected(top.at("kind"), "\"ik\"", "\"" + c.kind + "\"");
+  if (c.kind != "ik" && c.kind != "feasibility")
+    throw_expected(top.at("kind"), "\"ik\" or \"feasibility\"", "\"" + c.kind + "\"");
+  // a classifier decodes class probabilities
+  const bool classifier = c.kind == "feasibility";
+  if (classifier) c.decoding = OutputDecoding::kSoftmax;
   if (const json* d = top.get("data")) {
     ju::require_object(*d, top.at("data"));
     c.data = *d;
@@ -60,8 +64,9 @@ TrainConfig config_from_json(const json& j) {
                             {InputEncoding::kRaw, InputEncoding::kPolar, InputEncoding::kPolarPitch,
                              InputEncoding::kPose},
                             encoding_name);
-    c.decoding = enum_field(f, "decoding", c.decoding,
-                            {OutputDecoding::kAngles, OutputDecoding::kSinCos}, decoding_name);
+    c.decoding = classifier ? enum_field(f, "decoding", c.decoding, {OutputDecoding::kSoftmax}, decoding_name)
+                            : enum_field(f, "decoding", c.decoding,
+                                         {OutputDecoding::kAngles, OutputDecoding::kSinCos}, decoding_name);
     f.number("dropout", c.dropout, 0.0, 0.9);
   }
   if (const json* l = top.get("loss")) {

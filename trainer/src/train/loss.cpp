@@ -1,5 +1,7 @@
 #include "train/loss.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cmath>
 
 #include "neurokin/kinematics.h"
@@ -162,6 +164,29 @@ LossTerms BatchLoss::compute(const float* y_n, const float* x, const float* q_st
     }
   }
   return terms;
+}
+
+double cross_entropy(const float* y, const std::int8_t* labels, int n, int classes, float* dy,
+                     float* sample_loss) {
+  double total = 0;
+  const double inv_n = 1.0 / n;
+  for (int r = 0; r < n; ++r) {
+    const float* z = y + static_cast<std::size_t>(r) * classes;
+    float* g = dy + static_cast<std::size_t>(r) * classes;
+    const int label = labels[r];
+    assert(label >= 0 && label < classes);
+    // log-sum-exp shifted by the largest logit: no overflow
+    const double zmax = *std::max_element(z, z + classes);
+    double sum = 0;
+    for (int k = 0; k < classes; ++k) sum += std::exp(z[k] - zmax);
+    const double log_sum = std::log(sum) + zmax;
+    for (int k = 0; k < classes; ++k)
+      g[k] = static_cast<float>((std::exp(z[k] - log_sum) - (k == label ? 1.0 : 0.0)) * inv_n);
+    const double loss = log_sum - z[label];
+    if (sample_loss) sample_loss[r] = static_cast<float>(loss);
+    total += loss;
+  }
+  return total * inv_n;
 }
 
 }  // namespace neurokin::train

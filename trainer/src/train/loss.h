@@ -4,6 +4,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <vector>
 
 #include "neurokin/arm.h"
@@ -28,6 +29,12 @@ struct LossWeights {
   double huber_position = 0;     // metres
   double huber_orientation = 0;  // radians
 };
+
+// softmax cross-entropy of a classifier (seed 002): y are n x classes logits, labels class
+// indices in [0, classes). Returns the batch mean of -log p(label); writes dy (n x classes,
+// the gradient of that mean: (softmax - one-hot) / n) and, per sample, its loss.
+double cross_entropy(const float* y, const std::int8_t* labels, int n, int classes, float* dy,
+                     float* sample_loss);
 
 class BatchLoss {
  public:

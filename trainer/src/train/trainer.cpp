@@ -11,10 +11,12 @@
 #include <cstring>
 #include <fstream>
 #include <numeric>
+#include <optional>
 
 #include "io/atomic_file.h"
 #include "neurokin/error.h"
 #include "neurokin/json_util.h"
+#include "neurokin/conditioning.h"
 #include "neurokin/kinematics.h"
 #include "neurokin/random.h"
 #include "train/mlp.h"
@@ -137,6 +139,8 @@ json curves_to_json(const std::vector<EpochStats>& log) {
   col("val_p95_mm", [](const EpochStats& e) { return e.val_p95_mm; });
   col("val_max_mm", [](const EpochStats& e) { return e.val_max_mm; });
   col("val_rot_mean_deg", [](const EpochStats& e) { return e.val_rot_mean_deg; });
+  col("val_accuracy", [](const EpochStats& e) { return e.val_accuracy; });
+  col("val_cross_entropy", [](const EpochStats& e) { return e.val_cross_entropy; });
   col("samples_per_s", [](const EpochStats& e) { return e.samples_per_s; });
   col("seconds", [](const EpochStats& e) { return e.seconds; });
   return c;
@@ -155,6 +159,7 @@ std::vector<EpochStats> curves_from_json(const json& c) {
     e.val_p95_mm = c["val_p95_mm"][i];
     e.val_max_mm = c["val_max_mm"][i];
     e.val_rot_mean_deg = c["val_rot_mean_deg"][i];
+    if (c.contains("val_accuracy")) e.val_accuracy = c["val_accuracy"][i], e.val_cross_entropy = c["val_cross_entropy"][i];
     e.samples_per_s = c["samples_per_s"][i];
     e.seconds = c["seconds"][i];
   }
@@ -164,13 +169,13 @@ std::vector<EpochStats> curves_from_json(const json& c) {
 std::string csv_log(const std::vector<EpochStats>& log) {
   std::string s =
       "epoch,lr,loss,joint,sincos,fk_position,fk_orientation,grad_norm,val_mean_mm,val_p95_mm,"
-      "val_max_mm,val_rot_mean_deg,samples_per_s,seconds\n";
+      "val_max_mm,val_rot_mean_deg,val_accuracy,val_cross_entropy,samples_per_s,seconds\n";
   char line[512];
   for (const auto& e : log) {
-    std::snprintf(line, sizeof line, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g,%.6g,%.0f,%.3f\n",
+    std::snprintf(line, sizeof line, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.0f,%.3f\n",
                   e.epoch, e.lr, e.loss, e.terms.joint, e.terms.sincos, e.terms.fk_position,
                   e.terms.fk_orientation, e.grad_norm, e.val_mean_mm, e.val_p95_mm, e.val_max_mm,
-                  e.val_rot_mean_deg, e.samples_per_s, e.seconds);
+                  e.val_rot_mean_deg, e.val_accuracy, e.val_cross_entropy, e.samples_per_s, e.seconds);
     s += line;
   }
   return s;
@@ -186,16 +191,21 @@ std::string clock_text(double s) {
 
 }  // namespace
 
+// the split's rows as the trainer's train / validation / test lists
+static void assign_split(const data::Split& split, Samples& s) {
+  const auto& o = split.order;
+  s.train.assign(o.begin(), o.begin() + split.train);
+  s.val.assign(o.begin() + split.train, o.begin() + split.train + split.val);
+  s.test.assign(o.begin() + split.train + split.val, o.end());
+}
+
 Samples to_samples(data::Dataset&& d) {
   Samples s;
   s.task_size = d.task_size;
   s.dof = d.dof;
   s.x = std::move(d.targets);
   s.q = std::move(d.joints);
-  const auto& o = d.split.order;
-  s.train.assign(o.begin(), o.begin() + d.split.train);
-  s.val.assign(o.begin() + d.split.train, o.begin() + d.split.train + d.split.val);
-  s.test.assign(o.begin() + d.split.train + d.split.val, o.end());
+  assign_split(d.split, s);
   char hash[20];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(d.hash));
   s.report = {{"config", data::data_config_to_json(d.config)},
@@ -204,6 +214,66 @@ Samples to_samples(data::Dataset&& d) {
               {"split", {{"train", d.split.train}, {"validation", d.split.val}, {"test", d.split.test}}},
               {"branches", data::branch_report_to_json(d.report)}};
   return s;
+}
+
+Samples to_samples(data::FeasibilityData&& d) {
+  Samples s;
+  s.task_size = d.task_size;
+  s.x = std::move(d.targets);
+  s.label = std::move(d.label);
+  assign_split(d.split, s);
+  s.report = std::move(d.report);
+  return s;
+}
+
+ClassStats evaluate_classifier(const Model& model, const Samples& d, const std::vector<int>& rows) {
+  ClassStats st;
+  const int classes = model.net.output_size();
+  st.n = rows.size();
+  st.confusion.assign(classes, std::vector<std::size_t>(classes, 0));
+  st.precision.assign(classes, 0.0);
+  st.recall.assign(classes, 0.0);
+  if (rows.empty()) return st;
+  Workspace ws(model.net);
+  std::vector<float> p(classes);
+  double ce = 0;
+  for (int r : rows) {
+    predict(model.net, ws, &d.x[static_cast<size_t>(r) * d.task_size], 1, p.data());
+    const int label = d.label[r];
+    const int cls = static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
+    ++st.confusion[label][cls];
+    ce -= std::log(std::max(p[label], 1e-30f));
+    st.binary_errors += (label == 0) != (cls == 0);
+  }
+  std::size_t right = 0;
+  for (int k = 0; k < classes; ++k) {
+    std::size_t row = 0, col = 0;
+    for (int j = 0; j < classes; ++j) row += st.confusion[k][j], col += st.confusion[j][k];
+    right += st.confusion[k][k];
+    st.recall[k] = row ? double(st.confusion[k][k]) / row : 0.0;
+    st.precision[k] = col ? double(st.confusion[k][k]) / col : 0.0;
+  }
+  const double n = static_cast<double>(rows.size());
+  st.accuracy = right / n;
+  st.binary_accuracy = 1.0 - st.binary_errors / n;
+  st.cross_entropy = ce / n;
+  return st;
+}
+
+json to_json(const ClassStats& s) {
+  json classes = json::array();
+  for (std::size_t k = 0; k < s.precision.size(); ++k)
+    classes.push_back({{"class", k},
+                       {"name", s.precision.size() == kFeasibilityClasses ? feasibility_name(static_cast<Feasibility>(k)) : "-"},
+                       {"precision", s.precision[k]},
+                       {"recall", s.recall[k]}});
+  return json{{"n", s.n},
+              {"accuracy", s.accuracy},
+              {"binary_accuracy", s.binary_accuracy},
+              {"binary_errors", s.binary_errors},
+              {"cross_entropy", s.cross_entropy},
+              {"confusion", s.confusion},
+              {"classes", classes}};
 }
 
 json to_json(const ErrorStats& s) {
@@ -268,10 +338,14 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
 }
 
 Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, const TrainOptions& opt) {
-  if (data.task_size != task_size(arm.task) || data.dof != arm.dof())
+  const bool classifier = cfg.kind == "feasibility";
+  if (data.task_size != task_size(arm.task) || data.dof != (classifier ? 0 : arm.dof()))
     throw_expected("training data", "task size " + std::to_string(task_size(arm.task)) + " and " +
                                         std::to_string(arm.dof()) + " joints (" + arm.name + ")",
                    std::to_string(data.task_size) + " and " + std::to_string(data.dof));
+  if (classifier && data.label.size() != data.x.size() / std::max(data.task_size, 1))
+    throw_expected("training data labels", std::to_string(data.x.size() / std::max(data.task_size, 1)),
+                   std::to_string(data.label.size()));
   if (data.train.empty() || data.val.empty())
     throw Error("training data: the train and validation splits must not be empty");
   // before encode_all reads the entries the encoding needs (pose reads x3..x6)
@@ -280,16 +354,17 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
 
   // the model's fixed parts: encodings and normalisation from the training split
   Model model;
-  model.kind = ModelKind::kIk;
+  model.kind = classifier ? ModelKind::kFeasibility : ModelKind::kIk;
   model.arm = arm;
   Network& net = model.net;
   net.input_size = data.task_size;
   net.encoding = cfg.encoding;
   net.decoding = cfg.decoding;
   const int enc = encoded_size(cfg.encoding, data.task_size);
-  const int outputs = cfg.decoding == OutputDecoding::kSinCos ? 2 * arm.dof() : arm.dof();
+  const int outputs = classifier ? kFeasibilityClasses
+                      : cfg.decoding == OutputDecoding::kSinCos ? 2 * arm.dof() : arm.dof();
   mean_std(encode_all(data, cfg.encoding, nullptr, nullptr), enc, data.train, net.in_mean, net.in_std);
-  if (cfg.decoding == OutputDecoding::kSinCos) {
+  if (cfg.decoding != OutputDecoding::kAngles) {  // sincos pairs and logits as they are
     net.out_mean = Eigen::VectorXf::Zero(outputs);
     net.out_std = Eigen::VectorXf::Ones(outputs);
   } else {
@@ -299,7 +374,8 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
   net.layers = make_layers(cfg.arch, enc, outputs, cfg.seed);
 
   Mlp mlp(net.layers, cfg.batch, cfg.dropout, cfg.seed, cfg.threads);
-  BatchLoss loss(arm, cfg.decoding, net.out_mean, net.out_std);
+  std::optional<BatchLoss> loss;  // ik only; classifiers take the cross-entropy
+  if (!classifier) loss.emplace(arm, cfg.decoding, net.out_mean, net.out_std);
 
   // the trainer's own state, all of it in the checkpoint so that a resumed run is identical
   std::vector<EpochStats> log;
@@ -330,6 +406,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
   std::vector<float> xb(static_cast<size_t>(cfg.batch) * enc), tb(static_cast<size_t>(cfg.batch) * ts),
       qb(static_cast<size_t>(cfg.batch) * dof), dy(static_cast<size_t>(cfg.batch) * outputs),
       pe(cfg.batch), re(cfg.batch);
+  std::vector<std::int8_t> lb(cfg.batch);
   std::vector<float> seen_error(data.size(), 0.0f);
   const bool tty = opt.progress && ::isatty(STDERR_FILENO);
   std::vector<int> val_rows = data.val;
@@ -370,20 +447,24 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
         const size_t r = order[b0 + k];
         std::copy_n(&features[r * enc], enc, &xb[static_cast<size_t>(k) * enc]);
         std::copy_n(&data.x[r * ts], ts, &tb[static_cast<size_t>(k) * ts]);
-        std::copy_n(&data.q[r * dof], dof, &qb[static_cast<size_t>(k) * dof]);
+        if (classifier) lb[k] = data.label[r];
+        else std::copy_n(&data.q[r * dof], dof, &qb[static_cast<size_t>(k) * dof]);
       }
       const float* y = mlp.forward(xb.data(), n, true);
       LossWeights w{base[0], base[1], base[2], base[3], cfg.loss.hard_alpha, cfg.loss.limits,
                     cfg.loss.huber_position, cfg.loss.huber_orientation};
       if (cfg.loss.adaptive) balance(base, running, w);
-      const LossTerms terms = loss.compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data());
+      // classifiers: the cross-entropy, per sample in pe (hard mining ranks by it)
+      const double ce = classifier ? cross_entropy(y, lb.data(), n, outputs, dy.data(), pe.data()) : 0.0;
+      const LossTerms terms =
+          classifier ? LossTerms{} : loss->compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data());
       const std::array<double, 4> tv{terms.joint, terms.sincos, terms.fk_position, terms.fk_orientation};
       for (int t = 0; t < 4; ++t) running[t] = running[t] == 0 ? tv[t] : 0.99 * running[t] + 0.01 * tv[t];
       for (int k = 0; k < n; ++k) seen_error[order[b0 + k]] = pe[k];
       mlp.backward(dy.data());
       const float gnorm = mlp.step(cfg.optimizer, static_cast<float>(lr));
       // reported with the configured weights (adaptive scaling only steers the gradient)
-      const double weighted = base[0] * terms.joint + base[1] * terms.sincos + base[2] * terms.fk_position +
+      const double weighted = classifier ? ce : base[0] * terms.joint + base[1] * terms.sincos + base[2] * terms.fk_position +
                               base[3] * terms.fk_orientation;
       if (!std::isfinite(gnorm) || !std::isfinite(weighted)) {
         std::signal(SIGINT, previous);
@@ -419,16 +500,24 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
 
     // validation through the core's inference, with the weights the model will ship
     mlp.write_weights(net.layers, cfg.optimizer.ema_decay > 0);
-    const ErrorStats v = evaluate(model, data, val_rows);
-    st.val_mean_mm = v.mean_m * 1e3;
-    st.val_p95_mm = v.p95_m * 1e3;
-    st.val_max_mm = v.max_m * 1e3;
-    st.val_rot_mean_deg = v.rot_mean_deg;
+    double val_metric = 0;  // what the plateau schedule watches
+    if (classifier) {
+      const ClassStats v = evaluate_classifier(model, data, val_rows);
+      st.val_accuracy = v.accuracy;
+      st.val_cross_entropy = val_metric = v.cross_entropy;
+    } else {
+      const ErrorStats v = evaluate(model, data, val_rows);
+      st.val_mean_mm = v.mean_m * 1e3;
+      st.val_p95_mm = v.p95_m * 1e3;
+      st.val_max_mm = v.max_m * 1e3;
+      st.val_rot_mean_deg = v.rot_mean_deg;
+      val_metric = v.mean_m;
+    }
     log.push_back(st);
 
-    // reduce-on-plateau (seed 002) on the validation position error
-    if (v.mean_m < best_val * (1 - 1e-4)) {
-      best_val = v.mean_m;
+    // reduce-on-plateau (seed 002) on the validation position error (classifiers: cross-entropy)
+    if (val_metric < best_val * (1 - 1e-4)) {
+      best_val = val_metric;
       since_best = 0;
     } else if (cfg.schedule.kind == "plateau" && ++since_best >= cfg.schedule.patience) {
       lr_scale = std::max(lr_scale * cfg.schedule.gamma, cfg.schedule.min_lr / cfg.schedule.lr);
@@ -448,6 +537,11 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
 
     const double elapsed = seconds_since(t_run), per_epoch = elapsed / (epoch + 1 - start_epoch);
     if (tty) std::fprintf(stderr, "\r\033[K");
+    if (classifier)
+      std::fprintf(stderr, "epoch %d/%d  lr %.2e  cross-entropy %.4g  val accuracy %.4f%% (cross-entropy %.4g)  "
+                   "%.0fk samples/s  ETA %s\n", st.epoch, cfg.epochs, lr, st.loss, st.val_accuracy * 100,
+                   st.val_cross_entropy, st.samples_per_s / 1e3, clock_text(per_epoch * (cfg.epochs - epoch - 1)).c_str());
+    else
     std::fprintf(stderr,
                  "epoch %d/%d  lr %.2e  loss %.4g (joint %.3g, sincos %.3g, fk %.3g, rot %.3g)  val %.2f mm "
                  "(p95 %.2f, max %.1f) %.2f deg  %.0fk samples/s  ETA %s\n",
@@ -472,8 +566,10 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
   model.metadata = json{{"config", cfg_json},
                         {"data", data.report},
                         {"curves", curves_to_json(log)},
-                        {"metrics", {{"validation", to_json(evaluate(model, data, data.val))},
-                                     {"test", to_json(evaluate(model, data, data.test))}}},
+                        {"metrics", classifier ? json{{"validation", to_json(evaluate_classifier(model, data, data.val))},
+                                                      {"test", to_json(evaluate_classifier(model, data, data.test))}}
+                                               : json{{"validation", to_json(evaluate(model, data, data.val))},
+                                                      {"test", to_json(evaluate(model, data, data.test))}}},
                         {"parameters", net.parameter_count()},
                         {"training_seconds", std::accumulate(log.begin(), log.end(), 0.0,
                                                              [](double s, const EpochStats& e) { return s + e.seconds; })}};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/feasibility.h"
 #include "neurokin/arm.h"
 #include "neurokin/model.h"
 #include "train/config.h"
@@ -21,14 +22,17 @@ struct Samples {
   int task_size = 0, dof = 0;
   std::vector<float> x;  // n x task_size
   std::vector<float> q;  // n x dof
+  std::vector<std::int8_t> label;  // classifiers: n class indices (q stays empty, dof 0)
   std::vector<int> train, val, test;
   nlohmann::json report = nlohmann::json::object();  // the dataset's own report (branches)
-  std::size_t size() const { return dof ? q.size() / dof : 0; }
+  std::size_t size() const { return !label.empty() ? label.size() : dof ? q.size() / dof : 0; }
 };
 
 // a dataset's rows and split as the trainer reads them (moves the arrays); the report keeps
 // the data config, hash, split sizes and branch coverage
 Samples to_samples(data::Dataset&& d);
+// a feasibility dataset's poses, pose labels and split (the report: counts, label agreement)
+Samples to_samples(data::FeasibilityData&& d);
 
 // one epoch's line of the log
 struct EpochStats {
@@ -38,6 +42,7 @@ struct EpochStats {
   double loss = 0;   // training mean of the weighted sum
   double grad_norm = 0;
   double val_mean_mm = 0, val_p95_mm = 0, val_max_mm = 0, val_rot_mean_deg = 0;
+  double val_accuracy = 0, val_cross_entropy = 0;  // classifiers
   double samples_per_s = 0, seconds = 0;
 };
 
@@ -65,5 +70,18 @@ struct ErrorStats {
 };
 ErrorStats evaluate(const Model& model, const Samples& data, const std::vector<int>& rows);
 nlohmann::json to_json(const ErrorStats& s);
+
+// a classifier on rows `rows` of data, through the core's predict (the most probable class)
+struct ClassStats {
+  std::size_t n = 0;
+  double accuracy = 0;         // share of rows whose most probable class is the label
+  double binary_accuracy = 0;  // reachable (classes 1-3) versus unreachable (class 0)
+  std::size_t binary_errors = 0;
+  double cross_entropy = 0;    // mean -log p(label)
+  std::vector<std::vector<std::size_t>> confusion;  // [label][predicted]
+  std::vector<double> precision, recall;            // per class (0 when undefined)
+};
+ClassStats evaluate_classifier(const Model& model, const Samples& data, const std::vector<int>& rows);
+nlohmann::json to_json(const ClassStats& s);
 
 }  // namespace neurokin::train

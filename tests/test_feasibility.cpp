@@ -1,0 +1,222 @@
+// the feasibility classifier: pose labels on hand-checkable poses, the KD-tree filter, the
+// dataset (counts, determinism, every unreachable pose really unreachable), the cross-entropy
+// gradient, and a tiny classifier that trains above chance in seconds
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+
+#include "data/feasibility.h"
+#include "neurokin/conditioning.h"
+#include "neurokin/error.h"
+#include "neurokin/kinematics.h"
+#include "neurokin/random.h"
+#include "support/arms.h"
+#include "train/loss.h"
+#include "train/trainer.h"
+
+using namespace neurokin;
+using namespace neurokin::data;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+Eigen::VectorXd vec(std::initializer_list<double> v) {
+  Eigen::VectorXd x(v.size());
+  int i = 0;
+  for (double e : v) x[i++] = e;
+  return x;
+}
+
+FeasibilityConfig small_config() {
+  FeasibilityConfig c;
+  c.reachable = 2000;
+  c.unreachable = 800;
+  c.seed = 3;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("pose labels on hand-checkable poses") {
+  const Arm planar2 = test::shipped_arm("planar2");
+  // outside the reach circle (radius 2): unreachable
+  CHECK(pose_label(planar2, vec({2.5, 0.0}), 8) == 0);
+  CHECK(pose_label(planar2, vec({0.0, -3.0}), 8) == 0);
+  // the arm stretched out (q2 = 0): the Jacobian is singular, near-singular
+  CHECK(pose_label(planar2, vec({2.0, 0.0}), 8) == int(Feasibility::kNearSingular));
+  // at q1 = 0, J = [[-s2, -s2], [1 + c2, c2]]: sigma1^2 + sigma2^2 = 3 + 2 c2, sigma1 sigma2 =
+  // |s2|. q2 = pi/2 (target (1, 1)): kappa = sqrt(0.382 / 2.618) = 0.382, between planar2's p20 and
+  // p80: adequate. q2 = 2 pi / 3 (target (0.5, 0.866)): kappa = sqrt(0.5 / 1.5) = 0.577, above
+  // p80 = 0.522: high manipulability (both elbows alike)
+  REQUIRE(conditioning(planar2, vec({0.0, M_PI / 2})).inverse_condition ==
+          Approx(0.381966).epsilon(1e-5));
+  REQUIRE(conditioning(planar2, vec({0.0, 2 * M_PI / 3})).inverse_condition ==
+          Approx(0.577350).epsilon(1e-5));
+  CHECK(pose_label(planar2, vec({1.0, 1.0}), 8) == int(Feasibility::kAdequate));
+  CHECK(pose_label(planar2, vec({0.5, std::sqrt(0.75)}), 8) ==
+        int(Feasibility::kHighManipulability));
+  // a configuration's own class never beats its pose's (the pose takes the best solution)
+  const Arm kr6 = test::shipped_arm("kr6");
+  Rng rng(7);
+  for (int i = 0; i < 200; ++i) {
+    const JointVec qs = sample_joints(kr6, rng);
+    const TaskVec x = task_vector(kr6, fk(kr6, qs));
+    const int own = int(classify_configuration(kr6, conditioning(kr6, qs).inverse_condition));
+    const int pose = pose_label(kr6, x, 8, &qs);
+    CHECK(pose >= own);
+    CHECK(pose > 0);
+  }
+  // planar2's two elbows are mirror images with the same conditioning: both labels agree
+  for (int i = 0; i < 100; ++i) {
+    const JointVec qs = sample_joints(planar2, rng);
+    const TaskVec x = task_vector(planar2, fk(planar2, qs));
+    CHECK(pose_label(planar2, x, 8) ==
+          int(classify_configuration(planar2, conditioning(planar2, qs).inverse_condition)));
+  }
+}
+
+TEST_CASE("the KD-tree filter keeps exactly the queries farther than the radius") {
+  const Arm planar2 = test::shipped_arm("planar2");  // kd points: positions / reach radius 2
+  const std::vector<float> reference = {0.0f, 0.0f, 1.0f, 0.0f, 0.0f, 1.0f};
+  // scaled distances to the nearest reference point: 0.05, 0.15, 0.0, 0.5
+  const std::vector<float> queries = {0.1f, 0.0f, 1.0f, 0.3f, 0.0f, 1.0f, -1.0f, 0.0f};
+  const auto far = far_from(planar2, reference, queries, 0.1, 2);
+  CHECK(far == std::vector<std::uint8_t>{0, 1, 0, 1});
+  CHECK(far_from(planar2, {}, queries, 0.1, 1) == std::vector<std::uint8_t>{1, 1, 1, 1});
+  // the same as a brute-force search on random points, on a 7-entry pose task
+  const Arm kr6 = test::shipped_arm("kr6");
+  Rng rng(1);
+  std::vector<float> ref, q;
+  for (int i = 0; i < 300; ++i)
+    for (double v : task_vector(kr6, fk(kr6, sample_joints(kr6, rng)))) ref.push_back(float(v));
+  for (int i = 0; i < 100; ++i)
+    for (double v : task_vector(kr6, fk(kr6, sample_joints(kr6, rng)))) q.push_back(float(v));
+  const auto got = far_from(kr6, ref, q, 0.5, 2);
+  for (int i = 0; i < 100; ++i) {
+    const auto a = kd_point(kr6, &q[i * 7]);
+    double best = INFINITY;
+    for (int j = 0; j < 300; ++j) {
+      const auto b = kd_point(kr6, &ref[j * 7]);
+      double d2 = 0;
+      for (int k = 0; k < 7; ++k) d2 += (a[k] - b[k]) * (a[k] - b[k]);
+      best = std::min(best, d2);
+    }
+    if (std::abs(best - 0.25) > 1e-5) CHECK(got[i] == (best > 0.25));
+  }
+}
+
+TEST_CASE("feasibility data: counts, sources, labels, and the same bytes on any thread count") {
+  for (const char* name : {"planar2", "omx4"}) {
+    INFO(name);
+    const Arm arm = test::shipped_arm(name);
+    const FeasibilityConfig c = small_config();
+    const FeasibilityData d = make_feasibility_data(arm, c, 2);
+    REQUIRE(d.n == 2800);
+    CHECK(d.split.train + d.split.val + d.split.test == d.n);
+    int inside = 0, outside = 0;
+    for (std::int64_t i = 0; i < d.n; ++i) {
+      const Eigen::VectorXd x =
+          Eigen::Map<const Eigen::VectorXf>(d.target(i), d.task_size).cast<double>();
+      Eigen::Vector3d p = Eigen::Vector3d::Zero();
+      p.head(arm.task == TaskKind::kPlanarXY ? 2 : 3) =
+          x.head(arm.task == TaskKind::kPlanarXY ? 2 : 3);
+      const double r = (p - arm.reach_centre_W).norm() / arm.reach_radius;
+      switch (d.source[i]) {
+        case PoseSource::kReachable:
+          CHECK(d.label[i] > 0);
+          CHECK(d.label[i] >= d.sample_label[i]);
+          break;
+        case PoseSource::kInside:
+          ++inside;
+          CHECK(r <= 1.0 + 1e-6);
+          CHECK(d.label[i] == 0);
+          CHECK(pose_label(arm, x, 16) == 0);  // more starts than the data used: still none
+          break;
+        case PoseSource::kOutside:
+          ++outside;
+          CHECK(r > 1.0 - 1e-6);
+          CHECK(d.label[i] == 0);
+          break;
+      }
+    }
+    // planar2 reaches its whole disc: no pose inside it is unreachable
+    CHECK(inside == (arm.name == "planar2" ? 0 : 400));
+    CHECK(inside + outside == 800);
+    CHECK(d.report["inside_shortfall"] == 400 - inside);
+    CHECK(d.report["label_agreement"].get<double>() > 0.5);
+    const FeasibilityData d1 = make_feasibility_data(arm, c, 1);
+    CHECK(d1.targets == d.targets);
+    CHECK(d1.label == d.label);
+    CHECK(d1.split.order == d.split.order);
+  }
+  CHECK_THROWS_WITH(
+      feasibility_config_from_json(json{{"reachable", 10}, {"kd_radus", 1}}, "config.data"),
+      Catch::Contains("config.data.kd_radus: unknown field"));
+  CHECK_THROWS_WITH(feasibility_config_from_json(json{{"inside_share", 2}}, "config.data"),
+                    Catch::StartsWith("config.data.inside_share"));
+}
+
+TEST_CASE("cross-entropy: value by hand and gradient by finite differences") {
+  const float y[8] = {0.0f, 0.0f, 0.0f, 0.0f, 1.0f, -2.0f, 0.5f, 3.0f};
+  const std::int8_t labels[2] = {2, 3};
+  float dy[8], per[2];
+  const double l = train::cross_entropy(y, labels, 2, 4, dy, per);
+  CHECK(per[0] == Approx(std::log(4.0)));
+  const double lse = std::log(std::exp(1.0) + std::exp(-2.0) + std::exp(0.5) + std::exp(3.0));
+  CHECK(per[1] == Approx(lse - 3.0));
+  CHECK(l == Approx((per[0] + per[1]) / 2));
+  const double h = 1e-3;
+  for (int k = 0; k < 8; ++k) {
+    float yp[8], ym[8], g[8];
+    std::copy(y, y + 8, yp);
+    std::copy(y, y + 8, ym);
+    yp[k] += float(h);
+    ym[k] -= float(h);
+    const double fd = (train::cross_entropy(yp, labels, 2, 4, g, nullptr) -
+                       train::cross_entropy(ym, labels, 2, 4, g, nullptr)) /
+                      (2 * h);
+    CHECK(dy[k] == Approx(fd).margin(std::sqrt(h) * 1e-2));
+  }
+}
+
+TEST_CASE("a tiny feasibility classifier trains above chance in seconds") {
+  const Arm arm = test::shipped_arm("planar2");
+  FeasibilityConfig c = small_config();
+  c.reachable = 3000;
+  c.unreachable = 1200;
+  const train::Samples s = train::to_samples(make_feasibility_data(arm, c, 1));
+  train::TrainConfig cfg = train::config_from_json(json::parse(R"({
+    "arm": "planar2", "kind": "feasibility",
+    "network": {"hidden": [32, 32], "activation": "relu", "encoding": "polar"},
+    "optimizer": {"weight_decay": 1e-4},
+    "schedule": {"kind": "plateau", "lr": 1e-2, "patience": 2},
+    "epochs": 20, "batch": 64, "seed": 1, "threads": 1})"));
+  CHECK(cfg.decoding == OutputDecoding::kSoftmax);
+  const fs::path dir =
+      fs::temp_directory_path() / ("neurokin_test_feasibility_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  train::TrainOptions opt;
+  opt.out = (dir / "f").string();
+  opt.progress = false;
+  const Model m = train::train_model(cfg, arm, s, opt);
+  fs::remove_all(dir);
+  CHECK(m.kind == ModelKind::kFeasibility);
+  const json& test = m.metadata["metrics"]["test"];
+  // the largest class (adequate) is about 43%; the binary task is mostly the reach circle
+  CHECK(test["accuracy"].get<double>() > 0.75);
+  CHECK(test["binary_accuracy"].get<double>() > 0.9);
+  CHECK(test["confusion"].size() == 4);
+  CHECK(m.metadata["curves"]["val_accuracy"].size() == 20);
+  // a model file reads back as a feasibility model
+  CHECK(model_from_json(model_to_json(m)).kind == ModelKind::kFeasibility);
+  // decoding other than softmax for a classifier is named
+  CHECK_THROWS_WITH(
+      train::config_from_json(json::parse(
+          R"({"arm": "planar2", "kind": "feasibility", "network": {"decoding": "sincos"}})")),
+      Catch::StartsWith("config.network.decoding: expected one of softmax"));
+  CHECK_THROWS_WITH(train::config_from_json(json::parse(R"({"arm": "planar2", "kind": "cls"})")),
+                    Catch::StartsWith("config.kind: expected \"ik\" or \"feasibility\""));
+}
