@@ -37,7 +37,9 @@ for dir in . web; do
   [ -f "$dir/package-lock.json" ] || continue
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     echo "bootstrap: npm ci in $dir"
-    # onnxruntime-node's install script downloads from outside; its CPU binaries ship in the package
-    (cd "$dir" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+    # onnxruntime-node's install script downloads from outside; its CPU binaries ship in the package.
+    # --prefer-offline: what npm's cache holds is used without asking the registry again (the
+    # lock file pins every version and hash), so a slow or flaky network costs nothing on reruns
+    (cd "$dir" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
   fi
 done
