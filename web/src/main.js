@@ -68,6 +68,8 @@ function positionOf(target) {
 // ---- arm -------------------------------------------------------------------------------
 
 async function setArm(name, { target = null, keepModel = null } = {}) {
+  // the joints shown are the old arm's until this one's model is loaded and has answered
+  $('joints').dataset.ready = '0';
   const text = await fetchChecked(assetUrl(`models/arms/${name}.json`));
   const arm = new app.NK.Arm(text);
   app.arm?.delete();

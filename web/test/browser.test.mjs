@@ -369,7 +369,8 @@ test('initial load without ONNX Runtime: the page and the wasm core within 600 K
 });
 
 test('omx4 pitch slider and a model given by URL (an .onnx file runs on ONNX Runtime)', async () => {
-  const { page, problems } = await open('#arm=omx4');
+  // refined, so the pitch is the DLS's (omx4's network alone is within a degree or so)
+  const { page, problems } = await open('#arm=omx4&refine=1');
   await page.evaluate(() => {
     const el = document.querySelector('[data-testid=pitch]');
     el.value = '-20';
@@ -380,8 +381,8 @@ test('omx4 pitch slider and a model given by URL (an .onnx file runs on ONNX Run
   const s = await readState(page);
   const q = await page.evaluate(() => Array.from(window.neurokin.qGoal));
   const pitch = arms.omx4.fk(q).task[3];
-  assert.ok(Math.abs(pitch + (20 * Math.PI) / 180) < 1e-6, `omx4 pitch ${pitch}`);
-  assert.ok(errorMm(arms.omx4, s.target, q) < 1e-3);
+  assert.ok(Math.abs(pitch + (20 * Math.PI) / 180) < 2e-4, `omx4 pitch ${pitch}`);  // DLS: 1e-4 rad
+  assert.ok(errorMm(arms.omx4, s.target, q) < 0.0101, `omx4 error ${errorMm(arms.omx4, s.target, q)} mm`);
   await page.close();
   const o = await open('#arm=planar2&model=models%2Fplanar2%2Fik.onnx');
   const t = await readState(o.page);
