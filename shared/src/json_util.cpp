@@ -145,6 +145,11 @@ const json* Fields::get(const char* key) {
   return optional_field(obj_, key, where_);
 }
 
+const json& Fields::required(const char* key) {
+  get(key);
+  return field(obj_, key, where_);
+}
+
 void Fields::number(const char* key, double& v, double lo, double hi, bool open_lo, bool open_hi) {
   const json* x = get(key);
   if (!x) return;

@@ -41,6 +41,7 @@ class Fields {
   Fields& operator=(const Fields&) = delete;
 
   const nlohmann::json* get(const char* key);  // nullptr when absent or null
+  const nlohmann::json& required(const char* key);  // Error "<where>.<key>: missing (required)"
   std::string at(const char* key) const { return where_ + "." + key; }
   // a finite number in [lo, hi] (open_lo / open_hi: ( or ) at that end)
   void number(const char* key, double& v, double lo, double hi, bool open_lo = false, bool open_hi = false);

@@ -79,8 +79,7 @@ FocusCircle focus_from_json(const json& j, const std::string& w) {
   f.string("kind", kind);
   if (kind != "circle") throw_expected(f.at("kind"), "\"circle\"", "\"" + kind + "\"");
   FocusCircle c;
-  c.centre_W = ju::vector3(ju::field(j, "centre", w), f.at("centre"));
-  f.get("centre");
+  c.centre_W = ju::vector3(f.required("centre"), f.at("centre"));
   f.number("radius", c.radius, 0, INFINITY, true, true);
   if (const json* n = f.get("normal")) {
     const Eigen::Vector3d normal = ju::vector3(*n, f.at("normal"));
