@@ -229,6 +229,17 @@ TEST_CASE("feasibility data: counts, sources, labels, and the same bytes on any 
   CHECK_THROWS_WITH(feasibility_config_from_json(json{{"margin_starts", 0}}, "config.data"),
                     Catch::StartsWith("config.data.margin_starts"));
   CHECK(feasibility_config_from_json(feasibility_config_to_json(small_config()), "c").seed == 3);
+  CHECK_THROWS_WITH(feasibility_config_from_json(json{{"label", "config"}}, "config.data"),
+                    Catch::StartsWith("config.data.label: expected \"pose\" or \"sample\""));
+  // seed 002's labelling, for comparison: the network then learns the per-sample labels
+  FeasibilityConfig cs = small_config();
+  cs.label = "sample";
+  const FeasibilityData ds = make_feasibility_data(test::shipped_arm("omx4"), cs, 1);
+  CHECK(&ds.learned() == &ds.sample_label);
+  CHECK(ds.learned() != ds.label);  // omx4's two branches differ in conditioning
+  const train::Samples ss = train::to_samples(FeasibilityData(ds));
+  CHECK(ss.label == ds.sample_label);
+  CHECK(ss.pose_label == ds.label);
 }
 
 TEST_CASE("cross-entropy: value by hand and gradient by finite differences") {

@@ -145,8 +145,9 @@ void eval_classifier(const EvalArgs& args, const Model& m) {
     fmt::print("  [{}, {}) {} errors in {}", train::ClassStats::kMarginEdges[b],
                b + 1 < c.margin_rows.size() ? fmt::format("{}", train::ClassStats::kMarginEdges[b + 1]) : "inf",
                c.margin_errors[b], c.margin_rows[b]);
-  fmt::print("\naccuracy against seed 002's per-sample labels (the class of the sampled configuration): {:.4f}%\n",
-             c.sample_label_accuracy * 100);
+  fmt::print("\naccuracy against pose labels {:.4f}%, against seed 002's per-sample labels (the class of the "
+             "sampled configuration) {:.4f}%; this model learned {} labels\n",
+             c.pose_label_accuracy * 100, c.sample_label_accuracy * 100, fc.label);
   fmt::print("{:>20} {:>9} {:>9} | confusion (rows: label, columns: predicted)\n", "class", "precision", "recall");
   for (std::size_t k = 0; k < c.precision.size(); ++k) {
     fmt::print("{:>20} {:>8.2f}% {:>8.2f}% |", feasibility_name(static_cast<Feasibility>(k)), c.precision[k] * 100,

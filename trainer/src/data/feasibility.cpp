@@ -233,6 +233,9 @@ FeasibilityConfig feasibility_config_from_json(const json& j, const std::string&
                    std::to_string(c.outside_max));
   f.number("val_share", c.val_share, 0, 1, false, true);
   f.number("test_share", c.test_share, 0, 1, false, true);
+  f.string("label", c.label);
+  if (c.label != "pose" && c.label != "sample")
+    throw_expected(where + ".label", "\"pose\" or \"sample\"", "\"" + c.label + "\"");
   if (c.val_share + c.test_share >= 1)
     throw_expected(where + ".val_share + test_share", "less than 1",
                    std::to_string(c.val_share + c.test_share));
@@ -244,7 +247,8 @@ json feasibility_config_to_json(const FeasibilityConfig& c) {
               {"inside_share", c.inside_share}, {"seed", c.seed},
               {"ik_starts", c.ik_starts},       {"kd_radius", c.kd_radius},
               {"margin_starts", c.margin_starts}, {"outside_max", c.outside_max},
-              {"val_share", c.val_share},       {"test_share", c.test_share}};
+              {"val_share", c.val_share},       {"test_share", c.test_share},
+              {"label", c.label}};
 }
 
 int pose_label(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& target, int ik_starts,

@@ -48,11 +48,15 @@ struct FeasibilityConfig {
   int margin_starts = 8;     // nearest reachable samples whose joints start the margin DLS
   double outside_max = 1.5;  // outside poses: distance from the reach centre in [1 + kd_radius, this] radii
   double val_share = 0.1, test_share = 0.1;
+  // what a network learns: "pose" (the class of the pose's best-conditioned solution) or
+  // "sample" (seed 002: the class of the sampled configuration, not a function of the pose;
+  // for comparison)
+  std::string label = "pose";
 };
 
 // {"reachable": 400000, "unreachable": 160000, "inside_share": 0.5, "seed": 1,
 //  "ik_starts": 8, "kd_radius": 0.02, "margin_starts": 8, "outside_max": 1.5, "val_share": 0.1,
-//  "test_share": 0.1}; every field optional, unknown fields are errors naming the path;
+//  "test_share": 0.1, "label": "pose"}; every field optional, unknown fields are errors naming the path;
 // outside_max must exceed 1 + kd_radius
 FeasibilityConfig feasibility_config_from_json(const nlohmann::json& j, const std::string& where);
 nlohmann::json feasibility_config_to_json(const FeasibilityConfig& c);
@@ -67,6 +71,10 @@ struct FeasibilityData {
   std::vector<float> targets;             // n x task_size, row-major (quaternion w >= 0)
   std::vector<std::int8_t> label;         // the pose label (class index)
   std::vector<std::int8_t> sample_label;  // seed 002's per-sample label (0 for unreachable)
+  // the labels a network learns from these data: config.label's
+  const std::vector<std::int8_t>& learned() const {
+    return config.label == "sample" ? sample_label : label;
+  }
   std::vector<PoseSource> source;
   std::vector<float> margin;  // per pose: unreachable ones, the margin DLS's distance to the
                               // reachable set found (kd units; outside: r - 1); reachable: 0

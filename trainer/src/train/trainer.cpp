@@ -220,7 +220,8 @@ Samples to_samples(data::FeasibilityData&& d) {
   Samples s;
   s.task_size = d.task_size;
   s.x = std::move(d.targets);
-  s.label = std::move(d.label);
+  s.label = d.learned();
+  s.pose_label = std::move(d.label);
   s.sample_label = std::move(d.sample_label);
   s.source.resize(d.source.size());
   std::transform(d.source.begin(), d.source.end(), s.source.begin(),
@@ -242,12 +243,13 @@ ClassStats evaluate_classifier(const Model& model, const Samples& d, const std::
   Workspace ws(model.net);
   std::vector<float> p(classes);
   double ce = 0;
-  const bool sourced = d.source.size() == d.label.size() && d.sample_label.size() == d.label.size();
+  const bool sourced = d.source.size() == d.label.size() && d.sample_label.size() == d.label.size() &&
+                       d.pose_label.size() == d.label.size();
   const bool margined = d.margin.size() == d.label.size();
   constexpr int kBuckets = std::size(ClassStats::kMarginEdges);
   if (sourced) st.binary_errors_by_source.assign(3, 0), st.rows_by_source.assign(3, 0);
   if (margined) st.margin_rows.assign(kBuckets, 0), st.margin_errors.assign(kBuckets, 0);
-  std::size_t sample_right = 0;
+  std::size_t sample_right = 0, pose_right = 0;
   for (int r : rows) {
     predict(model.net, ws, &d.x[static_cast<size_t>(r) * d.task_size], 1, p.data());
     const int label = d.label[r];
@@ -260,6 +262,7 @@ ClassStats evaluate_classifier(const Model& model, const Samples& d, const std::
       ++st.rows_by_source[d.source[r]];
       st.binary_errors_by_source[d.source[r]] += wrong;
       sample_right += cls == d.sample_label[r];
+      pose_right += cls == d.pose_label[r];
     }
     if (margined && label == 0) {
       int b = kBuckets - 1;
@@ -269,6 +272,7 @@ ClassStats evaluate_classifier(const Model& model, const Samples& d, const std::
     }
   }
   st.sample_label_accuracy = sourced ? double(sample_right) / rows.size() : 0.0;
+  st.pose_label_accuracy = sourced ? double(pose_right) / rows.size() : 0.0;
   std::size_t right = 0;
   for (int k = 0; k < classes; ++k) {
     std::size_t row = 0, col = 0;
@@ -304,6 +308,7 @@ json to_json(const ClassStats& s) {
     for (int k = 0; k < 3; ++k)
       by[names[k]] = {{"rows", s.rows_by_source[k]}, {"binary_errors", s.binary_errors_by_source[k]}};
     j["binary_errors_by_source"] = by;
+    j["pose_label_accuracy"] = s.pose_label_accuracy;
     j["sample_label_accuracy"] = s.sample_label_accuracy;
   }
   if (!s.margin_rows.empty()) {
