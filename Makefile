@@ -61,7 +61,8 @@ models-ik: build
 # afresh: the margin DLS is most of it), then evaluated on 80,000 fresh poses in the training
 # ratio, with the training margin (models/ARM/feasibility.eval.json) and without it
 # (feasibility.eval-nomargin.json: unreachable poses arbitrarily close to reachable ones)
-# about 1 h on 2 cores (planar2 3 min, puma3 9 min, omx4 12 min, kr6 35 min; see README)
+# about 1 h 20 min with one thread each on a busy 2-core machine (planar2 12 min, puma3 12 min,
+# omx4 13 min, kr6 39 min for training, whose data take 6 of them; each eval about 1 min)
 models-feasibility: build
 	@for arm in $(ARMS); do \
 	  $(CLI) train --config models/configs/$$arm-feasibility.json --out models/$$arm/feasibility --quiet && \
