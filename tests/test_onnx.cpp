@@ -63,10 +63,11 @@ struct Spec {
   OutputDecoding decoding;
   Activation act;        // after the first dense layer
   Activation gated_act;  // the value branch of the gated residual block
+  int branches = 0;      // branch heads (0: none)
   std::string name() const {
     return arm + "_" + model_kind_name(kind) + "_" + encoding_name(encoding) + "_" +
            decoding_name(decoding) + "_" + activation_name(act) + "_gated_" +
-           activation_name(gated_act);
+           activation_name(gated_act) + (branches ? "_heads" + std::to_string(branches) : "");
   }
 };
 
@@ -85,7 +86,9 @@ Model empty_model(const std::string& arm, ModelKind kind, InputEncoding encoding
 // network outputs the kind and decoding need
 int net_outputs(const Model& m) {
   if (m.kind == ModelKind::kFeasibility) return kFeasibilityClasses;
-  return m.net.decoding == OutputDecoding::kSinCos ? 2 * m.arm.dof() : m.arm.dof();
+  const int k = m.net.heads();
+  return k * (m.net.decoding == OutputDecoding::kSinCos ? 2 * m.arm.dof() : m.arm.dof()) +
+         (k > 1 ? k : 0);
 }
 
 // dense(e -> 12), act, gated_residual(12, gated_act), dense(12 -> outputs), random statistics
@@ -94,6 +97,7 @@ Model make_model(const Spec& s, std::uint64_t seed) {
   Rng rng(seed);
   Model m = empty_model(s.arm, s.kind, s.encoding, s.decoding);
   Network& net = m.net;
+  for (int k = 0; k < s.branches; ++k) net.branches.push_back("branch_" + std::to_string(k));
   const int e = net.encoded_input_size(), out = net_outputs(m);
   net.in_mean = uniform(e, rng, -0.3, 0.3);
   net.in_std = uniform(e, rng, 0.5, 1.5);
@@ -105,7 +109,7 @@ Model make_model(const Spec& s, std::uint64_t seed) {
   if (s.decoding == OutputDecoding::kSinCos) {
     // (sin, cos) pairs of norm about 2 around a random direction, as a trained network gives
     // them: near norm 0, atan2 turns float rounding e into e / norm in any implementation
-    for (int j = 0; j < out / 2; ++j) {
+    for (int j = 0; j < net.heads() * net.head_outputs() / 2; ++j) {
       const double a = rng.uniform(-M_PI, M_PI);
       net.out_mean.segment(2 * j, 2) << float(2 * std::sin(a)), float(2 * std::cos(a));
     }
@@ -157,6 +161,11 @@ std::vector<Spec> all_specs() {
                    Activation::kSilu, Activation::kTanh});
   specs.push_back({"kr6", ModelKind::kIk, InputEncoding::kPose, OutputDecoding::kAngles,
                    Activation::kRelu, Activation::kSilu});
+  // branch heads: the answer of the head with the largest logit
+  specs.push_back({"omx4", ModelKind::kIk, InputEncoding::kPolarPitch, OutputDecoding::kSinCos,
+                   Activation::kSilu, Activation::kSilu, 2});
+  specs.push_back({"kr6", ModelKind::kIk, InputEncoding::kPose, OutputDecoding::kAngles,
+                   Activation::kTanh, Activation::kRelu, 3});
   return specs;
 }
 
@@ -335,6 +344,8 @@ TEST_CASE("every layer, activation, encoding and decoding exports with its ops")
   CHECK(ops["Cos"] == (pitch ? 1 : 0));
   CHECK(ops["Atan"] == (s.decoding == OutputDecoding::kSinCos ? 1 : 0));
   CHECK(ops["Softmax"] == (s.decoding == OutputDecoding::kSoftmax ? 1 : 0));
+  // branch heads: the likeliest head's block picked by one ArgMax
+  CHECK(ops["ArgMax"] == (s.branches ? 1 : 0));
 }
 
 TEST_CASE("identity activations add no node") {
