@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -554,6 +555,26 @@ std::vector<std::pair<float, float>> grid() {
   return g;
 }
 
+// per row and joint, the norm of the (sin, cos) pair the answer is decoded from (the head
+// predict() answers with): atan2 turns an error e in the pair into e / norm in the angle, so
+// where the network leaves an angle undetermined (omx4's base angle for a target on the base
+// axis: the pair shrinks towards 0) two float32 implementations differ more in the angle
+std::vector<float> pair_norms(const Model& m, const std::vector<float>& x, int rows) {
+  Network raw = m.net;  // the same layers, outputs de-normalised but not decoded
+  raw.decoding = OutputDecoding::kAngles;
+  raw.branches.clear();
+  Workspace ws(raw);
+  const int outs = raw.net_outputs(), k = m.net.heads(), h = m.net.head_outputs(), d = h / 2;
+  std::vector<float> y(std::size_t(rows) * outs), norms;
+  predict(raw, ws, x.data(), rows, y.data());
+  for (int r = 0; r < rows; ++r) {
+    const float* yr = &y[std::size_t(r) * outs];
+    const int best = k == 1 ? 0 : int(std::max_element(yr + k * h, yr + k * h + k) - (yr + k * h));
+    for (int j = 0; j < d; ++j) norms.push_back(std::hypot(yr[best * h + 2 * j], yr[best * h + 2 * j + 1]));
+  }
+  return norms;
+}
+
 TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   constexpr int kRows = 1000;
   const fs::path root = NEUROKIN_ONNX_CASES;
@@ -562,8 +583,10 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   nlohmann::json manifest = nlohmann::json::array();
 
   // the model's ONNX (exported now, or a committed file as it is), inputs, the core's outputs
+  // conditioned: angles compared through their (sin, cos) pair's norm (trained models only; the
+  // synthetic and edge cases compare angles as they are, atan2's edges included)
   auto write_case_with = [&](const std::string& name, const Model& m, const std::vector<float>& x,
-                             const fs::path& onnx_file) {
+                             const fs::path& onnx_file, bool conditioned = false) {
     const fs::path dir = root / name;
     fs::create_directories(dir);
     if (onnx_file.empty()) onnx_export::write_onnx((dir / "model.onnx").string(), m, name);
@@ -574,10 +597,13 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
     predict(m.net, ws, x.data(), kRows, y.data());
     write_csv(dir / "inputs.csv", x, n, "x");
     write_csv(dir / "expected.csv", y, d, "y");
+    const bool sincos = m.net.decoding == OutputDecoding::kSinCos;
+    if (sincos && conditioned) write_csv(dir / "norms.csv", pair_norms(m, x, kRows), d, "norm");
     manifest.push_back({{"name", name},
                         {"output", onnx_export::output_name(m.kind)},
                         {"columns", d},
-                        {"angles_wrap", m.net.decoding == OutputDecoding::kSinCos}});
+                        {"angles_wrap", sincos},
+                        {"pair_norms", sincos && conditioned}});
   };
   auto write_case = [&](const std::string& name, const Model& m,
                         const std::vector<std::pair<float, float>>& firsts, std::uint64_t seed) {
@@ -639,7 +665,7 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
       const TaskVec t = task_vector(m.arm, fk(m.arm, sample_joints(m.arm, rng)));
       for (int i = 0; i < m.net.input_size; ++i) x.push_back(static_cast<float>(t[i]));
     }
-    write_case_with(std::string("shipped_") + arm + (kind == "ik" ? "" : "_" + kind), m, x, onnx);
+    write_case_with(std::string("shipped_") + arm + (kind == "ik" ? "" : "_" + kind), m, x, onnx, true);
     ++shipped;
   }
 
