@@ -46,7 +46,8 @@ bench: build wasm
 
 # the shipped models, each from its committed config (models/configs/ARM-ik.json); datasets are
 # cached under build/data. Then each is evaluated on 10,000 fresh targets (models/ARM/ik.eval.json)
-# about 1 h 25 min on 2 cores (planar2 4 min, puma3 14 min, omx4 29 min, kr6 34 min)
+# about 2 h on 2 cores (planar2 4 min, puma3 14 min, kr6 34 min; omx4, two branch heads, 61 min
+# on a loaded machine)
 ARMS := planar2 puma3 omx4 kr6
 models: models-ik models-feasibility
 

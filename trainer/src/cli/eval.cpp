@@ -74,6 +74,7 @@ double us_per_prediction(const Model& m, const train::Samples& s, int batch) {
 }
 
 struct RefineStats {
+  std::size_t solved = 0;  // converged to the tolerances
   double success = 0, mean_iterations = 0, mean_us = 0, mean_pos_mm = 0, mean_rot_deg = 0;
 };
 
@@ -92,16 +93,18 @@ RefineStats refine_all(const Model& m, const train::Samples& s, int iterations, 
     opt.seed = k;
     const IkResult res = solve_ik(m.arm, x, opt, q0);
     r.mean_us += std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
-    r.success += (res.status == IkStatus::kConverged) / n;
+    r.solved += res.status == IkStatus::kConverged;
     r.mean_iterations += res.iterations / n;
     r.mean_pos_mm += res.position_error * 1e3 / n;
     r.mean_rot_deg += res.orientation_error * 180 / M_PI / n;
   }
+  r.success = s.size() ? r.solved / n : 0.0;  // a count, not a sum of 1 / n (exactly 1 when all)
   return r;
 }
 
 nlohmann::json to_json(const RefineStats& r) {
   return {{"success_rate", r.success},
+          {"solved", r.solved},
           {"mean_iterations", r.mean_iterations},
           {"mean_us", r.mean_us},
           {"position_mean_mm", r.mean_pos_mm},

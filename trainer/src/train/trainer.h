@@ -27,6 +27,8 @@ struct Samples {
                                                       // one of them, config.data.label's)
   std::vector<std::uint8_t> source;       // classifiers: data::PoseSource of each row
   std::vector<float> margin;              // classifiers: distance to the other side (kd units)
+  std::vector<std::int8_t> branch;        // ik: each sample's canonical branch, -1: none
+  std::vector<std::string> branch_names;  // what branch indexes (the arm's solver's names)
   std::vector<int> train, val, test;
   nlohmann::json report = nlohmann::json::object();  // the dataset's own report (branches)
   std::size_t size() const { return !label.empty() ? label.size() : dof ? q.size() / dof : 0; }
@@ -70,6 +72,8 @@ struct ErrorStats {
   double rot_mean_deg = 0, rot_p95_deg = 0, rot_max_deg = 0;
   double joint_mse = 0, joint_mae = 0;  // wrapped, rad^2 / rad, against the canonical joints
   double outside_limits = 0;  // share of predictions with a joint outside its limits (by any turn)
+  double branch_agreement = -1;  // networks with branch heads: share answered on the canonical
+                                 // branch's head (-1: no heads)
   std::size_t n = 0;
 };
 ErrorStats evaluate(const Model& model, const Samples& data, const std::vector<int>& rows);
