@@ -26,14 +26,26 @@ export class WasmBackend {
     this.model.inputs(1).set(target);
     return bestTime(() => this.model.run(1));
   }
+  // the names of the network's branch heads ([] for a network with one answer)
+  get branches() {
+    return this.model.branches;
+  }
+  // every head's answer: [{branch, q: Float64Array (rad, decoded), probability}]
+  predictBranches(target) {
+    const { outputs, probabilities } = this.model.predictBranches(Float32Array.from(target), 1);
+    const dof = this.model.outputSize;
+    return this.model.branches.map((branch, k) => ({
+      branch, q: Float64Array.from(outputs.subarray(k * dof, (k + 1) * dof)), probability: probabilities[k],
+    }));
+  }
   dispose() {
     this.model.delete();
   }
 }
 
 // time per call of fn (ms; awaited when it returns a promise): calls are repeated for 10 ms
-// (timers are coarse without cross-origin isolation), three times; the fastest window counts,
-// as the others include whatever else the machine was doing
+// (timers are coarse without cross-origin isolation), three times, the page free to draw between
+// them; the fastest window counts, as the others include whatever else the machine was doing
 export async function bestTime(fn) {
   let best = Infinity;
   for (let w = 0; w < 3; ++w) {

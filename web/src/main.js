@@ -6,6 +6,7 @@ import { assetUrl, fetchChecked, loadCore, loadIndex } from './core.js';
 import { CLASSES, classByName } from './feasibility.js';
 import { PathRunner } from './path.js';
 import { SlicePanel } from './slice.js';
+import { computeSolutions, hideSolutions, showSolutions } from './solutions.js';
 import { formatHash, parseHash } from './state.js';
 import { View } from './scene.js';
 
@@ -23,7 +24,7 @@ const app = {
   NK: null, index: null, view: null,
   armName: null, arm: null, armJson: null, reach: 1,
   target: null, mode: 'ik',
-  backendChoice: 'wasm', refine: false,
+  backendChoice: 'wasm', refine: false, allSolutions: false,
   model: null,            // {kind: 'shipped' | 'url' | 'file', label, url?}
   wasm: null, onnx: null, analytic: null, modelJson: null,
   q: null, qNet: null, qGoal: null,
@@ -309,6 +310,7 @@ async function solveOnce() {
   $('backend').textContent = backend.kind === 'analytic' ? 'core-ik' : backend.kind;
   $('backend').title = backend.label;
   updateSliders(shown);
+  updateSolutions(shown);
   writeHash();
   scheduleMeasure();
   app.slice.request(target);
@@ -331,6 +333,17 @@ function describeTarget(t) {
   if (app.arm.task === 'position_pitch') return `${p}, pitch ${deg(t[3]).toFixed(1)}°`;
   if (app.arm.task === 'pose') return `${p}, q (${Array.from(t.subarray(3), (v) => v.toFixed(3)).join(', ')})`;
   return p;
+}
+
+// every solution of the target as ghosts (the network's heads, else the closed form), or none
+function updateSolutions(shown = app.qGoal) {
+  if (!app.allSolutions) hideSolutions(app.view);
+  else if (app.mode === 'path') hideSolutions(app.view, 'Not drawn in path mode: the target moves every frame.');
+  else {
+    const hasRot = app.arm.task === 'pose' || app.arm.task === 'position_pitch';
+    showSolutions(app.view, app.arm, computeSolutions(app.arm, app.wasm, app.target), { shown, hasRot, armName: app.armName });
+  }
+  $('solutions-box').hidden = !app.allSolutions;
 }
 
 // ---- animation -------------------------------------------------------------------------------
@@ -456,7 +469,10 @@ function setMode(mode) {
     : mode === 'fk' ? 'move the joint sliders: the blue ghost is the network\'s answer for the tool pose'
     : 'the tool follows the path; the coloured line is where it really went';
   configureGizmo();
-  if (mode === 'path') app.path.start(app.target);
+  if (mode === 'path') {
+    app.path.start(app.target);
+    updateSolutions();
+  }
   else {
     app.path.stop();
     solve();
@@ -492,6 +508,11 @@ function buildPanel() {
     solve();
   });
   $('refine').addEventListener('change', () => { app.refine = $('refine').checked; solve(); });
+  $('all-solutions').addEventListener('change', () => {
+    app.allSolutions = $('all-solutions').checked;
+    updateSolutions();
+    writeHash();
+  });
   $('error-close').addEventListener('click', clearError);
   $('file').addEventListener('change', () => {
     const f = $('file').files[0];
@@ -535,7 +556,7 @@ async function chooseBackend(name) {
 
 function writeHash() {
   const hash = formatHash({ arm: app.armName, target: app.target, backend: app.backendChoice, refine: app.refine,
-                            model: app.model?.kind === 'url' ? app.model.url : null });
+                            allSolutions: app.allSolutions, model: app.model?.kind === 'url' ? app.model.url : null });
   if (hash !== location.hash) {
     app.lastHash = hash;
     history.replaceState(null, '', hash);
@@ -547,6 +568,8 @@ async function applyHash() {
   if (problems.length) showError(`link: ${problems.join('; ')}`);
   app.refine = state.refine ?? false;
   $('refine').checked = app.refine;
+  app.allSolutions = state.allSolutions ?? false;
+  $('all-solutions').checked = app.allSolutions;
   app.backendChoice = state.backend ?? 'wasm';
   await setArm(state.arm ?? app.armName ?? 'puma3', { target: state.target, keepModel: state.model ? { url: state.model } : null });
 }

@@ -11,19 +11,17 @@ import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+import { chromiumPath, launchChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoDir = path.resolve(webDir, '..');
 const distDir = path.join(webDir, 'dist');
 const shotsDir = process.env.NEUROKIN_SCREENSHOTS ?? path.join(repoDir, 'build', 'web-test');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 // a missing prerequisite is a failure with the fix in the message, never a skip
 assert.ok(fs.existsSync(path.join(distDir, 'index.html')), `${distDir}/index.html is missing: run 'make web'`);
 assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} is missing: run scripts/bootstrap.sh (Debian package chromium)`);
-const playwright = await import(createRequire(path.join(webDir, 'package.json')).resolve('playwright-core'));
-const chromium = playwright.chromium ?? playwright.default.chromium;
 
 // the same wasm core the page runs, for the reference numbers
 const wasmDir = path.join(distDir, 'wasm');
@@ -37,11 +35,7 @@ const index = JSON.parse(fs.readFileSync(path.join(distDir, 'models', 'index.jso
 let server, browser;
 before(async () => {
   server = await serve(distDir);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   fs.mkdirSync(shotsDir, { recursive: true });
 });
 after(async () => {
@@ -392,4 +386,79 @@ test('omx4 pitch slider and a model given by URL (an .onnx file runs on ONNX Run
   assert.ok(errorMm(arms.planar2, t.target, t.joints) < expectedMaxMm('planar2') + 0.01);
   assert.deepEqual([...problems, ...o.problems], []);
   await o.page.close();
+});
+
+// ---- all solutions -----------------------------------------------------------------------------
+
+// what the solutions list shows, and how many ghosts and labels are drawn
+async function readSolutions(page) {
+  return page.evaluate(() => {
+    const list = document.querySelector('[data-testid=solutions]');
+    const view = window.neurokin.view;
+    return {
+      count: Number(list.dataset.count),
+      source: list.dataset.source,
+      items: Array.from(list.querySelectorAll('li'), (li) => ({
+        branch: li.dataset.branch, q: li.dataset.q.split(',').map(Number), errorMm: Number(li.dataset.errorMm),
+        probability: li.dataset.probability === undefined ? null : Number(li.dataset.probability),
+        shown: li.dataset.shown === '1', text: li.textContent,
+      })),
+      ghosts: view.solutionGhosts.filter((g) => g.group.visible).length,
+      labels: Array.from(document.querySelectorAll('.ghost-label'), (el) => el.textContent),
+      hash: location.hash,
+    };
+  });
+}
+
+// the closed-form solutions on the page are the core's, each exact, one ghost and label each
+function checkClosedForm(name, target, sol) {
+  const want = arms[name].ikAnalytic(Float64Array.from(target));
+  assert.equal(sol.source, 'closed-form', name);
+  assert.ok(want.length >= 2, `${name}: pick a target with several solutions (${want.length})`);
+  assert.equal(sol.count, want.length, `${name}: ${sol.count} solutions shown, the core finds ${want.length}`);
+  assert.deepEqual(sol.items.map((s) => s.branch).sort(), want.map((s) => s.branch).sort());
+  assert.equal(sol.ghosts, want.length, `${name}: ${sol.ghosts} ghosts drawn`);
+  assert.equal(sol.labels.length, want.length);
+  for (const s of sol.items) {
+    const mm = errorMm(arms[name], target, s.q);
+    assert.ok(mm <= 1e-3, `${name} ${s.branch}: FK is ${mm} mm from the target`);  // 1e-6 m
+    assert.ok(Math.abs(s.errorMm - mm) <= 1e-6, `${name} ${s.branch}: shows ${s.errorMm} mm, the core says ${mm}`);
+  }
+}
+
+test('all solutions (closed form): every branch within the limits as a labelled ghost; the toggle and all=1', async () => {
+  // puma3 through the hash; the shipped model has no branch heads, so the core's closed form
+  const target = Array.from(arms.puma3.fk([0.4, 0.8, -1.2]).task);
+  const { page, problems } = await open(`#arm=puma3&target=${target.join(',')}&all=1`);
+  let sol = await readSolutions(page);
+  checkClosedForm('puma3', target, sol);
+  assert.match(decodeURIComponent(sol.hash), /&all=1/);
+  assert.equal(sol.items.filter((s) => s.shown).length, 1, 'the arm\'s own solution is marked');
+  assert.ok(sol.labels.every((l) => /(shoulder|elbow)/.test(l)), `labels ${sol.labels}`);
+  await page.waitForTimeout(900);
+  await page.screenshot({ path: path.join(shotsDir, 'puma3-solutions.png') });
+  // kr6 by the panel's toggle: eight branches (within the limits, for this target)
+  await page.click('[data-testid=arm-kr6]');
+  await page.waitForFunction(() => window.neurokin.armName === 'kr6');
+  await ready(page);
+  const kr6 = Array.from(arms.kr6.fk([0.3, -0.6, 0.9, 0.5, -0.8, 0.4]).task);
+  await page.evaluate((h) => { location.hash = h; }, `#arm=kr6&target=${kr6.join(',')}`);
+  await page.waitForFunction((t) => Math.abs(window.neurokin.target[0] - t) < 1e-9, kr6[0]);
+  await ready(page);
+  sol = await readSolutions(page);
+  assert.equal(sol.count, 0);
+  assert.equal(sol.ghosts, 0);
+  await page.check('[data-testid=all-solutions]');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=solutions]').dataset.count) > 0);
+  sol = await readSolutions(page);
+  checkClosedForm('kr6', kr6, sol);
+  assert.match(decodeURIComponent(sol.hash), /&all=1/);
+  await page.uncheck('[data-testid=all-solutions]');
+  sol = await readSolutions(page);
+  assert.equal(sol.count, 0);
+  assert.equal(sol.ghosts, 0);
+  assert.equal(sol.labels.length, 0);
+  assert.doesNotMatch(sol.hash, /all=/);
+  assert.deepEqual(problems, []);
+  await page.close();
 });
