@@ -462,3 +462,80 @@ test('all solutions (closed form): every branch within the limits as a labelled 
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+// ---- kr6: rotating the target ----------------------------------------------------------------
+
+// the angle between two unit quaternions (x, y, z, w), in degrees
+function quaternionAngleDeg(a, b) {
+  const dot = Math.abs(a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3]);
+  return (2 * Math.acos(Math.min(1, dot)) * 180) / Math.PI;
+}
+
+test('kr6: the rotate gizmo turns the target; the predicted joints follow within the model\'s orientation error', async () => {
+  const arm = arms.kr6;
+  const evalFile = JSON.parse(fs.readFileSync(path.join(repoDir, 'models', 'kr6', 'ik.eval.json'), 'utf8'));
+  // a pose in the well-covered middle of the workspace, so the network's p95 errors apply
+  const start = Array.from(arm.fk([0.2, -1.0, 1.1, 0.3, 0.8, -0.2]).task);
+  const { page, problems } = await open(`#arm=kr6&target=${start.join(',')}`);
+  const before = await readState(page);
+  await page.click('[data-testid=gizmo-rotate]');
+  assert.equal(await page.evaluate(() => window.neurokin.view.gizmo.mode), 'rotate');
+  // find the ring for the target's y axis (a turn the wrist's three joints must make): hover
+  // points around the target until the gizmo highlights it (its own picking, as a mouse finds it)
+  const centre = await page.evaluate(() => {
+    const v = window.neurokin.view, p = v.target.position.clone().project(v.camera);
+    const r = v.renderer.domElement.getBoundingClientRect();
+    return [r.left + ((p.x + 1) / 2) * r.width, r.top + ((1 - p.y) / 2) * r.height];
+  });
+  let handle = null;
+  search: for (let radius = 30; radius <= 200; radius += 10) {
+    for (let k = 0; k < 24; ++k) {
+      const a = (2 * Math.PI * k) / 24, x = centre[0] + radius * Math.cos(a), y = centre[1] + radius * Math.sin(a);
+      await page.mouse.move(x, y);
+      if (await page.evaluate(() => window.neurokin.view.gizmo.axis) === 'Y') {
+        handle = [x, y, a];
+        break search;
+      }
+    }
+  }
+  assert.ok(handle, 'no point around the target picks the rotate gizmo\'s Y ring');
+  // drag along the ring (tangentially)
+  const [x, y, a] = handle;
+  await page.mouse.down();
+  for (let i = 1; i <= 8; ++i) await page.mouse.move(x - Math.sin(a) * 4 * i, y + Math.cos(a) * 4 * i);
+  await page.mouse.up();
+  await page.waitForFunction((q) => Math.abs(window.neurokin.target[6] - q) > 1e-4, before.target[6]);
+  await ready(page);
+  const s = await readState(page);
+  // the target turned, in place; the hash has the new quaternion
+  const turned = quaternionAngleDeg(before.target.slice(3), s.target.slice(3));
+  assert.ok(turned > 5, `the target turned by ${turned.toFixed(2)} degrees only`);
+  assert.ok(Math.hypot(...[0, 1, 2].map((i) => s.target[i] - before.target[i])) < 1e-6, 'rotating moved the target');
+  assert.ok(Math.abs(Math.hypot(...s.target.slice(3)) - 1) < 1e-9);
+  assert.match(decodeURIComponent(s.hash), new RegExp(`target=${s.target.map((v) => Number(v.toFixed(6))).join(',')}`));
+  // the arm follows: new joints, the tool turned with the target (the network's errors)
+  assert.ok(Math.max(...s.joints.map((v, i) => Math.abs(v - before.joints[i]))) > 0.01, 'the joints did not change');
+  const [pos, rot] = arm.taskErrors(Float64Array.from(s.target), Float64Array.from(s.joints), 1);
+  const rotDeg = (rot * 180) / Math.PI;
+  const maxDeg = evalFile.network.orientation_p95_deg;
+  console.log(`# kr6 rotate: target turned ${turned.toFixed(1)} deg about its y axis; network's answer ` +
+              `${(pos * 1000).toFixed(2)} mm / ${rotDeg.toFixed(2)} deg off (model p95 ${maxDeg.toFixed(2)} deg)`);
+  assert.ok(rotDeg <= maxDeg, `tool orientation ${rotDeg.toFixed(2)} deg off the rotated target (model p95 ${maxDeg.toFixed(2)} deg)`);
+  assert.ok(pos * 1000 <= evalFile.network.position_p95_mm, `tool ${(pos * 1000).toFixed(2)} mm off the target`);
+  // the tool's orientation moved with the target, by about the same angle
+  const toolBefore = arm.fk(before.joints).quaternion, toolAfter = arm.fk(s.joints).quaternion;
+  assert.ok(Math.abs(quaternionAngleDeg(toolBefore, toolAfter) - turned) <= 2 * maxDeg,
+            `the tool turned ${quaternionAngleDeg(toolBefore, toolAfter).toFixed(2)} deg, the target ${turned.toFixed(2)} deg`);
+  // the page shows that error, to the 0.01 degree printed
+  const shownDeg = Number((await page.textContent('[data-testid=tool-error-deg]')).replace('°', ''));
+  assert.ok(Math.abs(shownDeg - rotDeg) <= 0.006, `shows ${shownDeg} deg, the core says ${rotDeg}`);
+  // refined, the rotated pose is reached to DLS's 1e-4 rad
+  await page.check('[data-testid=refine]');
+  await ready(page);
+  const r = await readState(page);
+  const [, rotRefined] = arm.taskErrors(Float64Array.from(r.target), Float64Array.from(r.joints), 1);
+  assert.ok(rotRefined <= 1.01e-4, `refined orientation error ${rotRefined} rad`);
+  await page.screenshot({ path: path.join(shotsDir, 'kr6-rotated.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
