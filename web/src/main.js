@@ -374,6 +374,11 @@ function scheduleMeasure() {
 
 async function measure() {
   if (app.mode === 'path' || app.view.dragging) return;
+  // timing busies the main thread for tens of ms: never while the arm is animating
+  if (app.tween) {
+    scheduleMeasure();
+    return;
+  }
   const target = app.target;
   $('time-wasm').textContent = app.wasm ? `${fmtMs(await app.wasm.time(target))} / prediction`
     : app.model ? 'no JSON model' : `${fmtMs(await app.analytic.time(target))} (closed form)`;
@@ -594,10 +599,16 @@ async function main() {
   buildPanel();
   await applyHash();
 
+  // each frame: our own work (path, animation), then three.js; with app.frameLog set to an array
+  // (bench/page_frames.mjs) each frame appends its time stamp, both durations (ms) and whether
+  // the arm was moving (1) or still (0)
   const frame = (now) => {
+    const t0 = performance.now();
     app.path.step(now);
     stepAnimation(now);
+    const t1 = performance.now();
     app.view.render();
+    app.frameLog?.push(now, t1 - t0, performance.now() - t1, app.tween || app.mode === 'path' ? 1 : 0);
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
