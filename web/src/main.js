@@ -341,7 +341,10 @@ function updateSolutions(shown = app.qGoal) {
   else if (app.mode === 'path') hideSolutions(app.view, 'Not drawn in path mode: the target moves every frame.');
   else {
     const hasRot = app.arm.task === 'pose' || app.arm.task === 'position_pitch';
-    showSolutions(app.view, app.arm, computeSolutions(app.arm, app.wasm, app.target), { shown, hasRot, armName: app.armName });
+    const noHeads = app.wasm ? 'the model has no branch heads'
+      : app.onnx ? 'an .onnx file gives one answer; every head\'s needs the .json model' : 'no network is loaded';
+    showSolutions(app.view, app.arm, computeSolutions(app.arm, app.wasm, app.target),
+                  { shown, hasRot, armName: app.armName, noHeads });
   }
   $('solutions-box').hidden = !app.allSolutions;
 }

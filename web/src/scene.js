@@ -283,12 +283,16 @@ export class View {
   // an empty list hides them all
   setSolutions(solutions) {
     while (this.solutionGhosts.length < solutions.length)
-      this.solutionGhosts.push(new ArmMeshes(this.scene, this.solutionDof, this.reach * 0.022 * 1.04, { ghost: true, opacity: 0.33 }));
+      this.solutionGhosts.push(new ArmMeshes(this.scene, this.solutionDof, this.reach * 0.022 * 1.04, { ghost: true, opacity: 0.4 }));
     this.solutionGhosts.forEach((g, i) => {
       const s = solutions[i];
       g.visible = !!s;
       if (!s) return;
-      for (const m of g.materials) m.color.set(s.colour);
+      // a little of the colour as glow: lit translucent colours wash out to grey
+      for (const m of g.materials) {
+        m.color.set(s.colour);
+        m.emissive.set(s.colour).multiplyScalar(0.35);
+      }
       g.update(s.frames, s.axes);
     });
     this.solutionLabels.forEach((el) => el.remove());

@@ -54,7 +54,8 @@ export function computeSolutions(arm, wasmBackend, target) {
 
 // the panel's list and the ghosts; result as computeSolutions gives it, shown: the joints the
 // arm is drawn in (the matching solution is marked), hasRot: the task has an orientation
-export function showSolutions(view, arm, result, { shown, hasRot, armName }) {
+// noHeads: why there are no network heads to show (e.g. "the model has no branch heads")
+export function showSolutions(view, arm, result, { shown, hasRot, armName, noHeads }) {
   const list = $('solutions');
   const { source, solutions } = result;
   const fmtMm = (m) => (m * 1000 < 0.005 ? '< 0.01' : (m * 1000).toFixed(m * 1000 < 10 ? 2 : 1));
@@ -92,7 +93,7 @@ export function showSolutions(view, arm, result, { shown, hasRot, armName }) {
     : source === 'closed-form'
       ? (solutions.length === 0 ? 'No solution: the target is out of reach (or outside the joint limits).'
         : `The core's closed-form solutions within the joint limits: ${solutions.length} for this target` +
-          ` (exact; the model has no branch heads).`)
+          ` (exact; ${noHeads}).`)
       : `${armName} has no closed-form solver and the model no branch heads: nothing to show.`;
   view.setSolutions(solutions.map((s, k) => {
     const colour = SOLUTION_COLOURS[k % SOLUTION_COLOURS.length];
