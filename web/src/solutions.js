@@ -16,6 +16,11 @@ export function branchLabel(name) {
   return name.replace(/_(?=(elbow|wrist)_)/g, ', ').replaceAll('_', ' ').replace(/\bnoflip\b/, 'no flip');
 }
 
+// a branch's probability as people read it: 87%, 3.2%, < 0.1%
+function fmtProbability(p) {
+  return p < 0.001 ? '< 0.1%' : p < 0.1 ? `${(p * 100).toFixed(1)}%` : `${Math.round(p * 100)}%`;
+}
+
 // the position (m) and orientation (rad) error of each configuration in qs against target, in
 // one batch call: Float64Array(2 n)
 function errorsOf(arm, target, qs) {
@@ -77,7 +82,7 @@ export function showSolutions(view, arm, result, { shown, hasRot, armName, noHea
     li.dataset.errorMm = String(s.positionError * 1000);
     if (s.probability !== undefined) li.dataset.probability = String(s.probability);
     const isShown = k === shownIndex;
-    const prob = s.probability !== undefined ? ` <b>${(s.probability * 100).toFixed(s.probability < 0.1 ? 1 : 0)}%</b>` : '';
+    const prob = s.probability !== undefined ? ` <b>${fmtProbability(s.probability)}</b>` : '';
     const err = `${fmtMm(s.positionError)} mm${hasRot ? ` / ${((s.orientationError * 180) / Math.PI).toFixed(2)}°` : ''}`;
     li.innerHTML = `<i style="background:${colour}"></i><span class="name"></span>${prob}` +
                    `<span class="err">${err}</span>`;
@@ -97,7 +102,7 @@ export function showSolutions(view, arm, result, { shown, hasRot, armName, noHea
       : `${armName} has no closed-form solver and the model no branch heads: nothing to show.`;
   view.setSolutions(solutions.map((s, k) => {
     const colour = SOLUTION_COLOURS[k % SOLUTION_COLOURS.length];
-    const label = branchLabel(s.branch) + (s.probability !== undefined ? ` · ${(s.probability * 100).toFixed(0)}%` : '');
+    const label = branchLabel(s.branch) + (s.probability !== undefined ? ` · ${fmtProbability(s.probability)}` : '');
     return { frames: arm.frames(s.q), axes: arm.jointAxes(s.q), colour, label };
   }));
 }

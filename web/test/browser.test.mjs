@@ -112,6 +112,30 @@ function expectedMaxMm(name) {
   return max;
 }
 
+// a model's worst position error on its own test set (the file's metadata: the likeliest head's
+// answer), in mm
+function modelMaxMm(model) {
+  const max = model.metadata()?.metrics?.test?.position_max_mm;
+  assert.ok(Number.isFinite(max), 'the model file has no metadata.metrics.test.position_max_mm');
+  return max;
+}
+
+// each branch head's worst position error (mm) over n seeded reachable targets, by the core: the
+// file records only the likeliest head's, and a head answers its branch whatever its probability
+function headMaxMm(model, arm, n = 500) {
+  const targets = Float32Array.from(arm.taskVectors(arm.sample(n, 11), n));
+  const { outputs } = model.predictBranches(targets, n);
+  const K = model.branches.length, m = arm.taskSize;
+  return model.branches.map((_, k) => {
+    let max = 0;
+    for (let i = 0; i < n; ++i) {
+      const q = Float64Array.from(outputs.subarray((i * K + k) * arm.dof, (i * K + k + 1) * arm.dof));
+      max = Math.max(max, errorMm(arm, targets.subarray(i * m, (i + 1) * m), q));
+    }
+    return max;
+  });
+}
+
 const CLASSES = ['unreachable', 'near_singular', 'adequate', 'high_manipulability'];
 
 test('every arm loads with no console errors, predicts, shows its error and class, draws', async () => {
@@ -460,6 +484,52 @@ test('all solutions (closed form): every branch within the limits as a labelled 
   assert.equal(sol.labels.length, 0);
   assert.doesNotMatch(sol.hash, /all=/);
   assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// a small omx4 network with two branch heads, trained by the CLI from a committed config:
+//   neurokin train --config models/fixtures/omx4_heads.config.json --out build/fixture/omx4_heads --threads 1
+// (3 s; then copy build/fixture/omx4_heads.json to models/fixtures/)
+const headsFixture = path.join(repoDir, 'models', 'fixtures', 'omx4_heads.json');
+
+test('all solutions (branch heads): each head\'s answer, its probability and its FK error, as the core computes them', async () => {
+  const text = fs.readFileSync(headsFixture, 'utf8');
+  const model = new NK.Model(text);
+  const arm = arms.omx4;
+  const target = Array.from(arm.fk([0.5, -0.4, 0.3, 0.6]).task);
+  const { page, problems } = await open(`#arm=omx4&target=${target.join(',')}&all=1`);
+  await page.setInputFiles('[data-testid=file]', { name: 'omx4_heads.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+  await page.waitForFunction(() => document.querySelector('[data-testid=solutions]').dataset.source === 'heads');
+  await ready(page);
+  const sol = await readSolutions(page);
+  const s = await readState(page);
+  assert.equal(s.error, null);
+  // the core in Node on the same target: every head's answer and the softmax of their logits
+  const { outputs, probabilities } = model.predictBranches(Float32Array.from(target), 1);
+  assert.equal(sol.count, model.branches.length);
+  assert.equal(sol.ghosts, model.branches.length);
+  assert.deepEqual(sol.items.map((x) => x.branch), model.branches);
+  const headMax = headMaxMm(model, arm);
+  sol.items.forEach((x, k) => {
+    const q = arm.wrapIntoLimits(outputs.subarray(k * arm.dof, (k + 1) * arm.dof)).q;
+    assert.ok(Math.max(...x.q.map((v, i) => Math.abs(v - q[i]))) < 1e-6, `${x.branch}: page ${x.q}, core ${Array.from(q)}`);
+    assert.ok(Math.abs(x.probability - probabilities[k]) < 1e-6);
+    const mm = errorMm(arm, target, x.q);
+    assert.ok(Math.abs(x.errorMm - mm) < 1e-6, `${x.branch}: shows ${x.errorMm} mm, the core says ${mm}`);
+    assert.ok(mm <= headMax[k], `${x.branch}: the head's answer is ${mm.toFixed(2)} mm from the target (its max ${headMax[k]})`);
+    assert.match(x.text, /\d+(\.\d)?%/);
+  });
+  assert.ok(Math.abs(probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  // the arm shows the likeliest head's answer, and the list says which
+  const best = probabilities.indexOf(Math.max(...probabilities));
+  assert.ok(sol.items[best].shown, `the likeliest head (${sol.items[best].branch}) is not marked as shown`);
+  assert.ok(Math.max(...s.joints.map((v, i) => Math.abs(v - sol.items[best].q[i]))) < 1e-5);
+  assert.ok(sol.items[best].errorMm <= modelMaxMm(model), `the likeliest head is ${sol.items[best].errorMm} mm off`);
+  assert.ok(sol.labels.every((l) => /elbow .*\d+%/.test(l)), `labels ${sol.labels}`);
+  await page.waitForTimeout(900);
+  await page.screenshot({ path: path.join(shotsDir, 'omx4-heads.png') });
+  assert.deepEqual(problems, []);
+  model.delete();
   await page.close();
 });
 
