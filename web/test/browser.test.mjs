@@ -219,11 +219,12 @@ test('the hash round-trips: the page writes back what it read, and the same link
   const u = await readState(b.page);
   assert.ok(errorMm(arms.planar2, planar, u.joints) < 0.01, `refined planar2 joints ${u.joints}`);
   // bad values are named, and the page still works
-  const c = await open('#arm=robot9&target=1,x&backend=gpu');
+  const c = await open('#arm=robot9&target=1,x&backend=gpu&all=2');
   const v = await readState(c.page);
   assert.match(v.error, /arm: expected one of .*got 'robot9'/);
   assert.match(v.error, /target: entry 2 'x' is not a number/);
   assert.match(v.error, /backend: expected wasm or onnx, got 'gpu'/);
+  assert.match(v.error, /all: expected 0 or 1, got '2'/);
   assert.equal(v.joints.length, 3);  // the default arm, puma3
   for (const p of [a, b, c]) await p.page.close();
 });
