@@ -382,15 +382,27 @@ async function measure() {
     scheduleMeasure();
     return;
   }
-  const target = app.target;
-  $('time-wasm').textContent = app.wasm ? `${fmtMs(await app.wasm.time(target))} / prediction`
-    : app.model ? 'no JSON model' : `${fmtMs(await app.analytic.time(target))} (closed form)`;
-  if (app.onnx) $('time-onnx').textContent = `${fmtMs(await app.onnx.time(target))} / prediction`;
-  if (app.wasm && app.onnx) {
-    const a = app.wasm.predict(target), b = await app.onnx.predict(target);
-    const [pa] = app.arm.taskErrors(target, a, 1), [pb] = app.arm.taskErrors(target, b, 1);
-    $('agreement').textContent = `max |Δq| ${maxAngleDifference(a, b).toExponential(1)} rad, Δerror ${fmtMm(Math.abs(pa - pb) * 1000)} mm`;
-  } else $('agreement').textContent = app.onnx || app.wasm ? 'one backend loaded' : '—';
+  // the page may switch arm, model or target while this awaits: then its numbers are stale
+  const { arm, wasm, onnx, analytic, model, target } = app;
+  const stale = () => arm !== app.arm || wasm !== app.wasm || onnx !== app.onnx || target !== app.target;
+  try {
+    const tWasm = wasm ? await wasm.time(target) : model ? null : await analytic.time(target);
+    if (stale()) return;
+    $('time-wasm').textContent = wasm ? `${fmtMs(tWasm)} / prediction` : model ? 'no JSON model' : `${fmtMs(tWasm)} (closed form)`;
+    if (onnx) {
+      const tOnnx = await onnx.time(target);
+      if (stale()) return;
+      $('time-onnx').textContent = `${fmtMs(tOnnx)} / prediction`;
+    }
+    if (wasm && onnx) {
+      const a = wasm.predict(target), b = await onnx.predict(target);
+      if (stale()) return;
+      const [pa] = arm.taskErrors(target, a, 1), [pb] = arm.taskErrors(target, b, 1);
+      $('agreement').textContent = `max |Δq| ${maxAngleDifference(a, b).toExponential(1)} rad, Δerror ${fmtMm(Math.abs(pa - pb) * 1000)} mm`;
+    } else $('agreement').textContent = onnx || wasm ? 'one backend loaded' : '—';
+  } catch (e) {
+    if (!stale()) showError(`timing the backends: ${e.message}`);
+  }
 }
 
 // ---- panel controls ----------------------------------------------------------------------------
