@@ -73,6 +73,21 @@ TEST_CASE("arm_to_json round trips exactly") {
   }
 }
 
+TEST_CASE("with_task: kr6 positioned only, as if its file said so") {
+  const Arm kr6 = shipped_arm("kr6");
+  const Arm pos = with_task(kr6, TaskKind::kPosition);
+  CHECK(pos.task == TaskKind::kPosition);
+  CHECK(pos.name == "kr6");
+  CHECK_FALSE(pos.conditioning.valid());  // the pose Jacobian's thresholds do not carry over
+  CHECK(arm_to_json(pos)["task"] == "position");
+  CHECK(arm_from_json(arm_to_json(pos)).task == TaskKind::kPosition);  // models embed this arm
+  Rng rng(9);
+  const JointVec q = sample_joints(kr6, rng);
+  CHECK(fk(pos, q).matrix() == fk(kr6, q).matrix());
+  CHECK(with_task(kr6, TaskKind::kPose).conditioning.valid());  // the same task: unchanged
+  CHECK_THROWS_WITH(with_task(shipped_arm("puma3"), TaskKind::kPose), Catch::Contains("arm.task"));
+}
+
 TEST_CASE("a user's arm: dh and urdf joints, base and tool") {
   json j = planar();
   j["base"] = {{"xyz", {0, 0, 1}}};

@@ -220,6 +220,14 @@ json arm_to_json(const Arm& arm) {
   return j;
 }
 
+Arm with_task(const Arm& arm, TaskKind task) {
+  if (task == arm.task) return arm;
+  json j = arm_to_json(arm);
+  j["task"] = task_name(task);
+  j.erase("conditioning");
+  return arm_from_json(j);
+}
+
 bool within_limits(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& q, double tol) {
   if (q.size() != arm.dof()) return false;
   for (int i = 0; i < arm.dof(); ++i)

@@ -79,6 +79,12 @@ Arm arm_from_json(const nlohmann::json& j);
 Arm arm_from_json_text(const std::string& text);
 nlohmann::json arm_to_json(const Arm& arm);
 
+// the same arm with another task (kr6 positioned only: task kPosition), as if its file said
+// so: the source is rewritten, so models embed the arm they were trained for, and the
+// conditioning thresholds are dropped (they are the other task Jacobian's). Throws Error as
+// arm_from_json does for a task the arm cannot serve ("pose" on fewer than 6 joints).
+Arm with_task(const Arm& arm, TaskKind task);
+
 // ARM is a file path, or a name looked up as <dir>/<name>.json in the search path
 // (NEUROKIN_ARMS_DIR, then models/arms relative to the working directory and to the
 // executable's source tree). Throws Error naming what was tried.

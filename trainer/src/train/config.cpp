@@ -33,6 +33,14 @@ TrainConfig config_from_json(const json& j) {
   Fields top(j, "config");
   if (const json* a = top.get("arm")) c.arm = ju::string(*a, top.at("arm"));
   else throw Error("config.arm: missing (required: an arm name or path)");
+  top.string("task", c.task);
+  if (!c.task.empty()) {
+    try {
+      task_from_name(c.task);
+    } catch (const Error&) {
+      throw_expected(top.at("task"), "one of planar_xy, position, position_pitch, pose", "\"" + c.task + "\"");
+    }
+  }
   top.string("kind", c.kind);
   if (c.kind != "ik" && c.kind != "feasibility")
     throw_expected(top.at("kind"), "\"ik\" or \"feasibility\"", "\"" + c.kind + "\"");
@@ -169,12 +177,18 @@ json config_to_json(const TrainConfig& c) {
       {"batch", c.batch},
       {"seed", c.seed},
       {"threads", c.threads}};
-  // only when used, so that configs (and checkpoints) from before branch heads read the same
+  // only when used, so that configs (and checkpoints) from before read the same
+  if (!c.task.empty()) j["task"] = c.task;
   if (!c.branches.empty()) {
     j["network"]["branches"] = c.branches;
     j["loss"]["branch"] = c.loss.branch;
   }
   return j;
+}
+
+Arm config_arm(const TrainConfig& c) {
+  const Arm arm = load_arm(c.arm);
+  return c.task.empty() ? arm : with_task(arm, task_from_name(c.task));
 }
 
 void apply_override(json& j, const std::string& assignment) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "neurokin/arm.h"
 #include "neurokin/nn.h"
 #include "train/mlp.h"
 
@@ -39,6 +40,7 @@ struct ScheduleConfig {
 
 struct TrainConfig {
   std::string arm;
+  std::string task;  // empty: the arm's own; else another task of it ("position": kr6 positioned only)
   std::string kind = "ik";
   nlohmann::json data = nlohmann::json::object();  // the dataset's own config (dataset.h)
   Architecture arch;
@@ -60,6 +62,9 @@ struct TrainConfig {
 // parse with defaults; throws Error "config.loss.fk_position: expected a number, got ..."
 TrainConfig config_from_json(const nlohmann::json& j);
 nlohmann::json config_to_json(const TrainConfig& c);
+
+// the arm the config trains for: load_arm(c.arm), with c.task when set (with_task)
+Arm config_arm(const TrainConfig& c);
 
 // "a.b.c=value" overrides (value parsed as JSON, else taken as a string), applied before parsing
 void apply_override(nlohmann::json& j, const std::string& assignment);
