@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/eval_ik.h"
 #include "data/dataset.h"
 #include "data/feasibility.h"
 #include "neurokin/conditioning.h"
@@ -31,31 +32,6 @@ struct EvalArgs {
   bool json = false;
 };
 
-// the model's training data config (branch preference, focus circle), when it has one
-data::DataConfig training_data_config(const Model& m) {
-  const auto& cfg = m.metadata.value("config", nlohmann::json::object());
-  return cfg.contains("data") ? data::data_config_from_json(cfg["data"], "model.metadata.config.data")
-                              : data::DataConfig{};
-}
-
-// fresh targets, with joints canonicalised on the model's own branch preference; with
-// `focus`, the rows drawn near the training focus circle (seed 001's path) instead
-train::Samples fresh_targets(const Model& m, long long n, std::uint64_t seed, bool focus) {
-  data::DataConfig dc = training_data_config(m);
-  dc.n = n;
-  dc.seed = seed;
-  dc.sampling = data::Sampling::kUniform;
-  if (focus) dc.focus->share = 0.999;
-  else dc.focus.reset();
-  data::Dataset d = data::make_dataset(m.arm, dc);
-  const std::vector<std::uint8_t> near_circle = d.focus;
-  train::Samples s = train::to_samples(std::move(d));
-  s.test.clear();
-  for (std::size_t i = 0; i < s.size(); ++i)
-    if (!focus || near_circle[i]) s.test.push_back(static_cast<int>(i));
-  return s;
-}
-
 // microseconds per prediction at a batch size, over at least ~0.2 s of calls
 double us_per_prediction(const Model& m, const train::Samples& s, int batch) {
   Workspace ws(m.net);
@@ -71,44 +47,6 @@ double us_per_prediction(const Model& m, const train::Samples& s, int batch) {
     el = std::chrono::duration<double>(Clock::now() - t0).count();
   }
   return el * 1e6 / (double(calls) * batch);
-}
-
-struct RefineStats {
-  std::size_t solved = 0;  // converged to the tolerances
-  double success = 0, mean_iterations = 0, mean_us = 0, mean_pos_mm = 0, mean_rot_deg = 0;
-};
-
-// the core's solver as `neurokin ik` runs it (tolerances 1e-5 m / 1e-4 rad, 5 ms, seeded random
-// restarts) with N iterations per attempt, from each start
-template <class Start>
-RefineStats refine_all(const Model& m, const train::Samples& s, int iterations, Start&& start) {
-  IkOptions opt;
-  opt.max_iterations = iterations;
-  RefineStats r;
-  const double n = static_cast<double>(s.size());
-  for (size_t k = 0; k < s.size(); ++k) {
-    const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXf>(&s.x[k * s.task_size], s.task_size).cast<double>();
-    const Eigen::VectorXd q0 = start(k);
-    const auto t0 = Clock::now();
-    opt.seed = k;
-    const IkResult res = solve_ik(m.arm, x, opt, q0);
-    r.mean_us += std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
-    r.solved += res.status == IkStatus::kConverged;
-    r.mean_iterations += res.iterations / n;
-    r.mean_pos_mm += res.position_error * 1e3 / n;
-    r.mean_rot_deg += res.orientation_error * 180 / M_PI / n;
-  }
-  r.success = s.size() ? r.solved / n : 0.0;  // a count, not a sum of 1 / n (exactly 1 when all)
-  return r;
-}
-
-nlohmann::json to_json(const RefineStats& r) {
-  return {{"success_rate", r.success},
-          {"solved", r.solved},
-          {"mean_iterations", r.mean_iterations},
-          {"mean_us", r.mean_us},
-          {"position_mean_mm", r.mean_pos_mm},
-          {"orientation_mean_deg", r.mean_rot_deg}};
 }
 
 // a classifier on a fresh feasibility dataset (the training data config with --seed and --n
@@ -180,12 +118,10 @@ void run_eval(const EvalArgs& args) {
   RefineStats seeded, fixed;
   if (args.refine > 0) {
     Workspace ws(m.net);
-    std::vector<float> q(m.arm.dof());
-    seeded = refine_all(m, s, args.refine, [&](size_t k) {
-      predict(m.net, ws, &s.x[k * s.task_size], 1, q.data());
-      return Eigen::Map<const Eigen::VectorXf>(q.data(), m.arm.dof()).cast<double>().eval();
-    });
-    fixed = refine_all(m, s, args.refine, [&](size_t) { return m.arm.mid(); });
+    IkOptions opt;  // as `neurokin ik` runs: seeded random restarts within 5 ms
+    opt.max_iterations = args.refine;
+    seeded = refine_all(m, s, opt, [&](size_t k) { return network_start(m, ws, s, k); });
+    fixed = refine_all(m, s, opt, [&](size_t) { return m.arm.mid(); });
     out["refined"] = to_json(seeded);
     out["refined"]["start"] = "the network's prediction";
     out["dls_from_mid"] = to_json(fixed);

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/training.h"
 #include "data/dataset.h"
 #include "data/feasibility.h"
 #include "export/onnx_export.h"
@@ -57,7 +58,6 @@ train::Samples feasibility_samples(const Arm& arm, const train::TrainConfig& cfg
 }
 
 void run_train(const TrainArgs& args) {
-  const auto t0 = std::chrono::steady_clock::now();
   nlohmann::json j = json_util::parse(json_util::read_file(args.config, "config file"),
                                       "config file '" + args.config + "'");
   // flags override fields: --epochs, --threads, --n, then every --set in order
@@ -73,44 +73,18 @@ void run_train(const TrainArgs& args) {
     j["data"]["n"] = args.n;
   }
   for (const auto& s : args.sets) train::apply_override(j, s);
-  const train::TrainConfig cfg = train::config_from_json(j);
-  const Arm arm = load_arm(cfg.arm);
-  const bool classifier = cfg.kind == "feasibility";
-  if (classifier && !args.cache.empty())
-    throw Error("--cache: feasibility datasets are not cached yet (drop --cache)");
+  TrainFiles files;
+  files.out = args.out;
+  files.cache = args.cache;
+  files.resume = args.resume;
+  files.quiet = args.quiet;
+  files.command = "neurokin train --config " + args.config + " --out " + args.out;
+  const Model model = train_to_files(j, files);
 
-  const std::filesystem::path out(args.out);
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  const auto t_data = std::chrono::steady_clock::now();
-  const train::Samples samples = classifier ? feasibility_samples(arm, cfg) : ik_samples(arm, cfg, args.cache);
-  fmt::print(stderr, "data made or loaded in {:.1f} s\n",
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_data).count());
-
-  train::TrainOptions opt;
-  opt.out = args.out;
-  opt.resume = args.resume;
-  opt.progress = !args.quiet;
-  Model model = train::train_model(cfg, arm, samples, opt);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  model.metadata["command"] = "neurokin train --config " + args.config + " --out " + args.out;
-  model.metadata["wall_seconds"] = seconds;
-
-  // the model, its ONNX twin and a report, each written atomically
-  const std::string name = out.filename().string();
-  io::write_file_atomic(args.out + ".json", model_to_json(model).dump() + "\n");
-  onnx_export::write_onnx(args.out + ".onnx", model, name);
-  nlohmann::json report = {{"model", name + ".json"},
-                           {"onnx", name + ".onnx"},
-                           {"arm", arm.name},
-                           {"parameters", model.net.parameter_count()},
-                           {"metrics", model.metadata["metrics"]},
-                           {"data", model.metadata["data"]},
-                           {"config", model.metadata["config"]},
-                           {"command", model.metadata["command"]},
-                           {"wall_seconds", seconds}};
-  io::write_file_atomic(args.out + ".report.json", report.dump(2) + "\n");
+  const std::string name = std::filesystem::path(args.out).filename().string();
   const auto& test = model.metadata["metrics"]["test"];
-  if (classifier) {
+  const double seconds = model.metadata["wall_seconds"];
+  if (model.kind == ModelKind::kFeasibility) {
     fmt::print("{}: test accuracy {:.4f}%, binary reachable/unreachable accuracy {:.4f}% ({} errors) ({} "
                "samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
                name, test["accuracy"].get<double>() * 100, test["binary_accuracy"].get<double>() * 100,
@@ -126,6 +100,48 @@ void run_train(const TrainArgs& args) {
 }
 
 }  // namespace
+
+Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const train::TrainConfig cfg = train::config_from_json(config);
+  const Arm arm = train::config_arm(cfg);
+  const bool classifier = cfg.kind == "feasibility";
+  if (classifier && !files.cache.empty())
+    throw Error("--cache: feasibility datasets are not cached yet (drop --cache)");
+
+  const std::filesystem::path out(files.out);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  const auto t_data = std::chrono::steady_clock::now();
+  const train::Samples samples = classifier ? feasibility_samples(arm, cfg) : ik_samples(arm, cfg, files.cache);
+  fmt::print(stderr, "data made or loaded in {:.1f} s\n",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_data).count());
+
+  train::TrainOptions opt;
+  opt.out = files.out;
+  opt.resume = files.resume;
+  opt.progress = !files.quiet;
+  Model model = train::train_model(cfg, arm, samples, opt);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  model.metadata["command"] = files.command;
+  model.metadata["wall_seconds"] = seconds;
+
+  // the model, its ONNX twin and a report, each written atomically
+  const std::string name = out.filename().string();
+  io::write_file_atomic(files.out + ".json", model_to_json(model).dump() + "\n");
+  onnx_export::write_onnx(files.out + ".onnx", model, name);
+  nlohmann::json report = {{"model", name + ".json"},
+                           {"onnx", name + ".onnx"},
+                           {"arm", arm.name},
+                           {"task", task_name(arm.task)},
+                           {"parameters", model.net.parameter_count()},
+                           {"metrics", model.metadata["metrics"]},
+                           {"data", model.metadata["data"]},
+                           {"config", model.metadata["config"]},
+                           {"command", model.metadata["command"]},
+                           {"wall_seconds", seconds}};
+  io::write_file_atomic(files.out + ".report.json", report.dump(2) + "\n");
+  return model;
+}
 
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();

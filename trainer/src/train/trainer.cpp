@@ -37,13 +37,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  const size_t k = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p / 100.0 * v.size())) - (p > 0 ? 1 : 0));
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
-}
-
 // adaptive balancing (seed 001): each active term's weight divided by its running mean, so each
 // term counts by its relative change (the gradient of sum_t base_t log MS_t). The task-space
 // terms, FK position and orientation, are balanced as one: divided by their configured blend
@@ -191,6 +184,13 @@ std::string clock_text(double s) {
 }
 
 }  // namespace
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p / 100.0 * v.size())) - (p > 0 ? 1 : 0));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
 
 // the split's rows as the trainer's train / validation / test lists
 static void assign_split(const data::Split& split, Samples& s) {
@@ -345,7 +345,8 @@ json to_json(const ErrorStats& s) {
   return j;
 }
 
-ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>& rows) {
+ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>& rows,
+                    std::vector<double>* position_error_m) {
   ErrorStats st;
   st.n = rows.size();
   if (rows.empty()) return st;
@@ -386,6 +387,7 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
       jae += std::abs(dq);
     }
   }
+  if (position_error_m) *position_error_m = pos;
   const double n = static_cast<double>(rows.size());
   st.mean_m = std::accumulate(pos.begin(), pos.end(), 0.0) / n;
   double ss = 0;

@@ -65,6 +65,9 @@ struct TrainOptions {
 Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data,
                   const TrainOptions& opt);
 
+// the p-th percentile (0 to 100) of v, the nearest-rank value; 0 for an empty v
+double percentile(std::vector<double> v, double p);
+
 // position / orientation errors of a model on rows `rows` of data, through the core's
 // predict: the same code the browser runs
 struct ErrorStats {
@@ -76,7 +79,9 @@ struct ErrorStats {
                                  // branch's head (-1: no heads)
   std::size_t n = 0;
 };
-ErrorStats evaluate(const Model& model, const Samples& data, const std::vector<int>& rows);
+// position_error_m, when given, receives each row's position error (m), in the order of rows
+ErrorStats evaluate(const Model& model, const Samples& data, const std::vector<int>& rows,
+                    std::vector<double>* position_error_m = nullptr);
 nlohmann::json to_json(const ErrorStats& s);
 
 // a classifier on rows `rows` of data, through the core's predict (the most probable class)
