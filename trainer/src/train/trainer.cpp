@@ -309,10 +309,7 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   double jse = 0, jae = 0;
   // branch heads: which head each dataset branch is, to count answers on the canonical one
   const int heads = model.net.heads();
-  std::vector<int> head_of(d.branch_names.size(), -1);
-  for (size_t b = 0; b < d.branch_names.size(); ++b)
-    for (int h = 0; h < heads && heads > 1; ++h)
-      if (d.branch_names[b] == model.net.branches[h]) head_of[b] = h;
+  const std::vector<int> head_of = data::positions_in(d.branch_names, model.net.branches);
   std::vector<float> qs(static_cast<size_t>(heads) * arm.dof()), ps(heads);
   std::size_t agree = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
