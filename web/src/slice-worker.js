@@ -4,6 +4,7 @@
 // network's position error there. The core is loaded into the worker too.
 //   in:  {type: 'init', coreUrl, armJson, modelJson?, classifierJson?}  then  {type: 'compute', id, ...request}
 //   out: {type: 'ready'} | {type: 'slice', id, rgba, classes, source, ms, counts, differ, maxMm}
+//        (differ: null, or for 'differ' the counts {netOnly, exactOnly, otherClass} of cells)
 //        | {type: 'error', message}
 import { CLASSES, Classifier, DIFFER_COLOUR, errorColour, hexToRgb, sliceTargets } from './feasibility.js';
 
@@ -67,10 +68,12 @@ function compute({ size, basis, rest, colour, source }) {
   } else if (colour === 'differ' && classifier) {
     // both sources: the cells where they differ stand out, the others are their class, faint
     const other = classesBy(source === 'classifier' ? 'exact' : 'classifier', targets, n);
-    differ = 0;
+    const [net, exact] = source === 'classifier' ? [classes, other] : [other, classes];
+    // how they differ: reachable by the classifier only, by the core only, or another class
+    differ = { netOnly: 0, exactOnly: 0, otherClass: 0 };
     for (let k = 0; k < n; ++k) {
-      const d = other[k] !== classes[k];
-      differ += d;
+      const d = net[k] !== exact[k];
+      if (d) ++differ[!exact[k] ? 'netOnly' : !net[k] ? 'exactOnly' : 'otherClass'];
       rgba.set(d ? [...DIFFER, 255] : [...palette[classes[k]], classes[k] > 0 ? 70 : 20], 4 * k);
     }
   } else {

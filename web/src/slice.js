@@ -14,6 +14,13 @@ const PLANES = {
 
 const $ = (id) => document.getElementById(id);
 
+// 'N cells (x%): a reachable by the classifier only, b by the core only, c in another class'
+function describeDiffer({ netOnly, exactOnly, otherClass }, pct) {
+  const total = netOnly + exactOnly + otherClass;
+  const parts = [[netOnly, 'reachable by the classifier only'], [exactOnly, 'by the core only'], [otherClass, 'another class']];
+  return `${total} cells (${pct(total)})` + (total ? `: ${parts.map(([k, what]) => `${k} ${what}`).join(', ')}` : '');
+}
+
 export class SlicePanel {
   constructor(app, coreUrl) {
     this.app = app;
@@ -143,7 +150,7 @@ export class SlicePanel {
       const status = $('slice-status');
       status.textContent = `${SIZE} × ${SIZE} in ${msg.ms.toFixed(0)} ms (Web Worker; ${(performance.now() - this.t0).toFixed(0)} ms round trip), ` +
         `${pct(total - msg.counts[0])} reachable according to ${SOURCES[msg.source].says}` +
-        (msg.differ === null ? '' : `; the classifier and the exact class differ on ${msg.differ} cells (${pct(msg.differ)})`);
+        (msg.differ === null ? '' : `; the two differ on ${describeDiffer(msg.differ, pct)}`);
       status.dataset.ms = msg.ms.toFixed(1);
       status.dataset.source = msg.source;
       $('slice-scale').hidden = this.lastColour !== 'error';

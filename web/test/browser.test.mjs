@@ -501,7 +501,10 @@ test('workspace slice: coloured by the classifier, each cell its likeliest class
   assert.ok(differ > 0 && differ < n / 10, `the two differ on ${differ} cells`);
   // where they differ: those cells in the one colour no class uses, and their count
   const both = await nextSlice(page, '[data-testid=slice-differ]');
-  assert.match(both.text, new RegExp(`differ on ${differ} cells`));
+  const count = (test) => expected.filter((c, k) => c !== byCore.classes[k] && test(c, byCore.classes[k])).length;
+  const [netOnly, coreOnly] = [count((a, b) => b === 0), count((a, b) => a === 0)];
+  assert.match(both.text, new RegExp(`differ on ${differ} cells \\(\\d+%\\): ${netOnly} reachable by the classifier only, ` +
+                                     `${coreOnly} by the core only, ${differ - netOnly - coreOnly} another class`));
   const magenta = hexToRgb(DIFFER_COLOUR);
   const marked = expected.filter((c, k) => both.rgba.slice(4 * k, 4 * k + 3).every((v, j) => v === magenta[j]));
   assert.equal(marked.length, differ);
