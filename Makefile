@@ -44,6 +44,7 @@ bench: build web
 	$(NATIVE)/bin/ik_vs_kdl --n 10000 --budget-ms 5 --seed 1 --markdown docs/benchmarks.md
 	node bench/wasm_vs_ort.mjs --markdown docs/benchmarks.md
 	node bench/page_frames.mjs --markdown docs/benchmarks.md
+	node bench/slice_classes.mjs --markdown docs/benchmarks.md
 
 # the shipped models, each from its committed config (models/configs/ARM-ik.json); datasets are
 # cached under build/data. An arm with a second config, ARM-ik-finetune.json, is trained in two

@@ -3,7 +3,7 @@
 // solve(), which predicts, refines, classifies, animates the arm and updates the panel and hash.
 import { AnalyticBackend, OnnxBackend, WasmBackend, maxAngleDifference } from './backends.js';
 import { assetUrl, fetchChecked, loadCore, loadIndex } from './core.js';
-import { CLASSES, classByName } from './feasibility.js';
+import { CLASSES, Classifier, classByName } from './feasibility.js';
 import { PathRunner } from './path.js';
 import { SlicePanel } from './slice.js';
 import { computeSolutions, hideSolutions, showSolutions } from './solutions.js';
@@ -27,6 +27,8 @@ const app = {
   backendChoice: 'wasm', refine: false, allSolutions: false,
   model: null,            // {kind: 'shipped' | 'url' | 'file', label, url?}
   wasm: null, onnx: null, analytic: null, modelJson: null,
+  classifier: null, classifierJson: null,  // the arm's feasibility network and its file's text
+  feasibilitySource: 'classifier',  // or 'exact': where the class shown comes from
   q: null, qNet: null, qGoal: null,
   tween: null, solving: 0, solveAgain: false,
   gizmoMode: 'translate',
@@ -105,7 +107,30 @@ async function setArm(name, { target = null, keepModel = null } = {}) {
   configureGizmo();
   app.slice.configure(arm, app.reach, app.zRange);
   app.path.reset();
-  await loadModel(keepModel);
+  await loadModel(keepModel, { alongside: loadClassifier(name, arm) });
+}
+
+// the arm's feasibility classifier (models/ARM/feasibility.json), fetched alongside its ik model;
+// when there is none or it cannot load, the page shows the core's exact class and says why
+async function loadClassifier(name, arm) {
+  app.classifier?.dispose();
+  app.classifier = app.classifierJson = null;
+  const url = app.index.feasibility?.[name];
+  let problem = url ? null : `no feasibility classifier ships for ${name}`;
+  if (url) {
+    try {
+      const text = await fetchChecked(assetUrl(url));
+      if (arm !== app.arm) return;  // another arm was picked meanwhile
+      app.classifier = new Classifier(app.NK, text, arm);
+      app.classifierJson = text;
+    } catch (e) {
+      problem = `the classifier ${url} did not load: ${e.message}`;
+    }
+  }
+  $('feasibility-note').textContent = problem
+    ? `${problem[0].toUpperCase()}${problem.slice(1)}. The class shown is the core's exact one (IK + conditioning).` : '';
+  $('feasibility-note').hidden = !problem;
+  $('feasibility-source').querySelector('[data-source=classifier]').disabled = !app.classifier;
 }
 
 // a target from the hash, checked by the core; null (and a message) when it is not valid
@@ -150,8 +175,9 @@ function disposeBackends() {
   app.wasm = app.onnx = app.modelJson = null;
 }
 
-// source: null (the arm's shipped model), {url}, or {file: File}
-async function loadModel(source) {
+// source: null (the arm's shipped model), {url}, or {file: File}; alongside: a promise (the
+// classifier's loading) to wait for before the first answer
+async function loadModel(source, { alongside = null } = {}) {
   disposeBackends();
   app.model = null;
   const shipped = app.index.models[app.armName];
@@ -173,7 +199,8 @@ async function loadModel(source) {
   else showNotice(null);
   if (app.backendChoice === 'onnx') await ensureOnnx();
   describeModel();
-  app.slice.setModel(app.armJson, app.modelJson);
+  await alongside;
+  app.slice.setModel(app.armJson, app.modelJson, app.classifierJson);
   await solve();
 }
 
@@ -273,7 +300,6 @@ async function solveOnce() {
     pos = refined.positionError;
     rot = refined.orientationError;
   }
-  const feasibility = arm.classifyPose(target);
 
   // the arm: FK mode shows the sliders' configuration; otherwise animate to the answer
   if (app.mode === 'fk') shown = app.q;
@@ -299,12 +325,7 @@ async function solveOnce() {
   $('refine-text').textContent = (refined
     ? `network alone: ${fmtMm(netPos * 1000)} mm${hasRot ? ` / ${deg(netRot).toFixed(2)}°` : ''} → refined in ${refined.iterations} iteration${refined.iterations === 1 ? '' : 's'}: ${refined.status.replace('_', ' ')}`
     : '') + (wrapped.within ? '' : ' The network\'s answer is outside the joint limits.');
-  const cls = classByName(feasibility.class);
-  $('feasibility').textContent = feasibility.class;
-  $('feasibility').style.background = cls.colour;
-  $('feasibility-detail').textContent = feasibility.classIndex > 0 ? `σmin/σmax = ${feasibility.inverseCondition.toFixed(3)}` : '';
-  document.querySelectorAll('#legend li').forEach((li) => li.classList.toggle('current', li.dataset.cls === cls.name));
-  app.view.setTargetColour(cls.colour);
+  showFeasibility(target);
   $('joints').textContent = Array.from(shown, (v) => v.toFixed(6)).join(',');
   $('target-text').textContent = describeTarget(target);
   $('backend').textContent = backend.kind === 'analytic' ? 'core-ik' : backend.kind;
@@ -314,6 +335,40 @@ async function solveOnce() {
   writeHash();
   scheduleMeasure();
   app.slice.request(target);
+}
+
+// the target's class from the source chosen (the classifier, or the core's exact class: the
+// best-conditioned IK solution within the limits), on the badge, the legend and the target marker;
+// where the two differ, a note says what each says
+function showFeasibility(target) {
+  const exact = app.arm.classifyPose(target);
+  const net = app.classifier?.classifyOne(target) ?? null;
+  const source = net && app.feasibilitySource === 'classifier' ? 'classifier' : 'exact';
+  const shown = source === 'classifier' ? net : exact;
+  const cls = classByName(shown.class);
+  document.querySelectorAll('#feasibility-source button').forEach((b) => b.classList.toggle('on', b.dataset.source === source));
+  const badge = $('feasibility');
+  badge.textContent = shown.class;
+  badge.dataset.source = source;
+  badge.style.background = cls.colour;
+  const sureness = (f) => (f.probability > 0.999 ? '> 99.9% sure' : `${(100 * f.probability).toFixed(f.probability > 0.99 ? 1 : 0)}% sure`);
+  const conditioning = (f) => (f.classIndex > 0 ? `σmin/σmax = ${f.inverseCondition.toFixed(3)}` : 'no solution within the limits');
+  $('feasibility-detail').textContent = source === 'classifier' ? sureness(net) : conditioning(exact);
+  const differ = $('feasibility-differ');
+  differ.hidden = !net || net.classIndex === exact.classIndex;
+  differ.dataset.classifier = net?.class ?? '';
+  differ.dataset.exact = exact.class;
+  if (!differ.hidden)
+    differ.textContent = `They disagree here: the classifier says ${classByName(net.class).label.toLowerCase()} (${sureness(net)}); ` +
+      `the core (IK + conditioning) finds ${classByName(exact.class).label.toLowerCase()} (${conditioning(exact)}).`;
+  document.querySelectorAll('#legend li').forEach((li) => li.classList.toggle('current', li.dataset.cls === cls.name));
+  app.view.setTargetColour(cls.colour);
+}
+
+function chooseFeasibilitySource(source) {
+  app.feasibilitySource = source;
+  showFeasibility(app.target);
+  app.slice.request(app.target);
 }
 
 function targetQuaternion(target) {
@@ -519,6 +574,7 @@ function buildPanel() {
   }
   document.querySelectorAll('#mode-picker button').forEach((b) => b.addEventListener('click', () => setMode(b.dataset.mode)));
   document.querySelectorAll('#backend-picker button').forEach((b) => b.addEventListener('click', () => chooseBackend(b.dataset.backend)));
+  document.querySelectorAll('#feasibility-source button').forEach((b) => b.addEventListener('click', () => chooseFeasibilitySource(b.dataset.source)));
   $('gizmo-translate').addEventListener('click', () => { app.gizmoMode = 'translate'; configureGizmo(); });
   $('gizmo-rotate').addEventListener('click', () => { app.gizmoMode = 'rotate'; configureGizmo(); });
   $('pitch').addEventListener('input', () => {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromiumPath, launchChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
+import { CLASSES as PAGE_CLASSES, DIFFER_COLOUR, hexToRgb, sliceTargets } from '../src/feasibility.js';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoDir = path.resolve(webDir, '..');
@@ -43,9 +44,10 @@ after(async () => {
   await server?.close();
 });
 
-// a fresh page at hash; console errors and page errors are collected
-async function open(hash = '', { allow = [] } = {}) {
+// a fresh page at hash; console errors and page errors are collected; setup(page) runs first
+async function open(hash = '', { allow = [], setup = null } = {}) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await setup?.(page);
   const problems = [];
   page.on('console', (m) => {
     if (m.type() === 'error' && !allow.some((re) => re.test(m.text()))) problems.push(`console: ${m.text()}`);
@@ -137,6 +139,47 @@ function headMaxMm(model, arm, n = 500) {
 }
 
 const CLASSES = ['unreachable', 'near_singular', 'adequate', 'high_manipulability'];
+
+// each arm's shipped feasibility classifier, run by the core here (Model.predict): per target the
+// likeliest class and how far its probability is ahead of the runner-up's
+const classifiers = Object.fromEntries(Object.keys(arms).map((name) =>
+  [name, new NK.Model(fs.readFileSync(path.join(repoDir, 'models', name, 'feasibility.json'), 'utf8'))]));
+function classifierClasses(name, targets, n) {
+  const p = classifiers[name].predict(Float32Array.from(targets), n);
+  return Array.from({ length: n }, (_, i) => {
+    const row = Array.from(p.subarray(4 * i, 4 * i + 4));
+    const [first, second] = [0, 1, 2, 3].sort((a, b) => row[b] - row[a]);
+    return { classIndex: first, class: CLASSES[first], margin: row[first] - row[second] };
+  });
+}
+
+// what the feasibility panel shows: the class name, its source, the target marker's colour, the
+// disagreement and the fallback notes (null when hidden)
+async function readFeasibility(page) {
+  return page.evaluate(() => {
+    const el = (id) => document.querySelector(`[data-testid=${id}]`);
+    const note = (id) => (el(id).hidden ? null : { text: el(id).textContent, ...el(id).dataset });
+    return {
+      shown: el('feasibility').textContent, source: el('feasibility').dataset.source,
+      marker: `#${window.neurokin.view.targetBall.material.color.getHexString()}`,
+      differ: note('feasibility-differ'), note: note('feasibility-note'),
+      classifierButton: !el('feasibility-classifier').disabled,
+    };
+  });
+}
+const colourOf = (name) => PAGE_CLASSES[CLASSES.indexOf(name)].colour;
+
+// the slice's status has a new time (the next slice after a click is drawn)
+async function nextSlice(page, click) {
+  await page.evaluate(() => { delete document.querySelector('[data-testid=slice-status]').dataset.ms; });
+  if (click) await page.click(click);
+  await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms, null, { timeout: 30000 });
+  return page.evaluate(() => {
+    const { classes, rgba, source, basis } = window.neurokin.slice.last;
+    const status = document.querySelector('[data-testid=slice-status]');
+    return { classes: Array.from(classes), rgba: Array.from(rgba), source, basis, ms: Number(status.dataset.ms), text: status.textContent };
+  });
+}
 
 test('every arm loads with no console errors, predicts, shows its error and class, draws', async () => {
   for (const name of Object.keys(arms)) {
@@ -353,6 +396,122 @@ test('workspace slice: 64 x 64 in a Web Worker within 250 ms, by class and by ne
     assert.deepEqual(problems, []);
     await page.close();
   }
+});
+
+test('feasibility: the arm\'s shipped classifier gives the class of a clearly unreachable and of a well-inside target', async () => {
+  // far beyond each arm's reach; and the forward kinematics of a seeded configuration that both the
+  // classifier (by a clear margin) and the core call reachable
+  const far = { planar2: [3.5, 0.5], puma3: [2.0, 0.3, 0.6], omx4: [0.9, 0.1, 0.2, 0], kr6: [2.0, 0.2, 0.5, 0, 0, 0, 1] };
+  for (const [name, arm] of Object.entries(arms)) {
+    assert.ok(index.feasibility?.[name], `${name}: no classifier staged in web/dist (index.json)`);
+    const samples = arm.taskVectors(arm.sample(200, 3), 200);
+    const exact = arm.classifyPoses(samples, 200).classIndex;
+    const net = classifierClasses(name, samples, 200);
+    const i = net.findIndex((c, k) => c.classIndex > 0 && c.classIndex === exact[k] && c.margin > 0.5);
+    assert.ok(i >= 0, `${name}: no seeded target the classifier calls reachable with a margin`);
+    const inside = Array.from(samples.subarray(i * arm.taskSize, (i + 1) * arm.taskSize));
+    for (const [target, expected] of [[far[name], 'unreachable'], [inside, net[i].class]]) {
+      assert.equal(classifierClasses(name, target, 1)[0].class, expected, `${name} ${target}: the classifier here says otherwise`);
+      const { page, problems } = await open(`#arm=${name}&target=${target.join(',')}`);
+      const f = await readFeasibility(page);
+      assert.equal(f.shown, expected, `${name} ${target}`);
+      assert.equal(f.source, 'classifier');
+      assert.equal(f.marker, colourOf(expected), `${name}: the target marker's colour`);
+      assert.equal(f.note, null);
+      assert.equal(f.differ, null, `${name} ${target}: the core agrees here`);
+      assert.deepEqual(problems, []);
+      await page.close();
+    }
+  }
+});
+
+test('feasibility: the switch between the classifier and the exact class; where they disagree the page says what each says', async () => {
+  // a reachable puma3 target (seeded) where the classifier, by a clear margin, is not the core
+  const arm = arms.puma3, n = 3000;
+  const targets = arm.taskVectors(arm.sample(n, 5), n);
+  const exact = arm.classifyPoses(targets, n).classIndex;
+  const net = classifierClasses('puma3', targets, n);
+  const i = net.findIndex((c, k) => c.classIndex !== exact[k] && c.margin > 0.1);
+  assert.ok(i >= 0, 'no seeded target where the classifier and the core disagree');
+  const target = Array.from(targets.subarray(3 * i, 3 * i + 3));
+  const [netClass, exactClass] = [net[i].class, CLASSES[exact[i]]];
+  const { page, problems } = await open(`#arm=puma3&target=${target.join(',')}`);
+  let f = await readFeasibility(page);
+  assert.deepEqual([f.shown, f.source, f.marker], [netClass, 'classifier', colourOf(netClass)]);
+  assert.ok(f.differ, 'no disagreement shown');
+  assert.deepEqual([f.differ.classifier, f.differ.exact], [netClass, exactClass]);
+  assert.match(f.differ.text, /disagree/);
+  await page.click('[data-testid=feasibility-exact]');
+  f = await readFeasibility(page);
+  assert.deepEqual([f.shown, f.source, f.marker], [exactClass, 'exact', colourOf(exactClass)]);
+  assert.ok(f.differ, 'the disagreement is shown from either side');
+  assert.ok(await page.$eval('[data-testid=feasibility-exact]', (b) => b.classList.contains('on')));
+  await page.click('[data-testid=feasibility-classifier]');
+  f = await readFeasibility(page);
+  assert.deepEqual([f.shown, f.source], [netClass, 'classifier']);
+  await page.evaluate(() => document.querySelector('#legend').scrollIntoView({ block: 'center' }));
+  await page.screenshot({ path: path.join(shotsDir, 'puma3-feasibility-differ.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('feasibility: when the classifier cannot load, the core\'s exact class and a note saying why', async () => {
+  const cases = [
+    // a dead file, and another arm's classifier in its place
+    ['planar2', [0.4, 1.2], (route) => route.fulfill({ status: 404, body: 'not found' }), /did not load: .*HTTP 404/],
+    ['omx4', [0.2, 0.05, 0.15, 0.3], (route) => route.fulfill({ path: path.join(repoDir, 'models', 'puma3', 'feasibility.json') }),
+     /did not load: it maps 3 inputs to 4 classes; omx4 needs 4 \(position_pitch\) to 4/],
+  ];
+  for (const [name, target, answer, reason] of cases) {
+    const { page, problems } = await open(`#arm=${name}&target=${target.join(',')}`, {
+      allow: [/404/], setup: (p) => p.route(`**/models/${name}/feasibility.json`, answer),
+    });
+    const f = await readFeasibility(page);
+    const exact = arms[name].classifyPose(Float64Array.from(target)).class;
+    assert.ok(f.note, `${name}: no note`);
+    assert.match(f.note.text, reason);
+    assert.match(f.note.text, /exact one \(IK \+ conditioning\)/);
+    assert.deepEqual([f.shown, f.source, f.classifierButton, f.differ], [exact, 'exact', false, null]);
+    assert.equal((await readState(page)).error, null, 'a missing classifier is a note, not an error');
+    assert.deepEqual(problems, []);
+    await page.close();
+  }
+});
+
+test('workspace slice: coloured by the classifier, each cell its likeliest class; by the exact class when switched; where the two differ', async () => {
+  const arm = arms.puma3, n = 64 * 64;
+  const { page, problems } = await open('#arm=puma3&target=0.45,0.35,0.7');
+  await page.check('[data-testid=slice]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms, null, { timeout: 30000 });
+  const byNet = await nextSlice(page, '[data-testid=slice-plane-vertical]');
+  assert.ok(byNet.ms <= 250, `64 x 64 by the classifier took ${byNet.ms} ms`);
+  assert.equal(byNet.source, 'classifier');
+  assert.match(byNet.text, /reachable according to the classifier/);
+  const targets = sliceTargets(64, byNet.basis, [], 3, 3);
+  const expected = classifierClasses('puma3', targets, n).map((c) => c.classIndex);
+  assert.deepEqual(byNet.classes, expected, 'each cell is the classifier\'s class');
+  byNet.classes.forEach((c, k) => assert.deepEqual(byNet.rgba.slice(4 * k, 4 * k + 3), hexToRgb(PAGE_CLASSES[c].colour)));
+  // the exact class, when switched: the core's, and not everywhere the classifier's
+  const byCore = await nextSlice(page, '[data-testid=feasibility-exact]');
+  assert.equal(byCore.source, 'exact');
+  assert.deepEqual(byCore.classes, Array.from(arm.classifyPoses(targets, n).classIndex));
+  const differ = byCore.classes.filter((c, k) => c !== expected[k]).length;
+  // (puma3's classifier is 99.56% right on poses drawn as in training; a slice crosses more class
+  // boundaries than those do)
+  assert.ok(differ > 0 && differ < n / 10, `the two differ on ${differ} cells`);
+  // where they differ: those cells in the one colour no class uses, and their count
+  const both = await nextSlice(page, '[data-testid=slice-differ]');
+  const count = (test) => expected.filter((c, k) => c !== byCore.classes[k] && test(c, byCore.classes[k])).length;
+  const [netOnly, coreOnly] = [count((a, b) => b === 0), count((a, b) => a === 0)];
+  assert.match(both.text, new RegExp(`differ on ${differ} cells \\(\\d+%\\): ${netOnly} reachable by the classifier only, ` +
+                                     `${coreOnly} by the core only, ${differ - netOnly - coreOnly} another class`));
+  const magenta = hexToRgb(DIFFER_COLOUR);
+  const marked = expected.filter((c, k) => both.rgba.slice(4 * k, 4 * k + 3).every((v, j) => v === magenta[j]));
+  assert.equal(marked.length, differ);
+  console.log(`# puma3 slice: by the classifier ${byNet.ms} ms, exact ${byCore.ms} ms, both ${both.ms} ms; ${differ} of ${n} cells differ`);
+  await page.screenshot({ path: path.join(shotsDir, 'puma3-slice-differ.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
 });
 
 test('path mode: the tool follows a circle and the error trace is drawn', async () => {

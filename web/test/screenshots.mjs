@@ -15,7 +15,16 @@ const shots = [
   ['puma3-slice.png', '#arm=puma3&target=0.45,0.35,0.7', async (page) => {
     await page.check('[data-testid=slice]');
     await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms);
-  }],
+  }, '#legend'],
+  ['puma3-differences.png', '#arm=puma3&target=0.45,0.35,0.7', async (page) => {
+    await page.check('[data-testid=slice]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms);
+    for (const button of ['slice-plane-vertical', 'slice-differ']) {
+      await page.evaluate(() => { delete document.querySelector('[data-testid=slice-status]').dataset.ms; });
+      await page.click(`[data-testid=${button}]`);
+      await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms);
+    }
+  }, '#slice-tools'],
   ['kr6.png', '#arm=kr6', async (page) => { await page.click('[data-testid=gizmo-rotate]'); }],
   ['puma3-solutions.png', '#arm=puma3&target=0.35,0.3,0.55&all=1', async () => {}, '#solutions-box'],
   ['kr6-solutions.png', '#arm=kr6&target=0.55,0.2,0.6,0,0.7071068,0,0.7071068&all=1', async () => {}, '#solutions-box'],
