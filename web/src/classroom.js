@@ -22,9 +22,9 @@ export class Clock {
     this.last = frameTime;
     return this.now;
   }
-  // one step: a tenth of a second of animation at the current speed
+  // one step: a tenth of a second of animation, whatever the speed
   step() {
-    this.pending += 100 * this.speed;
+    this.pending += 100;
   }
   setSpeed(speed) {
     this.speed = speed;

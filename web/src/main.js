@@ -202,19 +202,19 @@ async function fetchModel(url) {
   const bytes = await fetchModelBytes(url, (got, total) => {
     progress.textContent = `loading the model from ${url}: ${progressText(got, total)}`;
   });
-  return { bytes, info: inspectModelBytes(bytes, url) };
+  return { bytes, info: inspectModelBytes(bytes, new URL(url, document.baseURI).href) };
 }
 
 async function loadModelFromUrl(given, fetched = null) {
-  const url = rawModelUrl(given);
+  const url = rawModelUrl(given), href = new URL(url, document.baseURI).href;
   const { bytes, info } = fetched ?? await fetchModel(url);
-  if (info.type === 'json' && info.arm && info.arm !== app.armName) throw otherArmError(url, info.arm, app.armName);
+  if (info.type === 'json' && info.arm && info.arm !== app.armName) throw otherArmError(href, info.arm, app.armName);
   try {
     await loadModelFrom(url, bytes, { kind: 'url', url });
   } catch (e) {
     // sizes that do not fit this arm (an .onnx file names no arm); anything else the core refused
-    if (/needs \d+ \(/.test(e.message)) throw new ModelLoadError('other-arm', `model for another arm: ${url}: ${e.message}`);
-    throw new ModelLoadError('not-a-model', `not a model: ${url}: ${e.message}`);
+    if (/needs \d+ \(/.test(e.message)) throw new ModelLoadError('other-arm', `model for another arm: ${href}: ${e.message}`);
+    throw new ModelLoadError('not-a-model', `not a model: ${href}: ${e.message}`);
   }
   if (url !== given.trim()) app.model.note = `(${given} is a web page; its file is ${url})`;
 }

@@ -23,6 +23,11 @@ const shots = [
     await page.click('[data-testid=mode-path]');
     await page.waitForTimeout(5000);
   }],
+  ['classroom-tour.png', '#arm=puma3&target=0.35,0.3,0.55&classroom=1&hide=inference,model,compare,share&tour=3', async () => {}],
+  ['share.png', '#arm=planar2&target=0.9,1.2', async (page) => {
+    await page.click('[data-testid=share]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=share-url]').value);
+  }, '[data-section=share]'],
 ];
 
 fs.mkdirSync(out, { recursive: true });
