@@ -149,7 +149,7 @@ export class Classroom {
     this.hidden = [];
     this.tour = new Tour(app, hooks);
     $('classroom-exit').addEventListener('click', () => {
-      this.apply({});
+      this.apply({ speed: app.clock.speed });
       hooks.writeHash();
     });
     this.buildTransport();

@@ -717,19 +717,17 @@ async function main() {
     showError(`cannot draw in 3D here (WebGL): ${e.message}`);
     return;
   }
-  try {
-    app.NK = await loadCore();
-  } catch (e) {
-    showError(`cannot start: ${e.message}`);
+  const [core, index] = await Promise.allSettled([loadCore(), loadIndex()]);
+  if (core.status === 'rejected') {
+    showError(`cannot start: ${core.reason.message}`);
     return;
   }
-  try {
-    app.index = await loadIndex();
-  } catch (e) {
+  app.NK = core.value;
+  if (index.status === 'fulfilled') app.index = index.value;
+  else {
     // offline (or the site's models are gone): a model inside the link still works
     app.index = { arms: [], models: {}, offline: true };
-    if (!/modeldata=/.test(location.hash)) showError(`cannot load the list of arms and models: ${e.message}`);
-    else showNotice('Offline: the model in this link works; the site\'s arms and models cannot be loaded.');
+    if (!/modeldata=/.test(location.hash)) showError(`cannot load the list of arms and models: ${index.reason.message}`);
   }
   app.slice = new SlicePanel(app, assetUrl('wasm/neurokin.js'));
   app.path = new PathRunner(app, { drawArm, activeBackend, positionOf, fmtMm, describeTarget, updateSliders, writeHash });

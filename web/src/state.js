@@ -48,11 +48,11 @@ export function parseHash(hash, arms) {
     return { state, problems: [`the link's hash cannot be read (${e.message})`] };
   }
   const get = (key) => params.get(key);
-  const pick = (key, field, allowed, what = allowed.join(', ')) => {
+  const pick = (key, field, allowed, what = `one of ${allowed.join(', ')}`) => {
     const value = get(key);
     if (value === null) return;
     if (allowed.includes(value)) state[field] = value;
-    else problems.push(`${key}: expected one of ${what}, got ${quote(value)}`);
+    else problems.push(`${key}: expected ${what}, got ${quote(value)}`);
   };
   // arms: the names the site has; null (offline: no list) accepts any well-formed name
   if (arms) pick('arm', 'arm', arms);

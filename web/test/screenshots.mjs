@@ -1,5 +1,5 @@
 // The README's screenshots (docs/images/*.png), from web/dist in headless Chromium:
-//   make web && node web/test/screenshots.mjs [OUT_DIR]     (default docs/images)
+//   make web && node web/test/screenshots.mjs [OUT_DIR] [FILE...]   (default docs/images, all files)
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,8 @@ const shots = [
 fs.mkdirSync(out, { recursive: true });
 const server = await serve(path.join(webDir, 'dist'));
 const browser = await launchChromium();
-for (const [file, hash, steps, scrollTo] of shots) {
+const only = process.argv.slice(3);
+for (const [file, hash, steps, scrollTo] of shots.filter(([f]) => only.length === 0 || only.includes(f))) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(server.url + hash);
   await page.waitForSelector('[data-testid=joints][data-ready="1"]', { timeout: 30000 });
