@@ -37,6 +37,7 @@ web: wasm
 test: build wasm web
 	ctest --test-dir $(NATIVE) --output-on-failure -j$(JOBS)
 	ctest --test-dir $(WASM) --output-on-failure
+	node --test-reporter=spec web/test/share.test.mjs
 	node --test-reporter=spec web/test/browser.test.mjs
 
 bench: build web

@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+import { decodeModel } from '../src/modelcodec.js';
 import { chromiumPath, launchChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 import { CLASSES as PAGE_CLASSES, DIFFER_COLOUR, hexToRgb, sliceTargets } from '../src/feasibility.js';
@@ -768,4 +769,390 @@ test('kr6: the rotate gizmo turns the target; the predicted joints follow within
   await page.screenshot({ path: path.join(shotsDir, 'kr6-rotated.png') });
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+// ---- sharing (docs/sharing.md) -------------------------------------------------------------------
+
+// Copy link, and the link it made (data-inline: the model is inside it; data-refused: it would not fit)
+async function copyLink(page, button = '[data-testid=share]') {
+  await page.evaluate(() => { document.querySelector('[data-testid=share-url]').value = ''; });
+  await page.click(button);
+  await page.waitForFunction(() => document.querySelector('[data-testid=share-url]').value !== '');
+  return page.evaluate(() => {
+    const out = document.querySelector('[data-testid=share-url]');
+    return { link: out.value, inline: out.dataset.inline === '1', refused: out.dataset.refused === '1',
+             note: document.querySelector('[data-testid=share-note]').textContent };
+  });
+}
+
+// what a link must reopen besides the joints
+async function readView(page) {
+  return page.evaluate(() => {
+    const app = window.neurokin, v = app.view;
+    return {
+      arm: app.armName, mode: app.mode, refine: app.refine, all: app.allSolutions, backend: app.backendChoice,
+      target: Array.from(app.target), camera: [...v.camera.position.toArray(), ...v.orbit.target.toArray()],
+      sliders: Array.from(document.querySelectorAll('[data-testid=sliders] input'), (el) => Number(el.value)),
+      hidden: Array.from(document.querySelectorAll('#panel section[data-section]'), (el) => (el.hidden ? el.dataset.section : null)).filter(Boolean),
+      classroom: document.body.classList.contains('classroom'), speed: app.clock.speed,
+    };
+  });
+}
+
+const close = (a, b, tol) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= tol);
+
+// orbit the camera with the mouse, from a point of the view away from the arm and the gizmo
+async function orbitCamera(page) {
+  const box = await page.locator('#stage canvas').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.85, box.y + box.height * 0.8);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; ++i) await page.mouse.move(box.x + box.width * 0.85 - 12 * i, box.y + box.height * 0.8 - 4 * i);
+  await page.mouse.up();
+  await page.waitForFunction(() => /camera=/.test(location.hash));
+}
+
+test('Copy link: the link reopens the same joints and view (FK mode, camera, toggles); puma3\'s model is too large to inline', async () => {
+  const { page, problems } = await open('#arm=puma3&refine=1&all=1');
+  await page.click('[data-testid=mode-fk]');
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid=slider-0]');
+    el.value = '-0.7';
+    el.dispatchEvent(new Event('input'));
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid=joints]').textContent.startsWith('-0.700000'));
+  await ready(page);
+  await orbitCamera(page);
+  const before = await readState(page), view = await readView(page);
+  const made = await copyLink(page);
+  // 448,518 weights: the inline link would pass the limit, so the link names the shipped model
+  assert.equal(made.inline, false);
+  assert.equal(made.refused, true);
+  assert.match(made.note, /would make it [\d,]+ KB, over the 512 KB this page allows.*refers to the site's shipped puma3 model/);
+  assert.doesNotMatch(made.link, /modeldata=/);
+  assert.match(made.link, /mode=fk&q=-0\.7,/);
+  const b = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await b.goto(made.link);
+  await ready(b);
+  const after = await readState(b), view2 = await readView(b);
+  assert.deepEqual(after.joints, before.joints);
+  assert.equal(after.error, null);
+  assert.deepEqual({ ...view2, camera: null, target: null, sliders: null }, { ...view, camera: null, target: null, sliders: null });
+  assert.ok(close(view2.sliders, view.sliders, 5e-6), `sliders ${view2.sliders} != ${view.sliders}`);  // 6 decimals in the link
+  assert.ok(close(view2.target, view.target, 1e-6), `target ${view2.target} != ${view.target}`);
+  assert.ok(close(view2.camera, view.camera, 1e-4), `camera ${view2.camera} != ${view.camera}`);
+  assert.ok(view.camera.some((v, i) => Math.abs(v - [1.45, -1.45, 1.05][i % 3]) > 0.01), 'the camera did not move');
+  assert.equal(decodeURIComponent(await b.evaluate(() => location.hash)), decodeURIComponent(new URL(made.link).hash));
+  assert.deepEqual(problems, []);
+  await page.close();
+  await b.close();
+});
+
+test('an inline planar2 link: under the limit, with its size, and it works with the network blocked', async () => {
+  const arm = arms.planar2;
+  const target = Array.from(arm.fk([0.9, -1.2]).task).map((v) => Number(v.toFixed(6)));
+  const { page, problems } = await open(`#arm=planar2&target=${target.join(',')}`);
+  const made = await copyLink(page);
+  const kb = made.link.length / 1024;
+  console.log(`# inline planar2 link: ${made.link.length} characters (${kb.toFixed(0)} KB); ${made.note}`);
+  assert.equal(made.inline, true);
+  assert.ok(made.link.length <= 512 * 1024);
+  assert.match(made.note, new RegExp(`^${Math.round(kb)} KB link: the model travels inside it \\(134,148 weights as float16`));
+  const data = new URL(made.link).hash.match(/modeldata=([A-Za-z0-9_-]+)/)[1];
+  // a fresh browser context where only the page itself loads: no models/, no other site
+  const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const origin = new URL(server.url).origin, blocked = [];
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.origin === origin && !u.pathname.startsWith('/models/')) return route.continue();
+    blocked.push(u.pathname);
+    return route.abort();
+  });
+  const b = await context.newPage();
+  const errors = [];
+  b.on('pageerror', (e) => errors.push(e.message));
+  await b.goto(made.link);
+  await ready(b);
+  const s = await readState(b);
+  assert.equal(s.error, null);
+  assert.match(await b.textContent('[data-testid=model-name]'), /planar2\/ik from the link \(float16 weights\)/);
+  assert.ok(blocked.some((p) => p.startsWith('/models/')), `nothing was blocked: ${blocked}`);
+  // the joints are the float16 model's, as the core computes them here, and within the measured
+  // float16 difference (share.test.mjs) of the page that made the link
+  const model = new NK.Model(decodeModel(data));
+  const q = arm.wrapIntoLimits(model.predict(Float32Array.from(target), 1)).q;
+  assert.ok(close(s.joints, Array.from(q), 2e-6), `page ${s.joints}, core ${Array.from(q)}`);
+  const original = await readState(page);
+  assert.ok(close(s.joints, original.joints, 2.5e-3), `float16 ${s.joints} vs float32 ${original.joints}`);
+  assert.ok(errorMm(arm, target, s.joints) <= expectedMaxMm('planar2') + 0.4);
+  // the reopened page's own link carries the same model
+  const again = await copyLink(b);
+  assert.equal(new URL(again.link).hash.match(/modeldata=([A-Za-z0-9_-]+)/)[1], data);
+  assert.deepEqual([...problems, ...errors], []);
+  model.delete();
+  await page.close();
+  await context.close();
+});
+
+test('a model too large to inline is refused with the message; a hosted address makes it a by-reference link', async () => {
+  const { page, problems } = await open('#arm=puma3');
+  await page.setInputFiles('[data-testid=file]', { name: 'my-puma3.json', mimeType: 'application/json',
+                                                   buffer: fs.readFileSync(path.join(repoDir, 'models', 'puma3', 'ik.json')) });
+  await page.waitForFunction(() => /my-puma3\.json/.test(document.querySelector('[data-testid=model-name]').textContent));
+  await ready(page);
+  let made = await copyLink(page);
+  assert.equal(made.refused, true);
+  assert.equal(made.inline, false);
+  assert.match(made.note, /The model inside the link would make it 1,0\d\d KB, over the 512 KB this page allows .*Put the file on the web .* paste its address below/);
+  assert.doesNotMatch(made.link, /model(data)?=/);
+  assert.ok(await page.isVisible('[data-testid=share-model-url]'));
+  await page.fill('[data-testid=share-model-url]', 'https://github.com/someone/robots/blob/main/puma3/ik.json');
+  made = await copyLink(page);
+  assert.match(decodeURIComponent(made.link), /model=https:\/\/raw\.githubusercontent\.com\/someone\/robots\/main\/puma3\/ik\.json/);
+  assert.match(made.note, /refers to https:\/\/raw\.githubusercontent\.com/);
+  // the short-link switch: by reference even when the model would fit
+  await page.click('[data-testid=arm-planar2]');
+  await page.waitForFunction(() => window.neurokin.armName === 'planar2');
+  await ready(page);
+  await page.check('[data-testid=share-by-reference]');
+  made = await copyLink(page);
+  assert.equal(made.inline, false);
+  assert.match(made.note, /refers to the site's shipped planar2 model/);
+  assert.ok(made.link.length < 300);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a model URL that fails says which: not found, blocked by CORS, not a model, a model for another arm (and the page goes on)', async () => {
+  const modelsDir = path.join(repoDir, 'models');
+  const foreign = await serve(modelsDir);               // another origin, no CORS header
+  const friendly = await serve(modelsDir, 0, { cors: true });  // another origin that allows reading
+  const cases = [
+    [`models/planar2/nothing.json`, /^model not found: http:\/\/127\.0\.0\.1:\d+\/models\/planar2\/nothing\.json \(HTTP 404\)/],
+    [`${foreign.url}planar2/ik.json`, new RegExp(`^model blocked by CORS: ${foreign.url}planar2/ik\\.json: its server answered but does not let other sites read`)],
+    ['index.html', /^not a model: http:\/\/127\.0\.0\.1:\d+\/index\.html is a web page \(HTML\)/],
+    ['models/index.json', /^not a model: .*models\/index\.json is a JSON file with no "format" field/],
+    [`${friendly.url}arms/planar2.json`, /^not a model: .*arms\/planar2\.json is an arm file/],
+    [`${friendly.url}puma3/ik.json`, new RegExp(`^model for another arm: ${friendly.url}puma3/ik\\.json is a model for puma3, not planar2`)],
+    [`${friendly.url}puma3/ik.onnx`, /^model for another arm: .*puma3\/ik\.onnx: this model maps 3 inputs to 3 outputs; planar2 needs 2/],
+    ['models/<img src=x onerror="window.hacked=1">.json', /^model not found: .*%3Cimg%20src=x%20onerror=/],
+  ];
+  for (const [url, re] of cases) {
+    const { page, problems } = await open(`#arm=planar2&model=${encodeURIComponent(url)}`, { allow: [/404|CORS|Failed to load|ERR_FAILED/] });
+    const s = await readState(page);
+    assert.match(s.error ?? '', re, url);
+    assert.match(s.error, /Using the shipped model instead/);
+    assert.equal(s.backend, 'wasm');  // the shipped model took over
+    assert.ok(errorMm(arms.planar2, s.target, s.joints) <= expectedMaxMm('planar2') + 0.01);
+    assert.equal(await page.evaluate(() => document.querySelectorAll('#error img').length + (window.hacked ?? 0)), 0);
+    assert.deepEqual(problems, [], url);
+    await page.close();
+  }
+  // strings from a file are text, never markup
+  const evil = await browser.newPage();
+  await evil.route('**/evil.json', (r) => r.fulfill({ body: '{"format": "<img src=x onerror=\\"window.hacked=1\\">"}', contentType: 'application/json' }));
+  await evil.goto(`${server.url}#arm=planar2&model=evil.json`);
+  await ready(evil);
+  assert.match((await readState(evil)).error, /not a model: .*evil\.json is a JSON file with "format": "<img src=x onerror=/);
+  assert.equal(await evil.evaluate(() => document.querySelectorAll('#error img').length + (window.hacked ?? 0)), 0);
+  await evil.close();
+  // the same files from a host that allows reading work, with progress shown while they arrive;
+  // a link with no arm takes the model's
+  const progress = [];
+  const { page, problems } = await open(`#model=${encodeURIComponent(`${friendly.url}planar2/ik.json`)}`);
+  const s = await readState(page);
+  assert.equal(s.error, null);
+  assert.equal(await page.evaluate(() => window.neurokin.armName), 'planar2');
+  assert.match(await page.textContent('[data-testid=model-name]'), /Model: ik\.json/);
+  const b = await browser.newPage();
+  await b.addInitScript(() => {
+    window.progressSeen = [];
+    new MutationObserver(() => {
+      const el = document.querySelector('[data-testid=model-progress]');
+      if (el && !el.hidden) window.progressSeen.push(el.textContent);
+    }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+  await b.goto(`${server.url}#arm=puma3&model=${encodeURIComponent(`${friendly.url}puma3/ik.json`)}`);
+  await ready(b);
+  progress.push(...await b.evaluate(() => window.progressSeen));
+  assert.ok(progress.some((t) => /loading the model from .*puma3\/ik\.json: \d+% of 2\.4 MB/.test(t)), `progress: ${progress.slice(0, 3)}`);
+  // a GitHub page link is rewritten to the raw file (served here through a route)
+  const g = await browser.newPage();
+  await g.route('https://raw.githubusercontent.com/**', (r) => r.fulfill({
+    body: fs.readFileSync(path.join(modelsDir, 'planar2', 'ik.json')), headers: { 'access-control-allow-origin': '*' } }));
+  await g.goto(`${server.url}#arm=planar2&model=${encodeURIComponent('https://github.com/someone/robots/blob/main/planar2/ik.json')}`);
+  await ready(g);
+  const gs = await readState(g);
+  assert.equal(gs.error, null);
+  assert.match(await g.textContent('[data-testid=model-name]'), /raw\.githubusercontent\.com\/someone\/robots\/main\/planar2\/ik\.json/);
+  assert.match(decodeURIComponent(gs.hash), /model=https:\/\/raw\.githubusercontent\.com/);
+  assert.deepEqual(problems, []);
+  for (const p of [page, b, g]) await p.close();
+  await foreign.close();
+  await friendly.close();
+});
+
+test('downloads: the model as JSON and ONNX, the view as PNG', async () => {
+  const { page, problems } = await open('#arm=planar2');
+  const get = async (id) => {
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${id}]`)]);
+    return { name: d.suggestedFilename(), bytes: fs.readFileSync(await d.path()) };
+  };
+  const json = await get('export-json');
+  assert.equal(json.name, 'planar2-ik.json');
+  assert.equal(json.bytes.toString(), fs.readFileSync(path.join(repoDir, 'models', 'planar2', 'ik.json'), 'utf8'));
+  const onnx = await get('export-onnx');
+  assert.equal(onnx.name, 'planar2-ik.onnx');
+  assert.ok(onnx.bytes.equals(fs.readFileSync(path.join(repoDir, 'models', 'planar2', 'ik.onnx'))));
+  const png = await get('export-png');
+  assert.equal(png.name, 'neurokinematics-planar2.png');
+  assert.equal(png.bytes.subarray(1, 4).toString(), 'PNG');
+  const [w, h] = [png.bytes.readUInt32BE(16), png.bytes.readUInt32BE(20)];
+  const canvas = await page.evaluate(() => [window.neurokin.view.renderer.domElement.width, window.neurokin.view.renderer.domElement.height]);
+  assert.deepEqual([w, h], canvas);
+  // a model without an ONNX file (the fixture, through the file dialog): no ONNX download
+  await page.setInputFiles('[data-testid=file]', { name: 'tiny.json', mimeType: 'application/json',
+                                                   buffer: fs.readFileSync(path.join(repoDir, 'models', 'fixtures', 'tiny_planar2.json')) });
+  await page.waitForFunction(() => document.querySelector('[data-testid=export-onnx]').disabled);
+  assert.match(await page.getAttribute('[data-testid=export-onnx]', 'title'), /no ONNX file for this model/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// ---- classroom mode (docs/classroom.md) ---------------------------------------------------------------
+
+test('classroom mode: the teacher\'s link hides what it should, in large type; the tour steps forward and back by keyboard', async () => {
+  const { page, problems } = await open('#arm=puma3');
+  await page.click('#classroom-builder summary');
+  await page.uncheck('[data-testid=classroom-show-solutions]');
+  const made = await copyLink(page, '[data-testid=share-classroom]');
+  assert.match(made.link, /classroom=1&hide=solutions,inference,model,compare,share&tour=1/);
+  const b = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await b.goto(made.link);
+  await ready(b);
+  const v = await readView(b);
+  assert.equal(v.classroom, true);
+  assert.deepEqual(v.hidden.sort(), ['compare', 'inference', 'model', 'share', 'solutions']);
+  for (const shown of ['arm', 'mode', 'target', 'feasibility'])
+    assert.ok(await b.isVisible(`#panel section[data-section=${shown}]`), `${shown} is hidden`);
+  const size = await b.evaluate(() => parseFloat(getComputedStyle(document.querySelector('#panel')).fontSize));
+  assert.ok(size >= 18, `panel type ${size}px`);
+  // the tour opens at step 1 (FK), and the keyboard moves it
+  const step = () => b.evaluate(() => {
+    const t = document.querySelector('[data-testid=tour]');
+    return t.hidden ? 0 : Number(t.dataset.step);
+  });
+  assert.equal(await step(), 1);
+  assert.match(await b.textContent('[data-testid=tour-title]'), /Forward kinematics/);
+  assert.equal(await b.evaluate(() => window.neurokin.mode), 'fk');
+  assert.ok(await b.isDisabled('[data-testid=tour-prev]'));
+  await b.keyboard.press('ArrowRight');
+  assert.equal(await step(), 2);
+  assert.match(await b.textContent('[data-testid=tour-title]'), /Inverse kinematics/);
+  assert.equal(await b.evaluate(() => window.neurokin.mode), 'ik');
+  await b.keyboard.press('ArrowRight');
+  assert.equal(await step(), 3);
+  await b.waitForFunction(() => Number(document.querySelector('[data-testid=solutions]').dataset.count) >= 2);
+  await b.keyboard.press('PageDown');  // a presenter's clicker
+  assert.equal(await step(), 4);
+  assert.match(await b.textContent('[data-testid=tour-text]'), /[\d,]+ targets it never saw in training it is [\d.]+ mm off on average/);
+  await b.keyboard.press('ArrowRight');
+  assert.equal(await step(), 5);
+  assert.match(await b.textContent('[data-testid=tour-title]'), /colours/);
+  assert.ok(await b.isDisabled('[data-testid=tour-next]'));
+  await b.keyboard.press('ArrowRight');  // past the end: stays
+  assert.equal(await step(), 5);
+  assert.match(await b.evaluate(() => location.hash), /tour=5/);
+  await b.keyboard.press('ArrowLeft');
+  assert.equal(await step(), 4);
+  await b.click('[data-testid=tour-prev]');
+  assert.equal(await step(), 3);
+  await b.screenshot({ path: path.join(shotsDir, 'classroom-tour.png') });
+  await b.keyboard.press('Escape');
+  assert.equal(await step(), 0);
+  assert.doesNotMatch(await b.evaluate(() => location.hash), /tour=/);
+  // leaving classroom mode shows everything again
+  await b.click('[data-testid=classroom-exit]');
+  const w = await readView(b);
+  assert.equal(w.classroom, false);
+  assert.deepEqual(w.hidden, []);
+  assert.doesNotMatch(await b.evaluate(() => location.hash), /classroom=|hide=/);
+  assert.deepEqual(problems, []);
+  await page.close();
+  await b.close();
+});
+
+test('transport: pause stops path mode, step moves it by one step, speed is in the link', async () => {
+  const { page, problems } = await open('#arm=planar2&mode=path&speed=2');
+  assert.equal((await readView(page)).speed, 2);
+  assert.ok(await page.evaluate(() => document.querySelector('[data-testid="transport-speed-2"]').classList.contains('on')));
+  const s = () => page.evaluate(() => window.neurokin.path.s);
+  await page.waitForFunction(() => window.neurokin.path.s > 0.05);
+  await page.click('[data-testid=transport-play]');
+  assert.equal(await page.getAttribute('[data-testid=transport]', 'data-playing'), '0');
+  await page.waitForTimeout(100);
+  const s0 = await s();
+  await page.waitForTimeout(600);
+  assert.equal(await s(), s0, 'the path moved while paused');
+  await page.click('[data-testid=transport-step]');
+  await page.waitForFunction((v) => window.neurokin.path.s > v, s0);
+  const s1 = await s();
+  // one step is 0.1 s of animation (whatever the speed): a 80th of the 8 s lap
+  const lap = await page.evaluate(() => window.neurokin.path.lengths.at(-1));
+  assert.ok(Math.abs((s1 - s0) - (lap * 0.1) / 8) < 1e-9, `a step moved ${s1 - s0}, expected ${(lap * 0.1) / 8}`);
+  await page.waitForTimeout(400);
+  assert.equal(await s(), s1);
+  await page.click('[data-testid="transport-speed-0.5"]');
+  assert.match(await page.evaluate(() => location.hash), /speed=0\.5/);
+  await page.click('[data-testid=transport-play]');
+  await page.waitForFunction((v) => window.neurokin.path.s > v, s1);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('compare: a second model on the same target with its error; the link carries it', async () => {
+  const arm = arms.planar2;
+  const target = Array.from(arm.fk([0.6, 1.4]).task).map((v) => Number(v.toFixed(6)));
+  const { page, problems } = await open(`#arm=planar2&target=${target.join(',')}`);
+  const fixture = fs.readFileSync(path.join(repoDir, 'models', 'fixtures', 'tiny_planar2.json'), 'utf8');
+  await page.setInputFiles('[data-testid=compare-file]', { name: 'tiny_planar2.json', mimeType: 'application/json', buffer: Buffer.from(fixture) });
+  await page.waitForSelector('[data-testid=compare-table]:not([hidden])');
+  const read = (p) => p.evaluate(() => {
+    const b = document.querySelector('[data-testid=compare-error-b]');
+    return { a: document.querySelector('[data-testid=compare-error-a]').textContent, b: b.textContent, mm: Number(b.dataset.mm),
+             q: b.dataset.q.split(',').map(Number), armShown: window.neurokin.view.compareArm.group.visible };
+  });
+  const c = await read(page);
+  const model = new NK.Model(fixture);
+  const q = arm.wrapIntoLimits(model.predict(Float32Array.from(target), 1)).q;
+  assert.ok(close(c.q, Array.from(q), 1e-6), `page ${c.q}, core ${Array.from(q)}`);
+  assert.ok(Math.abs(c.mm - errorMm(arm, target, q)) < 1e-6);
+  assert.ok(c.armShown);
+  const s = await readState(page);
+  assert.equal(c.a, `${await page.textContent('[data-testid=tool-error-mm]')} mm`);
+  assert.ok(c.mm > s.errorMm, 'the untrained fixture should be worse than the shipped model');
+  assert.match(s.hash, /comparedata=/);
+  // moving the target moves both answers
+  const t2 = Array.from(arm.fk([1.2, -0.5]).task);
+  await page.evaluate((h) => { location.hash = h; }, s.hash.replace(/target=[^&]*/, `target=${t2.join(',')}`));
+  await page.waitForFunction((x) => Math.abs(window.neurokin.target[0] - x) < 1e-9, t2[0]);
+  await ready(page);
+  const c2 = await read(page);
+  const q2 = arm.wrapIntoLimits(model.predict(Float32Array.from(t2), 1)).q;
+  assert.ok(close(c2.q, Array.from(q2), 1e-3), `after the move: page ${c2.q}, core ${Array.from(q2)}`);
+  // a copied link brings both models
+  const made = await copyLink(page);
+  const b = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await b.goto(made.link);
+  await ready(b);
+  await b.waitForSelector('[data-testid=compare-table]:not([hidden])');
+  const c3 = await read(b);
+  assert.ok(close(c3.q, c2.q, 1e-3));
+  await b.screenshot({ path: path.join(shotsDir, 'planar2-compare.png') });
+  await page.click('[data-testid=compare-off]');
+  assert.ok(await page.isHidden('[data-testid=compare-table]'));
+  assert.doesNotMatch(await page.evaluate(() => location.hash), /compare/);
+  assert.deepEqual(problems, []);
+  model.delete();
+  await page.close();
+  await b.close();
 });
