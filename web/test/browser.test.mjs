@@ -809,6 +809,15 @@ async function orbitCamera(page) {
   for (let i = 1; i <= 8; ++i) await page.mouse.move(box.x + box.width * 0.85 - 12 * i, box.y + box.height * 0.8 - 4 * i);
   await page.mouse.up();
   await page.waitForFunction(() => /camera=/.test(location.hash));
+  // the orbit's damping carries the camera on after the drag (longer the slower the frames):
+  // wait until it has rested (moved less than 1e-7) for 300 ms
+  await page.waitForFunction(() => {
+    const p = window.neurokin.view.camera.position.toArray(), now = performance.now();
+    const w = window.__cameraRest ??= { p, since: now };
+    if (p.some((v, i) => Math.abs(v - w.p[i]) > 1e-7)) Object.assign(w, { p, since: now });
+    return now - w.since > 300;
+  }, null, { polling: 50, timeout: 20000 });
+  await page.evaluate(() => { delete window.__cameraRest; });
 }
 
 test('Copy link: the link reopens the same joints and view (FK mode, camera, toggles); puma3\'s model is too large to inline', async () => {
