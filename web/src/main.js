@@ -793,8 +793,14 @@ async function main() {
   app.share = new SharePanel(app, { viewState, showError });
   buildPanel();
   // a camera moved by a person belongs in the link
+  // (written once it comes to rest: the orbit's damping moves it on after the mouse lets go)
+  let cameraTimer = 0;
   app.view.orbit.addEventListener('start', () => { app.cameraMoved = true; });
-  app.view.orbit.addEventListener('end', writeHash);
+  app.view.orbit.addEventListener('change', () => {
+    if (!app.cameraMoved) return;
+    clearTimeout(cameraTimer);
+    cameraTimer = setTimeout(writeHash, 250);
+  });
   await applyHash();
 
   // each frame: our own work (path, animation), then three.js; with app.frameLog set to an array

@@ -54,7 +54,8 @@ async function open(hash = '', { allow = [], setup = null } = {}) {
     if (m.type() === 'error' && !allow.some((re) => re.test(m.text()))) problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(server.url + hash);
+  // (generous: the machines that run this are shared, and a page's first load can wait its turn)
+  await page.goto(server.url + hash, { timeout: 90000 });
   await ready(page);
   return { page, problems };
 }
@@ -809,15 +810,18 @@ async function orbitCamera(page) {
   for (let i = 1; i <= 8; ++i) await page.mouse.move(box.x + box.width * 0.85 - 12 * i, box.y + box.height * 0.8 - 4 * i);
   await page.mouse.up();
   await page.waitForFunction(() => /camera=/.test(location.hash));
-  // the orbit's damping carries the camera on after the drag (longer the slower the frames):
-  // wait until it has rested (moved less than 1e-7) for 300 ms
+  // the orbit's damping would carry the camera on for many frames (slow ones on a busy machine):
+  // stop its inertia, then the hash follows once the camera rests
+  await page.evaluate(() => {
+    const o = window.neurokin.view.orbit;
+    o.enableDamping = false;
+    o.update();
+    o.enableDamping = true;
+  });
   await page.waitForFunction(() => {
-    const p = window.neurokin.view.camera.position.toArray(), now = performance.now();
-    const w = window.__cameraRest ??= { p, since: now };
-    if (p.some((v, i) => Math.abs(v - w.p[i]) > 1e-7)) Object.assign(w, { p, since: now });
-    return now - w.since > 300;
-  }, null, { polling: 50, timeout: 20000 });
-  await page.evaluate(() => { delete window.__cameraRest; });
+    const v = window.neurokin.view, c = location.hash.match(/camera=([^&]*)/)?.[1].split(',').map(Number);
+    return c && [...v.camera.position.toArray(), ...v.orbit.target.toArray()].every((x, i) => Math.abs(x - c[i]) < 1e-4);
+  }, null, { timeout: 30000, polling: 200 });
 }
 
 test('Copy link: the link reopens the same joints and view (FK mode, camera, toggles); puma3\'s model is too large to inline', async () => {
@@ -935,6 +939,15 @@ test('a model URL that fails says which: not found, blocked by CORS, not a model
   const modelsDir = path.join(repoDir, 'models');
   const foreign = await serve(modelsDir);               // another origin, no CORS header
   const friendly = await serve(modelsDir, 0, { cors: true });  // another origin that allows reading
+  try {
+    await urlFailures(foreign, friendly, modelsDir);
+  } finally {
+    await foreign.close();
+    await friendly.close();
+  }
+});
+
+async function urlFailures(foreign, friendly, modelsDir) {
   const cases = [
     [`models/planar2/nothing.json`, /^model not found: http:\/\/127\.0\.0\.1:\d+\/models\/planar2\/nothing\.json \(HTTP 404\)/],
     [`${foreign.url}planar2/ik.json`, new RegExp(`^model blocked by CORS: ${foreign.url}planar2/ik\\.json: its server answered but does not let other sites read`)],
@@ -996,9 +1009,7 @@ test('a model URL that fails says which: not found, blocked by CORS, not a model
   assert.match(decodeURIComponent(gs.hash), /model=https:\/\/raw\.githubusercontent\.com/);
   assert.deepEqual(problems, []);
   for (const p of [page, b, g]) await p.close();
-  await foreign.close();
-  await friendly.close();
-});
+}
 
 test('downloads: the model as JSON and ONNX, the view as PNG', async () => {
   const { page, problems } = await open('#arm=planar2');
