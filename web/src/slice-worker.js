@@ -41,7 +41,9 @@ const DIFFER = hexToRgb(DIFFER_COLOUR);
 function compute({ size, basis, rest, colour, source }) {
   const t0 = performance.now();
   const m = arm.taskSize, n = size * size;
-  if (!classifier) source = 'exact';
+  // the network's error is shown where the core finds the target reachable: in the classifier's
+  // band just outside the workspace any network's error is large, and says nothing about it
+  if (!classifier || (colour === 'error' && model)) source = 'exact';
   const targets = sliceTargets(size, basis, rest, m, arm.task === 'planar_xy' ? 2 : 3);
   const classes = classesBy(source, targets, n);
   const counts = [0, 0, 0, 0];

@@ -392,6 +392,8 @@ test('workspace slice: 64 x 64 in a Web Worker within 250 ms, by class and by ne
     await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms, null, { timeout: 30000 });
     const ms = Number(await page.getAttribute('[data-testid=slice-status]', 'data-ms'));
     assert.ok(ms <= 250, `${name}: 64 x 64 slice took ${ms} ms`);
+    // by class: the classifier's; the network's error: where the core finds the target reachable
+    assert.equal(await page.getAttribute('[data-testid=slice-status]', 'data-source'), name === 'kr6' ? 'classifier' : 'exact');
     assert.match(await page.textContent('[data-testid=slice-status]'), /64 × 64 in \d+ ms .*% reachable/);
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(shotsDir, `${name}-slice.png`) });
