@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer target of tests/fuzz for SECONDS, one after the other, from the seed
+# corpus the build made (BUILD/seeds) plus what earlier runs found (BUILD/corpus, kept).
+# A crash, a sanitizer finding, a leak, a timeout (> 10 s for one input) or memory over
+# 2 GB fails the run: the input is saved under BUILD/artifacts/<fuzzer>/ and the end of the
+# fuzzer's log is printed. Reproduce with: BUILD/bin/<fuzzer> BUILD/artifacts/<fuzzer>/crash-...
+#   usage: scripts/fuzz.sh BUILD SECONDS [FUZZER...]   (default: every fuzzer in BUILD/bin)
+set -euo pipefail
+build=${1:?usage: scripts/fuzz.sh BUILD SECONDS [FUZZER...]}
+seconds=${2:?usage: scripts/fuzz.sh BUILD SECONDS [FUZZER...]}
+shift 2
+fuzzers=("$@")
+if [ ${#fuzzers[@]} -eq 0 ]; then
+  for f in "$build"/bin/fuzz_*; do
+    name=$(basename "$f")
+    [ "$name" = fuzz_seeds ] || fuzzers+=("$name")
+  done
+fi
+[ ${#fuzzers[@]} -gt 0 ] || { echo "fuzz: no fuzzers in $build/bin (make fuzz-build)" >&2; exit 1; }
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+mkdir -p "$build/logs"
+failed=()
+for name in "${fuzzers[@]}"; do
+  corpus=$build/corpus/$name artifacts=$build/artifacts/$name log=$build/logs/$name.log
+  mkdir -p "$corpus" "$artifacts"
+  if "$build/bin/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+       -use_value_profile=1 -print_final_stats=1 -artifact_prefix="$artifacts/" \
+       "$corpus" "$build/seeds/$name" >"$log" 2>&1; then
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+    echo "fuzz: $name ok: ${seconds} s, ${runs:-?} inputs, ${cov:-cov: ?} edges, corpus $(ls "$corpus" | wc -l) files"
+  else
+    echo "fuzz: $name FAILED (log $log, input under $artifacts/):" >&2
+    grep -v '^#[0-9]' "$log" | tail -40 >&2
+    failed+=("$name")
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: findings in ${failed[*]}" >&2
+  exit 1
+fi
