@@ -2,8 +2,11 @@
 # Hostile inputs against the neurokin command line (docs/reliability.md). Each case makes a
 # bad file in a fresh directory, runs a command on it, and passes when the command exits 1
 # with a message containing the expected text (the field, line or reason), no crash or
-# sanitizer report, and no output file. Prints a Markdown table of what actually happened.
-#   usage: scripts/hostile_inputs.sh NEUROKIN [--markdown FILE]   (ctest runs it: hostile_inputs)
+# sanitizer report, and no output file; input that is odd but valid (a target out of reach)
+# passes when it gets a result instead. Prints a Markdown table of what actually happened.
+#   usage: scripts/hostile_inputs.sh NEUROKIN [--markdown docs/reliability.md]
+# (ctest runs it as cli:hostile_inputs; --markdown rewrites the table between the file's
+# <!-- hostile_inputs:begin/end --> markers)
 set -uo pipefail
 cli=$(realpath "${1:?usage: scripts/hostile_inputs.sh NEUROKIN [--markdown FILE]}")
 markdown=${3:+$(realpath -m "$3")}
@@ -102,6 +105,8 @@ mutate model.json m_inf.json 'j.layers[3].bias="AACAfw"+j.layers[3].bias.slice(6
 hostile "model: infinite weight (float32 bits)" "model.layers[3].bias[0]: expected a finite number, got inf" -- predict --model m_inf.json --in targets.csv --out out.csv
 mutate model.json m_big.json 'j.input.mean[0]=1e39'
 hostile "model: 1e39 in a number array (beyond float32)" "model.input.mean[0]: expected a finite float32" -- predict --model m_big.json --in targets.csv --out out.csv
+sed 's/"size": 2,/"size": 2e5005,/' "$fixture" >m_overflow.json
+hostile "model: a number beyond a double (2e5005)" "model file 'm_overflow.json': model: not valid JSON: [json.exception.out_of_range.406] number overflow" -- predict --model m_overflow.json --in targets.csv --out out.csv
 mutate model.json m_std.json 'j.input.std[1]=0'
 hostile "model: zero standard deviation" "model.input.std[1]: expected a finite positive number, got 0" -- predict --model m_std.json --in targets.csv --out out.csv
 nested '{"format":"neurokin-model","metadata":' m_nested.json
@@ -197,6 +202,15 @@ table() {
   echo "|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 }
-if [ -n "$markdown" ]; then table >"$markdown"; else table; fi
+# --markdown FILE: the table replaces what stands between its markers in FILE
+if [ -n "$markdown" ]; then
+  table >table.md
+  awk -v table=table.md '/<!-- hostile_inputs:end -->/ { while ((getline l < table) > 0) print l; skip = 0 }
+                         !skip { print } /<!-- hostile_inputs:begin -->/ { skip = 1 }' "$markdown" >doc.md
+  grep -q '<!-- hostile_inputs:begin -->' doc.md || { echo "hostile: no markers in $markdown" >&2; exit 1; }
+  cp doc.md "$markdown"
+else
+  table
+fi
 echo "hostile: ${#rows[@]} cases, $failures failed" >&2
 [ $failures -eq 0 ]

@@ -168,6 +168,11 @@ TEST_CASE("every malformed arm field is named with expected and actual") {
 
 TEST_CASE("arm text: invalid and absurdly nested JSON are errors, not crashes") {
   CHECK_THROWS_WITH(arm_from_json_text("{\"format\": "), Catch::StartsWith("arm: not valid JSON"));
+  // a number beyond a double is nlohmann's out_of_range, not a parse_error (found by
+  // tests/fuzz/fuzz_arm: "3.14159E2653589793" in the limits)
+  CHECK_THROWS_WITH(arm_from_json_text("{\"limits\": [3.14159E2653589793]}"),
+                    "arm: not valid JSON: [json.exception.out_of_range.406] number overflow "
+                    "parsing '3.14159E2653589793'");
   CHECK_THROWS_WITH(arm_from_json_text(std::string(100000, '[') + std::string(100000, ']')),
                     "arm: expected JSON nested at most 64 deep, got 100000 levels");
 }

@@ -478,6 +478,10 @@ TEST_CASE("every malformed model is refused with the field, the expected and the
 
 TEST_CASE("model text and files: bad JSON, missing files and errors inside a file") {
   REQUIRE_THROWS_WITH(model_from_json_text("{\"format\": "), Contains("model: not valid JSON"));
+  // found by tests/fuzz/fuzz_model: a number beyond a double escaped as nlohmann's out_of_range
+  REQUIRE_THROWS_WITH(model_from_json_text("{\"x\": 0.1E5005}"),
+                      "model: not valid JSON: [json.exception.out_of_range.406] number overflow "
+                      "parsing '0.1E5005'");
   REQUIRE_THROWS_WITH(load_model("/nonexistent/dir/m.json"),
                       "model file '/nonexistent/dir/m.json': cannot open (missing or unreadable)");
   json j = tiny_planar2_json();
