@@ -52,7 +52,11 @@ sanitize: bootstrap
 	@cmake --preset sanitize >/dev/null
 	cmake --build $(SANITIZE) -j$(JOBS)
 
-test-sanitize: sanitize
+# the same tests as the plain build: a test binary that dies at start-up under a sanitizer
+# lists no tests to ctest, which would drop them without a word
+test-sanitize: build sanitize
+	@n=$$(ctest --test-dir $(NATIVE) -N | tail -1); s=$$(ctest --test-dir $(SANITIZE) -N | tail -1); \
+	  [ "$$n" = "$$s" ] || { echo "test-sanitize: $(SANITIZE) has $$s, $(NATIVE) $$n" >&2; exit 1; }
 	ctest --test-dir $(SANITIZE) --output-on-failure -j$(JOBS)
 
 fuzz-build: bootstrap
