@@ -39,10 +39,11 @@ test: build wasm web
 	ctest --test-dir $(WASM) --output-on-failure
 	node --test-reporter=spec web/test/browser.test.mjs
 
-bench: build wasm
+bench: build web
 	$(NATIVE)/bin/neurokin_bench
 	$(NATIVE)/bin/ik_vs_kdl --n 10000 --budget-ms 5 --seed 1 --markdown docs/benchmarks.md
 	node bench/wasm_vs_ort.mjs --markdown docs/benchmarks.md
+	node bench/page_frames.mjs --markdown docs/benchmarks.md
 
 # the shipped models, each from its committed config (models/configs/ARM-ik.json); datasets are
 # cached under build/data. Then each is evaluated on 10,000 fresh targets (models/ARM/ik.eval.json)
