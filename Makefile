@@ -10,7 +10,7 @@ CLI := $(NATIVE)/bin/neurokin
 # emscripten 3.1.6 on debian needs node's global modules (acorn) for -O1 and above
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all bootstrap build wasm web test bench demo example models format clean
+.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility format clean
 
 all: build
 
@@ -50,11 +50,27 @@ bench: build web
 # about 2 h on 2 cores (planar2 4 min, puma3 14 min, kr6 34 min; omx4, two branch heads, 61 min
 # on a loaded machine)
 ARMS := planar2 puma3 omx4 kr6
-models: build
+models: models-ik models-feasibility
+
+models-ik: build
 	@mkdir -p build/data
 	@for arm in $(ARMS); do \
 	  $(CLI) train --config models/configs/$$arm-ik.json --out models/$$arm/ik --cache build/data/$$arm-ik.bin --quiet && \
 	  $(CLI) eval --model models/$$arm/ik.json --n 10000 --refine 20 --json > models/$$arm/ik.eval.json || exit 1; \
+	done
+
+# the feasibility classifiers, each from models/configs/ARM-feasibility.json (datasets are made
+# afresh: the margin DLS is most of it), then evaluated on 80,000 fresh poses in the training
+# ratio, with the training margin (models/ARM/feasibility.eval.json) and without it
+# (feasibility.eval-nomargin.json: unreachable poses arbitrarily close to reachable ones)
+# about 1 h 20 min with one thread each on a busy 2-core machine (planar2 12 min, puma3 12 min,
+# omx4 13 min, kr6 39 min for training, whose data take 6 of them; each eval about 1 min)
+models-feasibility: build
+	@for arm in $(ARMS); do \
+	  $(CLI) train --config models/configs/$$arm-feasibility.json --out models/$$arm/feasibility --quiet && \
+	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --json > models/$$arm/feasibility.eval.json && \
+	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --kd-radius 0 --json \
+	    > models/$$arm/feasibility.eval-nomargin.json || exit 1; \
 	done
 
 demo: web

@@ -223,7 +223,13 @@ Samples to_samples(data::FeasibilityData&& d) {
   Samples s;
   s.task_size = d.task_size;
   s.x = std::move(d.targets);
-  s.label = std::move(d.label);
+  s.label = d.learned();
+  s.pose_label = std::move(d.label);
+  s.sample_label = std::move(d.sample_label);
+  s.source.resize(d.source.size());
+  std::transform(d.source.begin(), d.source.end(), s.source.begin(),
+                 [](data::PoseSource p) { return static_cast<std::uint8_t>(p); });
+  s.margin = std::move(d.margin);
   assign_split(d.split, s);
   s.report = std::move(d.report);
   return s;
@@ -240,14 +246,36 @@ ClassStats evaluate_classifier(const Model& model, const Samples& d, const std::
   Workspace ws(model.net);
   std::vector<float> p(classes);
   double ce = 0;
+  const bool sourced = d.source.size() == d.label.size() && d.sample_label.size() == d.label.size() &&
+                       d.pose_label.size() == d.label.size();
+  const bool margined = d.margin.size() == d.label.size();
+  constexpr int kBuckets = std::size(ClassStats::kMarginEdges);
+  if (sourced) st.binary_errors_by_source.assign(3, 0), st.rows_by_source.assign(3, 0);
+  if (margined) st.margin_rows.assign(kBuckets, 0), st.margin_errors.assign(kBuckets, 0);
+  std::size_t sample_right = 0, pose_right = 0;
   for (int r : rows) {
     predict(model.net, ws, &d.x[static_cast<size_t>(r) * d.task_size], 1, p.data());
     const int label = d.label[r];
     const int cls = static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
     ++st.confusion[label][cls];
     ce -= std::log(std::max(p[label], 1e-30f));
-    st.binary_errors += (label == 0) != (cls == 0);
+    const bool wrong = (label == 0) != (cls == 0);
+    st.binary_errors += wrong;
+    if (sourced) {
+      ++st.rows_by_source[d.source[r]];
+      st.binary_errors_by_source[d.source[r]] += wrong;
+      sample_right += cls == d.sample_label[r];
+      pose_right += cls == d.pose_label[r];
+    }
+    if (margined && label == 0) {
+      int b = kBuckets - 1;
+      while (b > 0 && d.margin[r] < ClassStats::kMarginEdges[b]) --b;
+      ++st.margin_rows[b];
+      st.margin_errors[b] += wrong;
+    }
   }
+  st.sample_label_accuracy = sourced ? double(sample_right) / rows.size() : 0.0;
+  st.pose_label_accuracy = sourced ? double(pose_right) / rows.size() : 0.0;
   std::size_t right = 0;
   for (int k = 0; k < classes; ++k) {
     std::size_t row = 0, col = 0;
@@ -270,13 +298,32 @@ json to_json(const ClassStats& s) {
                        {"name", s.precision.size() == kFeasibilityClasses ? feasibility_name(static_cast<Feasibility>(k)) : "-"},
                        {"precision", s.precision[k]},
                        {"recall", s.recall[k]}});
-  return json{{"n", s.n},
-              {"accuracy", s.accuracy},
-              {"binary_accuracy", s.binary_accuracy},
-              {"binary_errors", s.binary_errors},
-              {"cross_entropy", s.cross_entropy},
-              {"confusion", s.confusion},
-              {"classes", classes}};
+  json j{{"n", s.n},
+         {"accuracy", s.accuracy},
+         {"binary_accuracy", s.binary_accuracy},
+         {"binary_errors", s.binary_errors},
+         {"cross_entropy", s.cross_entropy},
+         {"confusion", s.confusion},
+         {"classes", classes}};
+  if (!s.rows_by_source.empty()) {
+    json by = json::object();
+    const char* names[3] = {"reachable", "unreachable_inside", "unreachable_outside"};
+    for (int k = 0; k < 3; ++k)
+      by[names[k]] = {{"rows", s.rows_by_source[k]}, {"binary_errors", s.binary_errors_by_source[k]}};
+    j["binary_errors_by_source"] = by;
+    j["pose_label_accuracy"] = s.pose_label_accuracy;
+    j["sample_label_accuracy"] = s.sample_label_accuracy;
+  }
+  if (!s.margin_rows.empty()) {
+    json by = json::array();
+    for (std::size_t b = 0; b < s.margin_rows.size(); ++b)
+      by.push_back({{"from", ClassStats::kMarginEdges[b]},
+                    {"to", b + 1 < s.margin_rows.size() ? json(ClassStats::kMarginEdges[b + 1]) : json(nullptr)},
+                    {"rows", s.margin_rows[b]},
+                    {"binary_errors", s.margin_errors[b]}});
+    j["unreachable_by_distance"] = by;
+  }
+  return j;
 }
 
 json to_json(const ErrorStats& s) {
