@@ -15,8 +15,8 @@ FUZZ_SMOKE_SECONDS ?= 20
 # emscripten 3.1.6 on debian needs node's global modules (acorn) for -O1 and above
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all bootstrap build wasm web test bench demo example models format clean \
-        sanitize test-sanitize fuzz-build fuzz fuzz-smoke hostile
+.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility \
+        format clean sanitize test-sanitize fuzz-build fuzz fuzz-smoke
 
 all: build
 
@@ -69,20 +69,38 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	scripts/fuzz.sh $(FUZZ) $(FUZZ_SMOKE_SECONDS)
 
-bench: build wasm
+bench: build web
 	$(NATIVE)/bin/neurokin_bench
 	$(NATIVE)/bin/ik_vs_kdl --n 10000 --budget-ms 5 --seed 1 --markdown docs/benchmarks.md
 	node bench/wasm_vs_ort.mjs --markdown docs/benchmarks.md
+	node bench/page_frames.mjs --markdown docs/benchmarks.md
 
 # the shipped models, each from its committed config (models/configs/ARM-ik.json); datasets are
 # cached under build/data. Then each is evaluated on 10,000 fresh targets (models/ARM/ik.eval.json)
-# about 1 h 25 min on 2 cores (planar2 4 min, puma3 14 min, omx4 29 min, kr6 34 min)
+# about 2 h on 2 cores (planar2 4 min, puma3 14 min, kr6 34 min; omx4, two branch heads, 61 min
+# on a loaded machine)
 ARMS := planar2 puma3 omx4 kr6
-models: build
+models: models-ik models-feasibility
+
+models-ik: build
 	@mkdir -p build/data
 	@for arm in $(ARMS); do \
 	  $(CLI) train --config models/configs/$$arm-ik.json --out models/$$arm/ik --cache build/data/$$arm-ik.bin --quiet && \
 	  $(CLI) eval --model models/$$arm/ik.json --n 10000 --refine 20 --json > models/$$arm/ik.eval.json || exit 1; \
+	done
+
+# the feasibility classifiers, each from models/configs/ARM-feasibility.json (datasets are made
+# afresh: the margin DLS is most of it), then evaluated on 80,000 fresh poses in the training
+# ratio, with the training margin (models/ARM/feasibility.eval.json) and without it
+# (feasibility.eval-nomargin.json: unreachable poses arbitrarily close to reachable ones)
+# about 1 h 20 min with one thread each on a busy 2-core machine (planar2 12 min, puma3 12 min,
+# omx4 13 min, kr6 39 min for training, whose data take 6 of them; each eval about 1 min)
+models-feasibility: build
+	@for arm in $(ARMS); do \
+	  $(CLI) train --config models/configs/$$arm-feasibility.json --out models/$$arm/feasibility --quiet && \
+	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --json > models/$$arm/feasibility.eval.json && \
+	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --kd-radius 0 --json \
+	    > models/$$arm/feasibility.eval-nomargin.json || exit 1; \
 	done
 
 demo: web

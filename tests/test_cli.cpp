@@ -679,9 +679,25 @@ TEST_CASE("cli: train a tiny feasibility classifier, then classify and eval with
   CHECK(ev["network"]["accuracy"].get<double>() > 0.4);
   CHECK(ev["network"]["confusion"].size() == 4);
   CHECK(ev["network"]["classes"][0]["name"] == "unreachable");
+  // binary errors by where the poses came from (planar2 reaches its whole disc: every
+  // unreachable pose is outside it), and the seed's per-sample labels for comparison
+  const auto& by = ev["network"]["binary_errors_by_source"];
+  CHECK(by["reachable"]["rows"] == 500);
+  CHECK(by["unreachable_inside"]["rows"] == 0);
+  CHECK(by["unreachable_outside"]["rows"] == 200);
+  CHECK(ev["network"]["sample_label_accuracy"].get<double>() > 0.2);
+  CHECK(ev["kd_radius"] == 0.02);
+  CHECK(ev["network"]["unreachable_by_distance"][0]["rows"] == 0);  // none closer than 0.01
   const Run et = dir.run("eval --model out/f.json --n 300");
   REQUIRE(et.code == 0);
   CHECK(et.out.find("binary reachable/unreachable accuracy") != std::string::npos);
+  CHECK(et.out.find("per-sample labels") != std::string::npos);
+  // without the margin, outside poses start right at the reach circle
+  const Run e0 = dir.run("eval --model out/f.json --n 700 --kd-radius 0 --json");
+  REQUIRE(e0.code == 0);
+  const auto ev0 = nlohmann::json::parse(e0.out);
+  CHECK(ev0["kd_radius"] == 0);
+  CHECK(ev0["network"]["unreachable_by_distance"][0]["rows"].get<int>() > 0);
   check_error(dir.run("eval --model out/f.json --n 300 --refine 3"), "--refine needs an ik model");
 
   // bad input names the row and column, and writes nothing

@@ -10,6 +10,7 @@
 #include "data/feasibility.h"
 #include "neurokin/conditioning.h"
 #include "neurokin/error.h"
+#include "neurokin/ik.h"
 #include "neurokin/kinematics.h"
 #include "neurokin/random.h"
 #include "support/arms.h"
@@ -28,6 +29,30 @@ Eigen::VectorXd vec(std::initializer_list<double> v) {
   int i = 0;
   for (double e : v) x[i++] = e;
   return x;
+}
+
+// a pose at kd distance `dist` from x in a random direction of kd space: the position moved by
+// dist_p * R, the orientation turned by an angle whose kd measure (2 sin(angle / 4) for a
+// quaternion, angle / pi for a pitch) is dist_r, dist_p^2 + dist_r^2 = dist^2
+Eigen::VectorXd perturbed(const Arm& arm, const Eigen::VectorXd& x, double dist, Rng& rng) {
+  Eigen::VectorXd y = x;
+  const int ps = arm.task == TaskKind::kPlanarXY ? 2 : 3;
+  const bool rot = arm.task == TaskKind::kPose || arm.task == TaskKind::kPositionPitch;
+  const double share = rot ? rng.uniform() : 1.0;  // of dist^2 on the position
+  const double dp = dist * std::sqrt(share), dr = dist * std::sqrt(1 - share);
+  Eigen::Vector3d dir = Eigen::Vector3d::Zero();
+  for (int i = 0; i < ps; ++i) dir[i] = rng.normal();
+  y.head(ps) += dp * arm.reach_radius * dir.head(ps).normalized();
+  if (arm.task == TaskKind::kPositionPitch) y[3] += (rng.uniform() < 0.5 ? -1 : 1) * dr * M_PI;
+  if (arm.task == TaskKind::kPose) {
+    const Eigen::Vector3d axis(rng.normal(), rng.normal(), rng.normal());
+    const Eigen::Quaterniond q(x[6], x[3], x[4], x[5]);
+    const double angle = 4 * std::asin(std::min(1.0, dr / 2));
+    Eigen::Quaterniond r = q * Eigen::Quaterniond(Eigen::AngleAxisd(angle, axis.normalized()));
+    if (r.w() < 0) r.coeffs() = -r.coeffs();
+    y.segment<4>(3) << r.x(), r.y(), r.z(), r.w();
+  }
+  return y;
 }
 
 FeasibilityConfig small_config() {
@@ -86,6 +111,19 @@ TEST_CASE("the KD-tree filter keeps exactly the queries farther than the radius"
   const auto far = far_from(planar2, reference, queries, 0.1, 2);
   CHECK(far == std::vector<std::uint8_t>{0, 1, 0, 1});
   CHECK(far_from(planar2, {}, queries, 0.1, 1) == std::vector<std::uint8_t>{1, 1, 1, 1});
+  // a pose has other names: the quaternion -q (kr6, near w = 0 where w >= 0 flips the sign of
+  // the rest) and the pitch +- 2 pi (omx4) are the same pose, at distance 0
+  const Arm omx4 = test::shipped_arm("omx4");
+  const std::vector<float> pitch_ref = {0.2f, 0.0f, 0.1f, float(M_PI) - 0.01f};
+  const std::vector<float> pitch_q = {0.2f, 0.0f, 0.1f, -float(M_PI) + 0.01f};
+  CHECK(kd_distance(omx4, pitch_q.data(), pitch_ref.data()) == Approx(0.02 / M_PI).margin(1e-6));
+  CHECK(far_from(omx4, pitch_ref, pitch_q, 0.01, 1) == std::vector<std::uint8_t>{0});
+  const float s2 = float(std::sqrt(0.5));
+  const std::vector<float> quat_ref = {0.5f, 0.0f, 0.4f, s2, 0.0f, s2, 0.001f};
+  const std::vector<float> quat_q = {0.5f, 0.0f, 0.4f, -s2, 0.0f, -s2, 0.001f};
+  CHECK(kd_distance(test::shipped_arm("kr6"), quat_q.data(), quat_ref.data()) ==
+        Approx(0.002).margin(1e-5));
+  CHECK(far_from(test::shipped_arm("kr6"), quat_ref, quat_q, 0.01, 1) == std::vector<std::uint8_t>{0});
   // the same as a brute-force search on random points, on a 7-entry pose task
   const Arm kr6 = test::shipped_arm("kr6");
   Rng rng(1);
@@ -101,22 +139,31 @@ TEST_CASE("the KD-tree filter keeps exactly the queries farther than the radius"
     for (int j = 0; j < 300; ++j) {
       const auto b = kd_point(kr6, &ref[j * 7]);
       double d2 = 0;
-      for (int k = 0; k < 7; ++k) d2 += (a[k] - b[k]) * (a[k] - b[k]);
-      best = std::min(best, d2);
+      double d2m = 0;
+      for (int k = 0; k < 7; ++k) {
+        d2 += (a[k] - b[k]) * (a[k] - b[k]);
+        d2m += k < 3 ? (a[k] - b[k]) * (a[k] - b[k]) : (a[k] + b[k]) * (a[k] + b[k]);
+      }
+      best = std::min({best, d2, d2m});
     }
     if (std::abs(best - 0.25) > 1e-5) CHECK(got[i] == (best > 0.25));
   }
 }
 
 TEST_CASE("feasibility data: counts, sources, labels, and the same bytes on any thread count") {
-  for (const char* name : {"planar2", "omx4"}) {
+  for (const char* name : {"planar2", "omx4", "kr6"}) {
     INFO(name);
     const Arm arm = test::shipped_arm(name);
-    const FeasibilityConfig c = small_config();
+    FeasibilityConfig c = small_config();
+    c.kd_radius = 0.03;
     const FeasibilityData d = make_feasibility_data(arm, c, 2);
     REQUIRE(d.n == 2800);
     CHECK(d.split.train + d.split.val + d.split.test == d.n);
-    int inside = 0, outside = 0;
+    int inside = 0, outside = 0, neighbours_reachable = 0;
+    IkOptions dls;
+    dls.time_budget_ms = 0;
+    dls.max_restarts = 15;
+    Rng rng(5);
     for (std::int64_t i = 0; i < d.n; ++i) {
       const Eigen::VectorXd x =
           Eigen::Map<const Eigen::VectorXf>(d.target(i), d.task_size).cast<double>();
@@ -133,19 +180,38 @@ TEST_CASE("feasibility data: counts, sources, labels, and the same bytes on any 
           ++inside;
           CHECK(r <= 1.0 + 1e-6);
           CHECK(d.label[i] == 0);
-          CHECK(pose_label(arm, x, 16) == 0);  // more starts than the data used: still none
+          CHECK(d.margin[i] > c.kd_radius);
+          // the closed form found no solution; DLS with random restarts (another method) agrees
+          CHECK(solve_ik(arm, x, dls).status != IkStatus::kConverged);
+          // the margin: poses closer than kd_radius are unreachable too (the closed form, which
+          // the margin's DLS never used, on random neighbours at 0.9 kd_radius)
+          for (int k = 0; k < 8; ++k) {
+            const Eigen::VectorXd y = perturbed(arm, x, 0.9 * c.kd_radius, rng);
+            REQUIRE(kd_distance(arm, std::vector<float>(y.data(), y.data() + d.task_size).data(),
+                                d.target(i)) == Approx(0.9 * c.kd_radius).epsilon(1e-3));
+            const AnalyticSolutions sols = solve_ik_analytic(arm, y);
+            neighbours_reachable += sols.count > 0;
+          }
           break;
         case PoseSource::kOutside:
           ++outside;
-          CHECK(r > 1.0 - 1e-6);
+          CHECK(r >= 1.0 + c.kd_radius - 1e-6);  // every reachable pose has r <= 1
           CHECK(d.label[i] == 0);
+          CHECK(d.margin[i] == Approx(r - 1).margin(1e-5));
           break;
       }
     }
     // planar2 reaches its whole disc: no pose inside it is unreachable
     CHECK(inside == (arm.name == "planar2" ? 0 : 400));
     CHECK(inside + outside == 800);
+    CHECK(neighbours_reachable == 0);
     CHECK(d.report["inside_shortfall"] == 400 - inside);
+    const json& cand = d.report["inside_candidates"];
+    CHECK(cand["checked"].get<long>() == inside + cand["rejected_by_kd_tree"].get<long>() +
+                                             cand["rejected_by_ik"].get<long>() +
+                                             cand["rejected_by_margin"].get<long>());
+    // the margin is what keeps the sets apart: on these arms it turns candidates away
+    if (arm.name != "planar2") CHECK(cand["rejected_by_margin"].get<long>() > 0);
     CHECK(d.report["label_agreement"].get<double>() > 0.5);
     const FeasibilityData d1 = make_feasibility_data(arm, c, 1);
     CHECK(d1.targets == d.targets);
@@ -157,6 +223,23 @@ TEST_CASE("feasibility data: counts, sources, labels, and the same bytes on any 
       Catch::Contains("config.data.kd_radus: unknown field"));
   CHECK_THROWS_WITH(feasibility_config_from_json(json{{"inside_share", 2}}, "config.data"),
                     Catch::StartsWith("config.data.inside_share"));
+  CHECK_THROWS_WITH(
+      feasibility_config_from_json(json{{"kd_radius", 0.6}, {"outside_max", 1.5}}, "config.data"),
+      Catch::StartsWith("config.data.outside_max: expected more than 1 + kd_radius"));
+  CHECK_THROWS_WITH(feasibility_config_from_json(json{{"margin_starts", 0}}, "config.data"),
+                    Catch::StartsWith("config.data.margin_starts"));
+  CHECK(feasibility_config_from_json(feasibility_config_to_json(small_config()), "c").seed == 3);
+  CHECK_THROWS_WITH(feasibility_config_from_json(json{{"label", "config"}}, "config.data"),
+                    Catch::StartsWith("config.data.label: expected \"pose\" or \"sample\""));
+  // seed 002's labelling, for comparison: the network then learns the per-sample labels
+  FeasibilityConfig cs = small_config();
+  cs.label = "sample";
+  const FeasibilityData ds = make_feasibility_data(test::shipped_arm("omx4"), cs, 1);
+  CHECK(&ds.learned() == &ds.sample_label);
+  CHECK(ds.learned() != ds.label);  // omx4's two branches differ in conditioning
+  const train::Samples ss = train::to_samples(FeasibilityData(ds));
+  CHECK(ss.label == ds.sample_label);
+  CHECK(ss.pose_label == ds.label);
 }
 
 TEST_CASE("cross-entropy: value by hand and gradient by finite differences") {

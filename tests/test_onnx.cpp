@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -63,10 +64,11 @@ struct Spec {
   OutputDecoding decoding;
   Activation act;        // after the first dense layer
   Activation gated_act;  // the value branch of the gated residual block
+  int branches = 0;      // branch heads (0: none)
   std::string name() const {
     return arm + "_" + model_kind_name(kind) + "_" + encoding_name(encoding) + "_" +
            decoding_name(decoding) + "_" + activation_name(act) + "_gated_" +
-           activation_name(gated_act);
+           activation_name(gated_act) + (branches ? "_heads" + std::to_string(branches) : "");
   }
 };
 
@@ -85,7 +87,9 @@ Model empty_model(const std::string& arm, ModelKind kind, InputEncoding encoding
 // network outputs the kind and decoding need
 int net_outputs(const Model& m) {
   if (m.kind == ModelKind::kFeasibility) return kFeasibilityClasses;
-  return m.net.decoding == OutputDecoding::kSinCos ? 2 * m.arm.dof() : m.arm.dof();
+  const int k = m.net.heads();
+  return k * (m.net.decoding == OutputDecoding::kSinCos ? 2 * m.arm.dof() : m.arm.dof()) +
+         (k > 1 ? k : 0);
 }
 
 // dense(e -> 12), act, gated_residual(12, gated_act), dense(12 -> outputs), random statistics
@@ -94,6 +98,7 @@ Model make_model(const Spec& s, std::uint64_t seed) {
   Rng rng(seed);
   Model m = empty_model(s.arm, s.kind, s.encoding, s.decoding);
   Network& net = m.net;
+  for (int k = 0; k < s.branches; ++k) net.branches.push_back("branch_" + std::to_string(k));
   const int e = net.encoded_input_size(), out = net_outputs(m);
   net.in_mean = uniform(e, rng, -0.3, 0.3);
   net.in_std = uniform(e, rng, 0.5, 1.5);
@@ -105,7 +110,7 @@ Model make_model(const Spec& s, std::uint64_t seed) {
   if (s.decoding == OutputDecoding::kSinCos) {
     // (sin, cos) pairs of norm about 2 around a random direction, as a trained network gives
     // them: near norm 0, atan2 turns float rounding e into e / norm in any implementation
-    for (int j = 0; j < out / 2; ++j) {
+    for (int j = 0; j < net.heads() * net.head_outputs() / 2; ++j) {
       const double a = rng.uniform(-M_PI, M_PI);
       net.out_mean.segment(2 * j, 2) << float(2 * std::sin(a)), float(2 * std::cos(a));
     }
@@ -157,6 +162,11 @@ std::vector<Spec> all_specs() {
                    Activation::kSilu, Activation::kTanh});
   specs.push_back({"kr6", ModelKind::kIk, InputEncoding::kPose, OutputDecoding::kAngles,
                    Activation::kRelu, Activation::kSilu});
+  // branch heads: the answer of the head with the largest logit
+  specs.push_back({"omx4", ModelKind::kIk, InputEncoding::kPolarPitch, OutputDecoding::kSinCos,
+                   Activation::kSilu, Activation::kSilu, 2});
+  specs.push_back({"kr6", ModelKind::kIk, InputEncoding::kPose, OutputDecoding::kAngles,
+                   Activation::kTanh, Activation::kRelu, 3});
   return specs;
 }
 
@@ -335,6 +345,8 @@ TEST_CASE("every layer, activation, encoding and decoding exports with its ops")
   CHECK(ops["Cos"] == (pitch ? 1 : 0));
   CHECK(ops["Atan"] == (s.decoding == OutputDecoding::kSinCos ? 1 : 0));
   CHECK(ops["Softmax"] == (s.decoding == OutputDecoding::kSoftmax ? 1 : 0));
+  // branch heads: the likeliest head's block picked by one ArgMax
+  CHECK(ops["ArgMax"] == (s.branches ? 1 : 0));
 }
 
 TEST_CASE("identity activations add no node") {
@@ -543,6 +555,26 @@ std::vector<std::pair<float, float>> grid() {
   return g;
 }
 
+// per row and joint, the norm of the (sin, cos) pair the answer is decoded from (the head
+// predict() answers with): atan2 turns an error e in the pair into e / norm in the angle, so
+// where the network leaves an angle undetermined (omx4's base angle for a target on the base
+// axis: the pair shrinks towards 0) two float32 implementations differ more in the angle
+std::vector<float> pair_norms(const Model& m, const std::vector<float>& x, int rows) {
+  Network raw = m.net;  // the same layers, outputs de-normalised but not decoded
+  raw.decoding = OutputDecoding::kAngles;
+  raw.branches.clear();
+  Workspace ws(raw);
+  const int outs = raw.net_outputs(), k = m.net.heads(), h = m.net.head_outputs(), d = h / 2;
+  std::vector<float> y(std::size_t(rows) * outs), norms;
+  predict(raw, ws, x.data(), rows, y.data());
+  for (int r = 0; r < rows; ++r) {
+    const float* yr = &y[std::size_t(r) * outs];
+    const int best = k == 1 ? 0 : int(std::max_element(yr + k * h, yr + k * h + k) - (yr + k * h));
+    for (int j = 0; j < d; ++j) norms.push_back(std::hypot(yr[best * h + 2 * j], yr[best * h + 2 * j + 1]));
+  }
+  return norms;
+}
+
 TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   constexpr int kRows = 1000;
   const fs::path root = NEUROKIN_ONNX_CASES;
@@ -551,8 +583,10 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   nlohmann::json manifest = nlohmann::json::array();
 
   // the model's ONNX (exported now, or a committed file as it is), inputs, the core's outputs
+  // conditioned: angles compared through their (sin, cos) pair's norm (trained models only; the
+  // synthetic and edge cases compare angles as they are, atan2's edges included)
   auto write_case_with = [&](const std::string& name, const Model& m, const std::vector<float>& x,
-                             const fs::path& onnx_file) {
+                             const fs::path& onnx_file, bool conditioned = false) {
     const fs::path dir = root / name;
     fs::create_directories(dir);
     if (onnx_file.empty()) onnx_export::write_onnx((dir / "model.onnx").string(), m, name);
@@ -563,10 +597,13 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
     predict(m.net, ws, x.data(), kRows, y.data());
     write_csv(dir / "inputs.csv", x, n, "x");
     write_csv(dir / "expected.csv", y, d, "y");
+    const bool sincos = m.net.decoding == OutputDecoding::kSinCos;
+    if (sincos && conditioned) write_csv(dir / "norms.csv", pair_norms(m, x, kRows), d, "norm");
     manifest.push_back({{"name", name},
                         {"output", onnx_export::output_name(m.kind)},
                         {"columns", d},
-                        {"angles_wrap", m.net.decoding == OutputDecoding::kSinCos}});
+                        {"angles_wrap", sincos},
+                        {"pair_norms", sincos && conditioned}});
   };
   auto write_case = [&](const std::string& name, const Model& m,
                         const std::vector<std::pair<float, float>>& firsts, std::uint64_t seed) {
@@ -628,7 +665,7 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
       const TaskVec t = task_vector(m.arm, fk(m.arm, sample_joints(m.arm, rng)));
       for (int i = 0; i < m.net.input_size; ++i) x.push_back(static_cast<float>(t[i]));
     }
-    write_case_with(std::string("shipped_") + arm + (kind == "ik" ? "" : "_" + kind), m, x, onnx);
+    write_case_with(std::string("shipped_") + arm + (kind == "ik" ? "" : "_" + kind), m, x, onnx, true);
     ++shipped;
   }
 

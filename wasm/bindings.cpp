@@ -645,6 +645,29 @@ val model_predict(ModelJs& m, val inputs_js, val n_js) {
   });
 }
 
+// a network with branch heads (nn.h): every head's answer and how likely each branch is
+val model_predict_branches(ModelJs& m, val inputs_js, val n_js) {
+  return guarded("Model.predictBranches", {&inputs_js, &n_js}, [&] {
+    const neurokin::Network& net = m.model.net;
+    const int in = net.input_size, out = net.output_size(), k = net.heads();
+    const auto n = static_cast<std::size_t>(to_integer(n_js, "Model.predictBranches n", 0, 1e8));
+    const std::vector<float> x = to_rows<float>(inputs_js, n, in, "Model.predictBranches inputs", "inputs");
+    check_finite(x.data(), x.size(), "Model.predictBranches inputs");
+    std::vector<float> y(n * k * out), p(n * k);
+    neurokin::predict_branches(net, m.ws, x.data(), n, y.data(), p.data());
+    val r = val::object();
+    r.set("outputs", float32_array(y.data(), y.size()));
+    r.set("probabilities", float32_array(p.data(), p.size()));
+    return r;
+  });
+}
+
+val model_branches(const ModelJs& m) {
+  val names = val::array();
+  for (const std::string& b : m.model.net.branches) names.call<void>("push", b);
+  return names;
+}
+
 // a Float32Array over wasm memory itself: no copy, valid until memory grows (docs/js-api.md)
 val float32_view(float* p, std::size_t n) { return val(emscripten::typed_memory_view(n, p)); }
 
@@ -724,10 +747,12 @@ EMSCRIPTEN_BINDINGS(neurokin) {
       .property("inputSize", &model_input_size)
       .property("outputSize", &model_output_size)
       .property("parameterCount", &model_parameter_count)
+      .property("branches", &model_branches)
       .function("arm", &model_arm)
       .function("metadata", &model_metadata)
       .function("json", &model_json)
       .function("predict", &model_predict)
+      .function("predictBranches", &model_predict_branches)
       .function("inputs", &model_inputs)
       .function("run", &model_run);
 }

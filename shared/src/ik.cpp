@@ -224,7 +224,7 @@ void add_if_within_limits(const Arm& arm, JointVec q, const char* branch, Analyt
   for (int i = 0; i < arm.dof(); ++i) {
     // wrapped first, so a joint spanning more than 2 pi gets the representative nearest 0
     q[i] = wrap_angle(q[i] - arm.joints[i].offset);
-    if (!fit_limits(q[i], arm.joints[i].lower, arm.joints[i].upper)) return;
+    if (!fit_limits(q[i], arm.joints[i].lower, arm.joints[i].upper) && out.within_limits) return;
   }
   for (int k = 0; k < out.count; ++k)
     if ((out.sol[k].q - q).cwiseAbs().maxCoeff() < 1e-12) return;  // a double root
@@ -337,13 +337,14 @@ bool has_analytic_ik(const Arm& arm) {
   return false;
 }
 
-AnalyticSolutions solve_ik_analytic(const Arm& arm, const JointsRef& target) {
+AnalyticSolutions solve_ik_analytic(const Arm& arm, const JointsRef& target, bool within_limits) {
   check_task_vector(arm, target, "solve_ik_analytic target");
   if (!has_analytic_ik(arm))
     throw Error("solve_ik_analytic: arm '" + arm.name + "' has no closed-form solver" +
                 (arm.analytic.empty() ? std::string(" (arm.analytic is empty)")
                                       : " ('" + arm.analytic + "' does not fit its geometry)"));
   AnalyticSolutions out;
+  out.within_limits = within_limits;
   if (arm.analytic == "planar2r")
     solve_planar2r(arm, target, out);
   else if (arm.analytic == "puma_position")

@@ -151,7 +151,10 @@ void read_io(const json& j, const char* key, const char* coding_key, FromName fr
   const std::string w = std::string("model.") + key;
   const json& io = ju::field(j, key, "model");
   ju::require_object(io, w);
-  ju::refuse_unknown(io, w, {"size", coding_key, "mean", "std"});
+  if (std::string(key) == "output")  // the output may name branch heads (read by the caller)
+    ju::refuse_unknown(io, w, {"size", coding_key, "mean", "std", "branches"});
+  else
+    ju::refuse_unknown(io, w, {"size", coding_key, "mean", "std"});
   size = read_dim(io, "size", w);
   coding = from_name(read_name(io, coding_key, w), w + "." + coding_key);
   const int n = features(coding, size);
@@ -255,6 +258,12 @@ Model parse(const json& j) {
   read_io(
       j, "output", "decoding", decoding_from_name, out_size, net.decoding, net.out_mean,
       net.out_std, +[](OutputDecoding, int n) { return n; }, "one per network output");
+  if (const json* jb = ju::optional_field(j.at("output"), "branches", w + ".output")) {
+    const std::string wb = w + ".output.branches";
+    if (!jb->is_array() || jb->size() < 2 || jb->size() > static_cast<std::size_t>(kMaxBranches))
+      throw_expected(wb, "an array of 2 to " + str(kMaxBranches) + " branch names", ju::describe(*jb));
+    for (std::size_t i = 0; i < jb->size(); ++i) net.branches.push_back(ju::string((*jb)[i], item(wb, i)));
+  }
   net.layers = read_layers(j, net.encoded_input_size());
 
   if (const json* md = ju::optional_field(j, "metadata", w)) {
@@ -271,9 +280,12 @@ std::pair<int, std::string> required_outputs(const Model& m) {
   const std::string dec = std::string(", decoding ") + quoted(decoding_name(m.net.decoding));
   if (m.kind == ModelKind::kFeasibility)
     return {kFeasibilityClasses, "the feasibility classes" + dec};
+  const int k = m.net.heads();
+  const std::string heads =
+      k > 1 ? " for each of " + str(k) + " branches, then " + str(k) + " logits" : "";
   if (m.net.decoding == OutputDecoding::kSinCos)
-    return {2 * dof, str(dof) + " joints as (sin, cos) pairs" + dec};
-  return {dof, str(dof) + " joint angles" + dec};
+    return {k * 2 * dof + (k > 1 ? k : 0), str(dof) + " joints as (sin, cos) pairs" + heads + dec};
+  return {k * dof + (k > 1 ? k : 0), str(dof) + " joint angles" + heads + dec};
 }
 
 }  // namespace
@@ -359,6 +371,11 @@ json model_to_json(const Model& m) {
     }
     layers.push_back(std::move(jl));
   }
+  json output{{"size", net.net_outputs()},
+              {"decoding", decoding_name(net.decoding)},
+              {"mean", floats_to_json(net.out_mean)},
+              {"std", floats_to_json(net.out_std)}};
+  if (!net.branches.empty()) output["branches"] = net.branches;
   return {{"format", kModelFormat},
           {"version", kModelVersion},
           {"kind", model_kind_name(m.kind)},
@@ -369,11 +386,7 @@ json model_to_json(const Model& m) {
             {"encoding", encoding_name(net.encoding)},
             {"mean", floats_to_json(net.in_mean)},
             {"std", floats_to_json(net.in_std)}}},
-          {"output",
-           {{"size", net.net_outputs()},
-            {"decoding", decoding_name(net.decoding)},
-            {"mean", floats_to_json(net.out_mean)},
-            {"std", floats_to_json(net.out_std)}}},
+          {"output", std::move(output)},
           {"layers", std::move(layers)},
           {"metadata", m.metadata}};
 }

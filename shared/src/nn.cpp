@@ -246,29 +246,43 @@ void encode(const Network& net, const float* x, Index rows, float* a) {
   }
 }
 
-// network outputs (rows x net_outputs), de-normalised in place, decoded into y
-void decode(const Network& net, float* v, Index rows, float* y) {
-  const int m = net.net_outputs(), d = net.output_size();
+// one head's de-normalised outputs (m of them) decoded into y
+void decode_head(OutputDecoding decoding, const float* v, int m, float* y) {
+  switch (decoding) {
+    case OutputDecoding::kAngles:
+      std::copy(v, v + m, y);
+      break;
+    case OutputDecoding::kSinCos:
+      for (int j = 0; j < m / 2; ++j) y[j] = std::atan2(v[2 * j], v[2 * j + 1]);
+      break;
+    case OutputDecoding::kSoftmax: {
+      // subtract the largest logit so exp never overflows
+      const float top = *std::max_element(v, v + m);
+      float sum = 0;
+      for (int i = 0; i < m; ++i) sum += (y[i] = std::exp(v[i] - top));
+      for (int i = 0; i < m; ++i) y[i] /= sum;
+      break;
+    }
+  }
+}
+
+// network outputs (rows x net_outputs), de-normalised in place, decoded into y: per row the
+// head with the largest logit (rows x output_size), or with `all` every head (rows x heads x
+// output_size) and their probabilities in p (rows x heads)
+void decode(const Network& net, float* v, Index rows, float* y, bool all = false, float* p = nullptr) {
+  const int m = net.net_outputs(), d = net.output_size(), k = net.heads(), h = net.head_outputs();
   for (Index r = 0; r < rows; ++r) {
     float* vr = v + r * m;
-    float* yr = y + r * d;
     for (int i = 0; i < m; ++i) vr[i] = vr[i] * net.out_std[i] + net.out_mean[i];
-    switch (net.decoding) {
-      case OutputDecoding::kAngles:
-        std::copy(vr, vr + m, yr);
-        break;
-      case OutputDecoding::kSinCos:
-        for (int j = 0; j < d; ++j) yr[j] = std::atan2(vr[2 * j], vr[2 * j + 1]);
-        break;
-      case OutputDecoding::kSoftmax: {
-        // subtract the largest logit so exp never overflows
-        const float top = *std::max_element(vr, vr + m);
-        float sum = 0;
-        for (int i = 0; i < m; ++i) sum += (yr[i] = std::exp(vr[i] - top));
-        for (int i = 0; i < m; ++i) yr[i] /= sum;
-        break;
-      }
+    const float* logits = vr + k * h;  // after the heads (none without branches)
+    if (!all) {
+      const int best = k == 1 ? 0 : static_cast<int>(std::max_element(logits, logits + k) - logits);
+      decode_head(net.decoding, vr + best * h, h, y + r * d);
+      continue;
     }
+    for (int j = 0; j < k; ++j) decode_head(net.decoding, vr + j * h, h, y + (r * k + j) * d);
+    if (k == 1) p[r] = 1;
+    else decode_head(OutputDecoding::kSoftmax, logits, k, p + r * k);
   }
 }
 
@@ -388,7 +402,11 @@ int Network::net_outputs() const {
   return encoded_input_size();
 }
 
-int Network::output_size() const { return decoded_size(decoding, net_outputs()); }
+int Network::head_outputs() const {
+  return branches.empty() ? net_outputs() : (net_outputs() - heads()) / heads();
+}
+
+int Network::output_size() const { return decoded_size(decoding, head_outputs()); }
 
 int Network::max_width() const {
   int w = encoded_input_size();
@@ -469,21 +487,45 @@ void check_network(const Network& net, const std::string& where) {
   check_size(net.out_std, m, wo + ".std", " (" + wo + ".size)");
   check_values(net.out_mean.data(), m, wo + ".mean");
   check_values(net.out_std.data(), m, wo + ".std", true);
-  if (net.decoding == OutputDecoding::kSinCos && m % 2 != 0)
-    throw_expected(wo + ".size", "an even number ((sin, cos) pairs for decoding \"sincos\")",
+  const int k = net.heads();
+  if (!net.branches.empty()) {
+    const std::string wb = wo + ".branches";
+    if (k < 2 || k > kMaxBranches) throw_expected(wb, "2 to " + str(kMaxBranches) + " names", str(k));
+    if (net.decoding == OutputDecoding::kSoftmax)
+      throw_expected(wb, "none for decoding \"softmax\" (branch heads answer with joints)",
+                     str(k) + " names");
+    for (int i = 0; i < k; ++i) {
+      if (net.branches[i].empty()) throw_expected(wb + "[" + str(i) + "]", "a branch name", "\"\"");
+      for (int j = 0; j < i; ++j)
+        if (net.branches[j] == net.branches[i])
+          throw_expected(wb + "[" + str(i) + "]", "a name not given before", "\"" + net.branches[i] + "\"");
+    }
+    if (m <= k || (m - k) % k != 0)
+      throw_expected(wo + ".size", "a multiple of " + str(k) + " plus " + str(k) +
+                                       " (a block per branch, then a logit per branch)", str(m));
+  }
+  const int h = net.head_outputs();
+  if (net.decoding == OutputDecoding::kSinCos && h % 2 != 0)
+    throw_expected(wo + ".size",
+                   std::string("an even number") + (k > 1 ? " per head" : "") +
+                       " ((sin, cos) pairs for decoding \"sincos\")",
                    str(m));
 }
 
 Workspace::Workspace(const Network& net)
     : a(kRows, net.max_width()), b(kRows, net.max_width()), g(kRows, net.max_width()) {}
 
-void predict(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y) {
+namespace {
+
+// the layers over x in chunks of Workspace::kRows; the decoding as decode() with `all`
+void run(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y, bool all,
+         float* p) {
   const int width = net.max_width();
   if (ws.a.cols() < width)
     throw_expected("predict: workspace",
                    "room for " + str(width) + " features per row (build it from this network)",
                    str(ws.a.cols()));
-  const std::size_t in = net.input_size, out = net.output_size();
+  const std::size_t in = net.input_size, k = all ? net.heads() : 1, out = k * net.output_size();
   for (std::size_t r0 = 0; r0 < n; r0 += Workspace::kRows) {
     const Index rows = static_cast<Index>(std::min<std::size_t>(Workspace::kRows, n - r0));
     // cur holds the chunk's activations; dense layers write to nxt and swap
@@ -512,8 +554,19 @@ void predict(const Network& net, Workspace& ws, const float* x, std::size_t n, f
           break;
       }
     }
-    decode(net, cur, rows, y + r0 * out);
+    decode(net, cur, rows, y + r0 * out, all, p ? p + r0 * k : nullptr);
   }
+}
+
+}  // namespace
+
+void predict(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y) {
+  run(net, ws, x, n, y, false, nullptr);
+}
+
+void predict_branches(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y,
+                      float* p) {
+  run(net, ws, x, n, y, true, p);
 }
 
 }  // namespace neurokin

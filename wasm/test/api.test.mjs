@@ -215,9 +215,11 @@ test('Arm from a parsed object; Array and typed-array arguments agree', () => {
   arm.delete();
 });
 
+// float32 values as the model file's base64
+const f32 = (a) => Buffer.from(new Float32Array(a).buffer).toString('base64');
+
 // a tiny hand-made model: planar2, dense 2 -> 2, relu, de-normalised outputs
 function tinyModel(overrides = {}) {
-  const f32 = (a) => Buffer.from(new Float32Array(a).buffer).toString('base64');
   return {
     format: 'neurokin-model', version: 1, kind: 'ik',
     arm: JSON.parse(armFiles().find((a) => a.name === 'planar2').text), task: 'planar_xy',
@@ -278,6 +280,30 @@ test('files as bytes: ArrayBuffer and Uint8Array give the same arm and model as 
   b.delete();
   // bytes that are not JSON (an ONNX file, say) are named as such
   assertThrowsError(() => new M.Model(new Uint8Array([8, 7, 18, 0, 255])), /^new Model: model: not valid JSON/);
+});
+
+test('Model.predictBranches: every head of a branch-heads network, predict the likeliest', () => {
+  // head 0 answers (x, y), head 1 (2x, 2y); the logits are (x, y): head 0 when x > y
+  const model = new M.Model(JSON.stringify(tinyModel({
+    output: { size: 6, decoding: 'angles', branches: ['elbow_up', 'elbow_down'],
+              mean: [0, 0, 0, 0, 0, 0], std: [1, 1, 1, 1, 1, 1] },
+    layers: [{ type: 'dense', in: 2, out: 6, weight: f32([1, 0, 0, 1, 2, 0, 0, 2, 1, 0, 0, 1]),
+               bias: f32([0, 0, 0, 0, 0, 0]) }],
+  })));
+  assert.deepEqual(model.branches, ['elbow_up', 'elbow_down']);
+  assert.equal(model.outputSize, 2);
+  const x = new Float32Array([0.5, 0.25, 0.25, 0.5]);
+  assert.deepEqual(Array.from(model.predict(x, 2)), [0.5, 0.25, 0.5, 1]);
+  const { outputs, probabilities } = model.predictBranches(x, 2);
+  assert.deepEqual(Array.from(outputs), [0.5, 0.25, 1, 0.5, 0.25, 0.5, 0.5, 1]);
+  assert.ok(Math.abs(probabilities[0] - 1 / (1 + Math.exp(-0.25))) < 1e-6);
+  assert.ok(Math.abs(probabilities[2] + probabilities[3] - 1) < 1e-6 && probabilities[3] > 0.5);
+  assert.throws(() => model.predictBranches(x, 3), /Model.predictBranches inputs: expected 3 x 2 = 6 values, got 4/);
+  model.delete();
+  const plain = new M.Model(JSON.stringify(tinyModel()));
+  assert.deepEqual(plain.branches, []);
+  assert.deepEqual(Array.from(plain.predictBranches(new Float32Array([1, 1]), 1).probabilities), [1]);
+  plain.delete();
 });
 
 test('Model.inputs / Model.run: views on wasm memory, the same numbers as predict', () => {

@@ -24,7 +24,19 @@ export class WasmBackend {
   }
   time(target) {
     this.model.inputs(1).set(target);
-    return bestTime(() => this.model.run(1));
+    return bestTime(() => this.model.run(1), () => !this.model.isDeleted());
+  }
+  // the names of the network's branch heads ([] for a network with one answer)
+  get branches() {
+    return this.model.branches;
+  }
+  // every head's answer: [{branch, q: Float64Array (rad, decoded), probability}]
+  predictBranches(target) {
+    const { outputs, probabilities } = this.model.predictBranches(Float32Array.from(target), 1);
+    const dof = this.model.outputSize;
+    return this.model.branches.map((branch, k) => ({
+      branch, q: Float64Array.from(outputs.subarray(k * dof, (k + 1) * dof)), probability: probabilities[k],
+    }));
   }
   dispose() {
     this.model.delete();
@@ -32,11 +44,13 @@ export class WasmBackend {
 }
 
 // time per call of fn (ms; awaited when it returns a promise): calls are repeated for 10 ms
-// (timers are coarse without cross-origin isolation), three times; the fastest window counts,
-// as the others include whatever else the machine was doing
-export async function bestTime(fn) {
+// (timers are coarse without cross-origin isolation), three times, the page free to draw between
+// them; the fastest window counts, as the others include whatever else the machine was doing.
+// NaN when alive() turns false on the way (the page let go of the model or arm meanwhile)
+export async function bestTime(fn, alive) {
   let best = Infinity;
   for (let w = 0; w < 3; ++w) {
+    if (!alive()) return NaN;
     let n = 0;
     const t0 = performance.now();
     let t = t0;
@@ -47,6 +61,7 @@ export async function bestTime(fn) {
       t = performance.now();
     }
     best = Math.min(best, (t - t0) / n);
+    await new Promise((resolve) => setTimeout(resolve, 0));  // let a frame in between windows
   }
   return best;
 }
@@ -105,9 +120,10 @@ export class OnnxBackend {
     return Float64Array.from(out[this.output].data);
   }
   time(target) {
-    return bestTime(() => this.predict(target));
+    return bestTime(() => this.predict(target), () => !this.released);
   }
   dispose() {
+    this.released = true;
     this.session?.release();
   }
 }
@@ -137,7 +153,7 @@ export class AnalyticBackend {
     return this.arm.ik(target, { q0: current, timeMs: 0, maxRestarts: 20, seed: 1 }).q;
   }
   time(target) {
-    return bestTime(() => this.predict(target));
+    return bestTime(() => this.predict(target), () => !this.arm.isDeleted());
   }
   dispose() {}
 }

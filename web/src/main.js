@@ -6,6 +6,7 @@ import { assetUrl, fetchChecked, loadCore, loadIndex } from './core.js';
 import { CLASSES, classByName } from './feasibility.js';
 import { PathRunner } from './path.js';
 import { SlicePanel } from './slice.js';
+import { computeSolutions, hideSolutions, showSolutions } from './solutions.js';
 import { formatHash, parseHash } from './state.js';
 import { View } from './scene.js';
 
@@ -23,7 +24,7 @@ const app = {
   NK: null, index: null, view: null,
   armName: null, arm: null, armJson: null, reach: 1,
   target: null, mode: 'ik',
-  backendChoice: 'wasm', refine: false,
+  backendChoice: 'wasm', refine: false, allSolutions: false,
   model: null,            // {kind: 'shipped' | 'url' | 'file', label, url?}
   wasm: null, onnx: null, analytic: null, modelJson: null,
   q: null, qNet: null, qGoal: null,
@@ -309,6 +310,7 @@ async function solveOnce() {
   $('backend').textContent = backend.kind === 'analytic' ? 'core-ik' : backend.kind;
   $('backend').title = backend.label;
   updateSliders(shown);
+  updateSolutions(shown);
   writeHash();
   scheduleMeasure();
   app.slice.request(target);
@@ -331,6 +333,20 @@ function describeTarget(t) {
   if (app.arm.task === 'position_pitch') return `${p}, pitch ${deg(t[3]).toFixed(1)}°`;
   if (app.arm.task === 'pose') return `${p}, q (${Array.from(t.subarray(3), (v) => v.toFixed(3)).join(', ')})`;
   return p;
+}
+
+// every solution of the target as ghosts (the network's heads, else the closed form), or none
+function updateSolutions(shown = app.qGoal) {
+  if (!app.allSolutions) hideSolutions(app.view);
+  else if (app.mode === 'path') hideSolutions(app.view, 'Not drawn in path mode: the target moves every frame.');
+  else {
+    const hasRot = app.arm.task === 'pose' || app.arm.task === 'position_pitch';
+    const noHeads = app.wasm ? 'the model has no branch heads'
+      : app.onnx ? 'an .onnx file gives one answer; every head\'s needs the .json model' : 'no network is loaded';
+    showSolutions(app.view, app.arm, computeSolutions(app.arm, app.wasm, app.target),
+                  { shown, hasRot, armName: app.armName, noHeads });
+  }
+  $('solutions-box').hidden = !app.allSolutions;
 }
 
 // ---- animation -------------------------------------------------------------------------------
@@ -361,15 +377,32 @@ function scheduleMeasure() {
 
 async function measure() {
   if (app.mode === 'path' || app.view.dragging) return;
-  const target = app.target;
-  $('time-wasm').textContent = app.wasm ? `${fmtMs(await app.wasm.time(target))} / prediction`
-    : app.model ? 'no JSON model' : `${fmtMs(await app.analytic.time(target))} (closed form)`;
-  if (app.onnx) $('time-onnx').textContent = `${fmtMs(await app.onnx.time(target))} / prediction`;
-  if (app.wasm && app.onnx) {
-    const a = app.wasm.predict(target), b = await app.onnx.predict(target);
-    const [pa] = app.arm.taskErrors(target, a, 1), [pb] = app.arm.taskErrors(target, b, 1);
-    $('agreement').textContent = `max |Δq| ${maxAngleDifference(a, b).toExponential(1)} rad, Δerror ${fmtMm(Math.abs(pa - pb) * 1000)} mm`;
-  } else $('agreement').textContent = app.onnx || app.wasm ? 'one backend loaded' : '—';
+  // timing busies the main thread for tens of ms: never while the arm is animating
+  if (app.tween) {
+    scheduleMeasure();
+    return;
+  }
+  // the page may switch arm, model or target while this awaits: then its numbers are stale
+  const { arm, wasm, onnx, analytic, model, target } = app;
+  const stale = () => arm !== app.arm || wasm !== app.wasm || onnx !== app.onnx || target !== app.target;
+  try {
+    const tWasm = wasm ? await wasm.time(target) : model ? null : await analytic.time(target);
+    if (stale()) return;
+    $('time-wasm').textContent = wasm ? `${fmtMs(tWasm)} / prediction` : model ? 'no JSON model' : `${fmtMs(tWasm)} (closed form)`;
+    if (onnx) {
+      const tOnnx = await onnx.time(target);
+      if (stale()) return;
+      $('time-onnx').textContent = `${fmtMs(tOnnx)} / prediction`;
+    }
+    if (wasm && onnx) {
+      const a = wasm.predict(target), b = await onnx.predict(target);
+      if (stale()) return;
+      const [pa] = arm.taskErrors(target, a, 1), [pb] = arm.taskErrors(target, b, 1);
+      $('agreement').textContent = `max |Δq| ${maxAngleDifference(a, b).toExponential(1)} rad, Δerror ${fmtMm(Math.abs(pa - pb) * 1000)} mm`;
+    } else $('agreement').textContent = onnx || wasm ? 'one backend loaded' : '—';
+  } catch (e) {
+    if (!stale()) showError(`timing the backends: ${e.message}`);
+  }
 }
 
 // ---- panel controls ----------------------------------------------------------------------------
@@ -456,7 +489,10 @@ function setMode(mode) {
     : mode === 'fk' ? 'move the joint sliders: the blue ghost is the network\'s answer for the tool pose'
     : 'the tool follows the path; the coloured line is where it really went';
   configureGizmo();
-  if (mode === 'path') app.path.start(app.target);
+  if (mode === 'path') {
+    app.path.start(app.target);
+    updateSolutions();
+  }
   else {
     app.path.stop();
     solve();
@@ -492,6 +528,11 @@ function buildPanel() {
     solve();
   });
   $('refine').addEventListener('change', () => { app.refine = $('refine').checked; solve(); });
+  $('all-solutions').addEventListener('change', () => {
+    app.allSolutions = $('all-solutions').checked;
+    updateSolutions();
+    writeHash();
+  });
   $('error-close').addEventListener('click', clearError);
   $('file').addEventListener('change', () => {
     const f = $('file').files[0];
@@ -535,7 +576,7 @@ async function chooseBackend(name) {
 
 function writeHash() {
   const hash = formatHash({ arm: app.armName, target: app.target, backend: app.backendChoice, refine: app.refine,
-                            model: app.model?.kind === 'url' ? app.model.url : null });
+                            allSolutions: app.allSolutions, model: app.model?.kind === 'url' ? app.model.url : null });
   if (hash !== location.hash) {
     app.lastHash = hash;
     history.replaceState(null, '', hash);
@@ -547,6 +588,8 @@ async function applyHash() {
   if (problems.length) showError(`link: ${problems.join('; ')}`);
   app.refine = state.refine ?? false;
   $('refine').checked = app.refine;
+  app.allSolutions = state.allSolutions ?? false;
+  $('all-solutions').checked = app.allSolutions;
   app.backendChoice = state.backend ?? 'wasm';
   await setArm(state.arm ?? app.armName ?? 'puma3', { target: state.target, keepModel: state.model ? { url: state.model } : null });
 }
@@ -571,10 +614,16 @@ async function main() {
   buildPanel();
   await applyHash();
 
+  // each frame: our own work (path, animation), then three.js; with app.frameLog set to an array
+  // (bench/page_frames.mjs) each frame appends its time stamp, both durations (ms) and whether
+  // the arm was moving (1) or still (0)
   const frame = (now) => {
+    const t0 = performance.now();
     app.path.step(now);
     stepAnimation(now);
+    const t1 = performance.now();
     app.view.render();
+    app.frameLog?.push(now, t1 - t0, performance.now() - t1, app.tween || app.mode === 'path' ? 1 : 0);
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);

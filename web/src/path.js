@@ -178,6 +178,11 @@ export class PathRunner {
     if (this.trace.length > TRACE_POINTS) this.trace.shift();
     const maxMm = Math.max(1, ...this.trace.map((t) => t.mm));
     app.view.setTrace(this.trace.map((t) => t.p), this.trace.map((t) => errorColour(t.mm, maxMm).map((c) => c / 255)));
+    // the panel's text, sliders and chart ten times a second: each update costs a style and
+    // layout pass of the panel, which every frame would spend for numbers nobody can read
+    const now = performance.now();
+    if (now - (this.panelAt ?? -Infinity) < 100) return;
+    this.panelAt = now;
     $('tool-error-mm').textContent = this.hooks.fmtMm(pos * 1000);
     $('target-text').textContent = this.hooks.describeTarget(target);
     this.hooks.updateSliders(q);

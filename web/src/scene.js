@@ -1,6 +1,7 @@
 // The 3D view (three.js): the arm drawn from the core's link frames, a translucent ghost of the
-// network's raw answer, the target with its gizmo, the tool marker, the workspace slice and the
-// path traces. World is the robot's: z up, metres.
+// network's raw answer, the target with its gizmo, the tool marker, the workspace slice, the
+// path traces and, on request, every IK solution as a labelled ghost. World is the robot's: z up,
+// metres.
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { TransformControls } from 'three/addons/controls/TransformControls.js';
@@ -14,14 +15,16 @@ const Y = new THREE.Vector3(0, 1, 0);
 
 // one arm's meshes: a cylinder per link segment and per joint, placed from frames + joint axes
 class ArmMeshes {
-  constructor(scene, dof, radius, { ghost = false, colour = 0xf08a24 } = {}) {
+  // a ghost is translucent and one colour (links and joints); the arm is orange on dark joints
+  constructor(scene, dof, radius, { ghost = false, colour = ghost ? 0x2457d6 : 0xf08a24, opacity = 0.28 } = {}) {
     this.group = new THREE.Group();
     this.radius = radius;
-    const opacity = ghost ? 0.28 : 1;
-    const link = new THREE.MeshStandardMaterial({ color: ghost ? 0x2457d6 : colour, roughness: 0.55, metalness: 0.1,
+    if (!ghost) opacity = 1;
+    const link = new THREE.MeshStandardMaterial({ color: colour, roughness: 0.55, metalness: 0.1,
                                                   transparent: ghost, opacity, depthWrite: !ghost });
-    const joint = new THREE.MeshStandardMaterial({ color: ghost ? 0x2457d6 : 0x2b3645, roughness: 0.4, metalness: 0.2,
+    const joint = new THREE.MeshStandardMaterial({ color: ghost ? colour : 0x2b3645, roughness: 0.4, metalness: 0.2,
                                                    transparent: ghost, opacity, depthWrite: !ghost });
+    this.materials = [link, joint];
     const cylinder = new THREE.CylinderGeometry(1, 1, 1, 24);
     // segments: base -> joint 1 -> frame 1 -> joint 2 -> ... -> frame n -> tool
     this.links = Array.from({ length: 2 * dof + 1 }, () => new THREE.Mesh(cylinder, link));
@@ -65,6 +68,7 @@ class ArmMeshes {
   dispose(scene) {
     scene.remove(this.group);
     this.group.traverse((o) => o.geometry?.dispose());
+    for (const m of this.materials) m.dispose();
   }
 }
 
@@ -137,6 +141,16 @@ export class View {
     this.waypoints = new THREE.Group();
     this.scene.add(this.pathLine, this.traceLine, this.waypoints);
 
+    // every IK solution of the target: a pool of ghosts (one colour each) and their labels, HTML
+    // over the canvas placed at each ghost's elbow
+    this.solutionGhosts = [];
+    this.solutionLabels = [];
+    this.solutionAnchors = [];
+    this.labelLayer = document.createElement('div');
+    this.labelLayer.className = 'ghost-labels';
+    container.append(this.labelLayer);
+    this.labelView = null;
+
     this.grid = null;
     this.axes = null;
     this.arm = null;
@@ -155,6 +169,10 @@ export class View {
   // a new arm: meshes, grid and camera scaled to its reach (m)
   setArm(dof, reach, planar) {
     for (const m of [this.arm, this.ghost]) m?.dispose(this.scene);
+    this.setSolutions([]);
+    for (const g of this.solutionGhosts) g.dispose(this.scene);
+    this.solutionGhosts = [];
+    this.solutionDof = dof;
     for (const o of [this.grid, this.axes]) if (o) this.scene.remove(o);
     this.reach = reach;
     const r = reach * 0.022;
@@ -261,8 +279,66 @@ export class View {
     return hit ? [hit.x, hit.y, hit.z] : null;
   }
 
+  // solutions: [{frames, axes, colour ('#rrggbb'), label}] (frames and axes as for setPose);
+  // an empty list hides them all
+  setSolutions(solutions) {
+    while (this.solutionGhosts.length < solutions.length)
+      this.solutionGhosts.push(new ArmMeshes(this.scene, this.solutionDof, this.reach * 0.022 * 1.04, { ghost: true, opacity: 0.4 }));
+    this.solutionGhosts.forEach((g, i) => {
+      const s = solutions[i];
+      g.visible = !!s;
+      if (!s) return;
+      // a little of the colour as glow: lit translucent colours wash out to grey
+      for (const m of g.materials) {
+        m.color.set(s.colour);
+        m.emissive.set(s.colour).multiplyScalar(0.35);
+      }
+      g.update(s.frames, s.axes);
+    });
+    this.solutionLabels.forEach((el) => el.remove());
+    this.solutionLabels = solutions.map((s) => {
+      const el = document.createElement('div');
+      el.className = 'ghost-label';
+      el.style.borderColor = s.colour;
+      el.innerHTML = `<i style="background:${s.colour}"></i>`;
+      el.append(s.label);
+      this.labelLayer.append(el);
+      return el;
+    });
+    // the elbow (the third joint's axis point; planar2's second): where branches differ most
+    this.solutionAnchors = solutions.map((s) => {
+      const k = Math.min(2, this.solutionDof - 1);
+      return new THREE.Vector3(s.axes[6 * k], s.axes[6 * k + 1], s.axes[6 * k + 2]);
+    });
+    this.labelView = null;  // place them at the next render
+  }
+
+  // the labels at their anchors' screen points, pushed apart vertically where they would
+  // overlap; only when the camera, the canvas or the labels changed since the last placement
+  placeLabels() {
+    if (this.solutionLabels.length === 0) return;
+    const w = this.container.clientWidth, h = this.container.clientHeight;
+    const key = [...this.camera.matrixWorld.elements, w, h];
+    if (this.labelView && key.every((v, i) => v === this.labelView[i])) return;
+    this.labelView = key;
+    const boxes = this.solutionAnchors.map((p, i) => {
+      const v = p.clone().project(this.camera), el = this.solutionLabels[i];
+      return { el, x: ((v.x + 1) / 2) * w + 10, y: ((1 - v.y) / 2) * h - el.offsetHeight / 2,
+               w: el.offsetWidth, h: el.offsetHeight, behind: v.z > 1 };
+    }).sort((a, b) => a.y - b.y);
+    const placed = [];
+    for (const b of boxes) {
+      for (const p of placed)
+        if (b.x < p.x + p.w && p.x < b.x + b.w && b.y < p.y + p.h + 2) b.y = p.y + p.h + 2;
+      placed.push(b);
+      b.el.style.transform = `translate(${Math.round(b.x)}px, ${Math.round(b.y)}px)`;
+      b.el.hidden = b.behind;
+    }
+  }
+
   render() {
     this.orbit.update();
     this.renderer.render(this.scene, this.camera);
+    this.placeLabels();
   }
 }

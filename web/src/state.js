@@ -1,5 +1,5 @@
 // The view's state in the URL hash, so a link opens the same view:
-//   #arm=kr6&target=x,y,z,qx,qy,qz,qw&backend=wasm|onnx&refine=0|1&model=URL
+//   #arm=kr6&target=x,y,z,qx,qy,qz,qw&backend=wasm|onnx&refine=0|1&all=1&model=URL
 // `target` is the arm's task vector (as in the CLI). Parsing never throws: each bad field is
 // dropped and named in `problems`, and the page shows them.
 
@@ -26,10 +26,12 @@ export function parseHash(hash, arms) {
     if (BACKENDS.includes(backend)) state.backend = backend;
     else problems.push(`backend: expected wasm or onnx, got '${backend}'`);
   }
-  const refine = params.get('refine');
-  if (refine !== null) {
-    if (refine === '0' || refine === '1') state.refine = refine === '1';
-    else problems.push(`refine: expected 0 or 1, got '${refine}'`);
+  // the on/off toggles: refine (DLS after the network), all (every IK solution as ghost arms)
+  for (const [key, field] of [['refine', 'refine'], ['all', 'allSolutions']]) {
+    const value = params.get(key);
+    if (value === null) continue;
+    if (value === '0' || value === '1') state[field] = value === '1';
+    else problems.push(`${key}: expected 0 or 1, got '${value}'`);
   }
   const model = params.get('model');
   if (model) state.model = model;
@@ -41,10 +43,12 @@ function num(x) {
   return Number(x.toFixed(6)).toString();
 }
 
-export function formatHash({ arm, target, backend, refine, model }) {
+// `all` only when on, so links made before it existed read the same
+export function formatHash({ arm, target, backend, refine, allSolutions, model }) {
   const parts = [`arm=${arm}`];
   if (target) parts.push(`target=${Array.from(target, num).join(',')}`);
   parts.push(`backend=${backend}`, `refine=${refine ? 1 : 0}`);
+  if (allSolutions) parts.push('all=1');
   if (model) parts.push(`model=${encodeURIComponent(model)}`);
   return '#' + parts.join('&');
 }

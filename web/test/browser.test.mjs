@@ -11,19 +11,17 @@ import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+import { chromiumPath, launchChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoDir = path.resolve(webDir, '..');
 const distDir = path.join(webDir, 'dist');
 const shotsDir = process.env.NEUROKIN_SCREENSHOTS ?? path.join(repoDir, 'build', 'web-test');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 // a missing prerequisite is a failure with the fix in the message, never a skip
 assert.ok(fs.existsSync(path.join(distDir, 'index.html')), `${distDir}/index.html is missing: run 'make web'`);
 assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} is missing: run scripts/bootstrap.sh (Debian package chromium)`);
-const playwright = await import(createRequire(path.join(webDir, 'package.json')).resolve('playwright-core'));
-const chromium = playwright.chromium ?? playwright.default.chromium;
 
 // the same wasm core the page runs, for the reference numbers
 const wasmDir = path.join(distDir, 'wasm');
@@ -37,11 +35,7 @@ const index = JSON.parse(fs.readFileSync(path.join(distDir, 'models', 'index.jso
 let server, browser;
 before(async () => {
   server = await serve(distDir);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   fs.mkdirSync(shotsDir, { recursive: true });
 });
 after(async () => {
@@ -116,6 +110,30 @@ function expectedMaxMm(name) {
   const max = JSON.parse(fs.readFileSync(file, 'utf8')).network?.position_max_mm;
   assert.ok(Number.isFinite(max), `${file}: no network.position_max_mm`);
   return max;
+}
+
+// a model's worst position error on its own test set (the file's metadata: the likeliest head's
+// answer), in mm
+function modelMaxMm(model) {
+  const max = model.metadata()?.metrics?.test?.position_max_mm;
+  assert.ok(Number.isFinite(max), 'the model file has no metadata.metrics.test.position_max_mm');
+  return max;
+}
+
+// each branch head's worst position error (mm) over n seeded reachable targets, by the core: the
+// file records only the likeliest head's, and a head answers its branch whatever its probability
+function headMaxMm(model, arm, n = 500) {
+  const targets = Float32Array.from(arm.taskVectors(arm.sample(n, 11), n));
+  const { outputs } = model.predictBranches(targets, n);
+  const K = model.branches.length, m = arm.taskSize;
+  return model.branches.map((_, k) => {
+    let max = 0;
+    for (let i = 0; i < n; ++i) {
+      const q = Float64Array.from(outputs.subarray((i * K + k) * arm.dof, (i * K + k + 1) * arm.dof));
+      max = Math.max(max, errorMm(arm, targets.subarray(i * m, (i + 1) * m), q));
+    }
+    return max;
+  });
 }
 
 const CLASSES = ['unreachable', 'near_singular', 'adequate', 'high_manipulability'];
@@ -201,11 +219,12 @@ test('the hash round-trips: the page writes back what it read, and the same link
   const u = await readState(b.page);
   assert.ok(errorMm(arms.planar2, planar, u.joints) < 0.01, `refined planar2 joints ${u.joints}`);
   // bad values are named, and the page still works
-  const c = await open('#arm=robot9&target=1,x&backend=gpu');
+  const c = await open('#arm=robot9&target=1,x&backend=gpu&all=2');
   const v = await readState(c.page);
   assert.match(v.error, /arm: expected one of .*got 'robot9'/);
   assert.match(v.error, /target: entry 2 'x' is not a number/);
   assert.match(v.error, /backend: expected wasm or onnx, got 'gpu'/);
+  assert.match(v.error, /all: expected 0 or 1, got '2'/);
   assert.equal(v.joints.length, 3);  // the default arm, puma3
   for (const p of [a, b, c]) await p.page.close();
 });
@@ -392,4 +411,202 @@ test('omx4 pitch slider and a model given by URL (an .onnx file runs on ONNX Run
   assert.ok(errorMm(arms.planar2, t.target, t.joints) < expectedMaxMm('planar2') + 0.01);
   assert.deepEqual([...problems, ...o.problems], []);
   await o.page.close();
+});
+
+// ---- all solutions -----------------------------------------------------------------------------
+
+// what the solutions list shows, and how many ghosts and labels are drawn
+async function readSolutions(page) {
+  return page.evaluate(() => {
+    const list = document.querySelector('[data-testid=solutions]');
+    const view = window.neurokin.view;
+    return {
+      count: Number(list.dataset.count),
+      source: list.dataset.source,
+      items: Array.from(list.querySelectorAll('li'), (li) => ({
+        branch: li.dataset.branch, q: li.dataset.q.split(',').map(Number), errorMm: Number(li.dataset.errorMm),
+        probability: li.dataset.probability === undefined ? null : Number(li.dataset.probability),
+        shown: li.dataset.shown === '1', text: li.textContent,
+      })),
+      ghosts: view.solutionGhosts.filter((g) => g.group.visible).length,
+      labels: Array.from(document.querySelectorAll('.ghost-label'), (el) => el.textContent),
+      hash: location.hash,
+    };
+  });
+}
+
+// the closed-form solutions on the page are the core's, each exact, one ghost and label each
+function checkClosedForm(name, target, sol) {
+  const want = arms[name].ikAnalytic(Float64Array.from(target));
+  assert.equal(sol.source, 'closed-form', name);
+  assert.ok(want.length >= 2, `${name}: pick a target with several solutions (${want.length})`);
+  assert.equal(sol.count, want.length, `${name}: ${sol.count} solutions shown, the core finds ${want.length}`);
+  assert.deepEqual(sol.items.map((s) => s.branch).sort(), want.map((s) => s.branch).sort());
+  assert.equal(sol.ghosts, want.length, `${name}: ${sol.ghosts} ghosts drawn`);
+  assert.equal(sol.labels.length, want.length);
+  for (const s of sol.items) {
+    const mm = errorMm(arms[name], target, s.q);
+    assert.ok(mm <= 1e-3, `${name} ${s.branch}: FK is ${mm} mm from the target`);  // 1e-6 m
+    assert.ok(Math.abs(s.errorMm - mm) <= 1e-6, `${name} ${s.branch}: shows ${s.errorMm} mm, the core says ${mm}`);
+  }
+}
+
+test('all solutions (closed form): every branch within the limits as a labelled ghost; the toggle and all=1', async () => {
+  // puma3 through the hash; the shipped model has no branch heads, so the core's closed form
+  const target = Array.from(arms.puma3.fk([0.4, 0.8, -1.2]).task);
+  const { page, problems } = await open(`#arm=puma3&target=${target.join(',')}&all=1`);
+  let sol = await readSolutions(page);
+  checkClosedForm('puma3', target, sol);
+  assert.match(decodeURIComponent(sol.hash), /&all=1/);
+  assert.equal(sol.items.filter((s) => s.shown).length, 1, 'the arm\'s own solution is marked');
+  assert.ok(sol.labels.every((l) => /(shoulder|elbow)/.test(l)), `labels ${sol.labels}`);
+  await page.waitForTimeout(900);
+  await page.screenshot({ path: path.join(shotsDir, 'puma3-solutions.png') });
+  // kr6 by the panel's toggle: eight branches (within the limits, for this target)
+  await page.click('[data-testid=arm-kr6]');
+  await page.waitForFunction(() => window.neurokin.armName === 'kr6');
+  await ready(page);
+  const kr6 = Array.from(arms.kr6.fk([0.3, -0.6, 0.9, 0.5, -0.8, 0.4]).task);
+  await page.evaluate((h) => { location.hash = h; }, `#arm=kr6&target=${kr6.join(',')}`);
+  await page.waitForFunction((t) => Math.abs(window.neurokin.target[0] - t) < 1e-9, kr6[0]);
+  await ready(page);
+  sol = await readSolutions(page);
+  assert.equal(sol.count, 0);
+  assert.equal(sol.ghosts, 0);
+  await page.check('[data-testid=all-solutions]');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=solutions]').dataset.count) > 0);
+  sol = await readSolutions(page);
+  checkClosedForm('kr6', kr6, sol);
+  assert.match(decodeURIComponent(sol.hash), /&all=1/);
+  await page.uncheck('[data-testid=all-solutions]');
+  sol = await readSolutions(page);
+  assert.equal(sol.count, 0);
+  assert.equal(sol.ghosts, 0);
+  assert.equal(sol.labels.length, 0);
+  assert.doesNotMatch(sol.hash, /all=/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// a small omx4 network with two branch heads, trained by the CLI from a committed config:
+//   neurokin train --config models/fixtures/omx4_heads.config.json --out build/fixture/omx4_heads --threads 1
+// (3 s; then copy build/fixture/omx4_heads.json to models/fixtures/)
+const headsFixture = path.join(repoDir, 'models', 'fixtures', 'omx4_heads.json');
+
+test('all solutions (branch heads): each head\'s answer, its probability and its FK error, as the core computes them', async () => {
+  const text = fs.readFileSync(headsFixture, 'utf8');
+  const model = new NK.Model(text);
+  const arm = arms.omx4;
+  const target = Array.from(arm.fk([0.5, -0.4, 0.3, 0.6]).task);
+  const { page, problems } = await open(`#arm=omx4&target=${target.join(',')}&all=1`);
+  await page.setInputFiles('[data-testid=file]', { name: 'omx4_heads.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+  await page.waitForFunction(() => document.querySelector('[data-testid=solutions]').dataset.source === 'heads');
+  await ready(page);
+  const sol = await readSolutions(page);
+  const s = await readState(page);
+  assert.equal(s.error, null);
+  // the core in Node on the same target: every head's answer and the softmax of their logits
+  const { outputs, probabilities } = model.predictBranches(Float32Array.from(target), 1);
+  assert.equal(sol.count, model.branches.length);
+  assert.equal(sol.ghosts, model.branches.length);
+  assert.deepEqual(sol.items.map((x) => x.branch), model.branches);
+  const headMax = headMaxMm(model, arm);
+  sol.items.forEach((x, k) => {
+    const q = arm.wrapIntoLimits(outputs.subarray(k * arm.dof, (k + 1) * arm.dof)).q;
+    assert.ok(Math.max(...x.q.map((v, i) => Math.abs(v - q[i]))) < 1e-6, `${x.branch}: page ${x.q}, core ${Array.from(q)}`);
+    assert.ok(Math.abs(x.probability - probabilities[k]) < 1e-6);
+    const mm = errorMm(arm, target, x.q);
+    assert.ok(Math.abs(x.errorMm - mm) < 1e-6, `${x.branch}: shows ${x.errorMm} mm, the core says ${mm}`);
+    assert.ok(mm <= headMax[k], `${x.branch}: the head's answer is ${mm.toFixed(2)} mm from the target (its max ${headMax[k]})`);
+    assert.match(x.text, /\d+(\.\d)?%/);
+  });
+  assert.ok(Math.abs(probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  // the arm shows the likeliest head's answer, and the list says which
+  const best = probabilities.indexOf(Math.max(...probabilities));
+  assert.ok(sol.items[best].shown, `the likeliest head (${sol.items[best].branch}) is not marked as shown`);
+  assert.ok(Math.max(...s.joints.map((v, i) => Math.abs(v - sol.items[best].q[i]))) < 1e-5);
+  assert.ok(sol.items[best].errorMm <= modelMaxMm(model), `the likeliest head is ${sol.items[best].errorMm} mm off`);
+  assert.ok(sol.labels.every((l) => /elbow .*\d+%/.test(l)), `labels ${sol.labels}`);
+  await page.waitForTimeout(900);
+  await page.screenshot({ path: path.join(shotsDir, 'omx4-heads.png') });
+  assert.deepEqual(problems, []);
+  model.delete();
+  await page.close();
+});
+
+// ---- kr6: rotating the target ----------------------------------------------------------------
+
+// the angle between two unit quaternions (x, y, z, w), in degrees
+function quaternionAngleDeg(a, b) {
+  const dot = Math.abs(a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3]);
+  return (2 * Math.acos(Math.min(1, dot)) * 180) / Math.PI;
+}
+
+test('kr6: the rotate gizmo turns the target; the predicted joints follow within the model\'s orientation error', async () => {
+  const arm = arms.kr6;
+  const evalFile = JSON.parse(fs.readFileSync(path.join(repoDir, 'models', 'kr6', 'ik.eval.json'), 'utf8'));
+  // a pose in the well-covered middle of the workspace, so the network's p95 errors apply
+  const start = Array.from(arm.fk([0.2, -1.0, 1.1, 0.3, 0.8, -0.2]).task);
+  const { page, problems } = await open(`#arm=kr6&target=${start.join(',')}`);
+  const before = await readState(page);
+  await page.click('[data-testid=gizmo-rotate]');
+  assert.equal(await page.evaluate(() => window.neurokin.view.gizmo.mode), 'rotate');
+  // find the ring for the target's y axis (a turn the wrist's three joints must make): hover
+  // points around the target until the gizmo highlights it (its own picking, as a mouse finds it)
+  const centre = await page.evaluate(() => {
+    const v = window.neurokin.view, p = v.target.position.clone().project(v.camera);
+    const r = v.renderer.domElement.getBoundingClientRect();
+    return [r.left + ((p.x + 1) / 2) * r.width, r.top + ((1 - p.y) / 2) * r.height];
+  });
+  let handle = null;
+  search: for (let radius = 30; radius <= 200; radius += 10) {
+    for (let k = 0; k < 24; ++k) {
+      const a = (2 * Math.PI * k) / 24, x = centre[0] + radius * Math.cos(a), y = centre[1] + radius * Math.sin(a);
+      await page.mouse.move(x, y);
+      if (await page.evaluate(() => window.neurokin.view.gizmo.axis) === 'Y') {
+        handle = [x, y, a];
+        break search;
+      }
+    }
+  }
+  assert.ok(handle, 'no point around the target picks the rotate gizmo\'s Y ring');
+  // drag along the ring (tangentially)
+  const [x, y, a] = handle;
+  await page.mouse.down();
+  for (let i = 1; i <= 8; ++i) await page.mouse.move(x - Math.sin(a) * 4 * i, y + Math.cos(a) * 4 * i);
+  await page.mouse.up();
+  await page.waitForFunction((q) => Math.abs(window.neurokin.target[6] - q) > 1e-4, before.target[6]);
+  await ready(page);
+  const s = await readState(page);
+  // the target turned, in place; the hash has the new quaternion
+  const turned = quaternionAngleDeg(before.target.slice(3), s.target.slice(3));
+  assert.ok(turned > 5, `the target turned by ${turned.toFixed(2)} degrees only`);
+  assert.ok(Math.hypot(...[0, 1, 2].map((i) => s.target[i] - before.target[i])) < 1e-6, 'rotating moved the target');
+  assert.ok(Math.abs(Math.hypot(...s.target.slice(3)) - 1) < 1e-9);
+  assert.match(decodeURIComponent(s.hash), new RegExp(`target=${s.target.map((v) => Number(v.toFixed(6))).join(',')}`));
+  // the arm follows: new joints, the tool turned with the target (the network's errors)
+  assert.ok(Math.max(...s.joints.map((v, i) => Math.abs(v - before.joints[i]))) > 0.01, 'the joints did not change');
+  const [pos, rot] = arm.taskErrors(Float64Array.from(s.target), Float64Array.from(s.joints), 1);
+  const rotDeg = (rot * 180) / Math.PI;
+  const maxDeg = evalFile.network.orientation_p95_deg;
+  console.log(`# kr6 rotate: target turned ${turned.toFixed(1)} deg about its y axis; network's answer ` +
+              `${(pos * 1000).toFixed(2)} mm / ${rotDeg.toFixed(2)} deg off (model p95 ${maxDeg.toFixed(2)} deg)`);
+  assert.ok(rotDeg <= maxDeg, `tool orientation ${rotDeg.toFixed(2)} deg off the rotated target (model p95 ${maxDeg.toFixed(2)} deg)`);
+  assert.ok(pos * 1000 <= evalFile.network.position_p95_mm, `tool ${(pos * 1000).toFixed(2)} mm off the target`);
+  // the tool's orientation moved with the target, by about the same angle
+  const toolBefore = arm.fk(before.joints).quaternion, toolAfter = arm.fk(s.joints).quaternion;
+  assert.ok(Math.abs(quaternionAngleDeg(toolBefore, toolAfter) - turned) <= 2 * maxDeg,
+            `the tool turned ${quaternionAngleDeg(toolBefore, toolAfter).toFixed(2)} deg, the target ${turned.toFixed(2)} deg`);
+  // the page shows that error, to the 0.01 degree printed
+  const shownDeg = Number((await page.textContent('[data-testid=tool-error-deg]')).replace('°', ''));
+  assert.ok(Math.abs(shownDeg - rotDeg) <= 0.006, `shows ${shownDeg} deg, the core says ${rotDeg}`);
+  // refined, the rotated pose is reached to DLS's 1e-4 rad
+  await page.check('[data-testid=refine]');
+  await ready(page);
+  const r = await readState(page);
+  const [, rotRefined] = arm.taskErrors(Float64Array.from(r.target), Float64Array.from(r.joints), 1);
+  assert.ok(rotRefined <= 1.01e-4, `refined orientation error ${rotRefined} rad`);
+  await page.screenshot({ path: path.join(shotsDir, 'kr6-rotated.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
 });

@@ -2,23 +2,23 @@
 //   make web && node web/test/screenshots.mjs [OUT_DIR]     (default docs/images)
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+import { launchChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.resolve(process.argv[2] ?? path.join(webDir, '..', 'docs', 'images'));
-const playwright = await import(createRequire(path.join(webDir, 'package.json')).resolve('playwright-core'));
-const chromium = playwright.chromium ?? playwright.default.chromium;
 
 const shots = [
-  // [file, hash, steps]
+  // [file, hash, steps, the panel element to scroll into view (default: the top)]
   ['puma3-slice.png', '#arm=puma3&target=0.45,0.35,0.7', async (page) => {
     await page.check('[data-testid=slice]');
     await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms);
   }],
   ['kr6.png', '#arm=kr6', async (page) => { await page.click('[data-testid=gizmo-rotate]'); }],
+  ['puma3-solutions.png', '#arm=puma3&target=0.35,0.3,0.55&all=1', async () => {}, '#solutions-box'],
+  ['kr6-solutions.png', '#arm=kr6&target=0.55,0.2,0.6,0,0.7071068,0,0.7071068&all=1', async () => {}, '#solutions-box'],
   ['planar2-path.png', '#arm=planar2', async (page) => {
     await page.click('[data-testid=mode-path]');
     await page.waitForTimeout(5000);
@@ -27,14 +27,16 @@ const shots = [
 
 fs.mkdirSync(out, { recursive: true });
 const server = await serve(path.join(webDir, 'dist'));
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-                                        args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
-for (const [file, hash, steps] of shots) {
+const browser = await launchChromium();
+for (const [file, hash, steps, scrollTo] of shots) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(server.url + hash);
   await page.waitForSelector('[data-testid=joints][data-ready="1"]', { timeout: 30000 });
   await steps(page);
-  await page.evaluate(() => document.querySelector('#panel').scrollTo(0, 0));
+  await page.evaluate((sel) => {
+    if (sel) document.querySelector(sel).scrollIntoView({ block: 'center' });
+    else document.querySelector('#panel').scrollTo(0, 0);
+  }, scrollTo ?? null);
   await page.waitForTimeout(1200);
   await page.screenshot({ path: path.join(out, file) });
   console.log(`screenshots: ${path.join(out, file)}`);

@@ -50,7 +50,7 @@ IkResult solve_ik(const Arm& arm, const JointsRef& target, const IkOptions& opt 
 IkResult solve_ik(const Arm& arm, const JointsRef& target, const IkOptions& opt,
                   const JointsRef& q0);
 
-// closed-form IK: every branch whose joints fit the limits
+// closed-form IK: every branch whose joints fit the limits (or every branch, limits ignored)
 struct AnalyticSolution {
   JointVec q;
   const char* branch = "";  // "elbow_up", "shoulder_left_elbow_down", ...
@@ -59,10 +59,15 @@ struct AnalyticSolutions {
   std::array<AnalyticSolution, 8> sol;
   int count = 0;
   bool reachable = false;  // the target is in the workspace ignoring joint limits
+  bool within_limits = true;  // as asked: only branches whose joints fit the limits
 };
 
 // true when arm.analytic names a solver ("planar2r", "puma_position") that fits its geometry
 bool has_analytic_ik(const Arm& arm);
-AnalyticSolutions solve_ik_analytic(const Arm& arm, const JointsRef& target);
+// within_limits = false: every branch that reaches the target geometrically, joints wrapped to
+// (-pi, pi] (or, for a joint spanning more than 2 pi, the representative nearest 0) whether or
+// not they fit the limits: a learned per-branch map is smooth only over the whole workspace
+AnalyticSolutions solve_ik_analytic(const Arm& arm, const JointsRef& target,
+                                    bool within_limits = true);
 
 }  // namespace neurokin

@@ -87,6 +87,13 @@ void encode_features(InputEncoding encoding, int input_size, const float* x, flo
 void check_encoding_input(InputEncoding encoding, int input_size, const std::string& where);
 int decoded_size(OutputDecoding d, int net_outputs);  // angles: n, sincos: n/2, softmax: n
 
+// A network with branch heads (docs/model-format.md) answers with one of several IK branches:
+// its outputs are K blocks, one per branch (each decoded as `decoding` says), then K logits;
+// predict() decodes the block whose logit is largest. Each head is a smooth map over the whole
+// workspace (its branch, limits aside), so the jump between branches that a single canonical
+// map must make is a classification, not a regression across a discontinuity.
+inline constexpr int kMaxBranches = 16;
+
 struct Network {
   int input_size = 0;  // raw input width (the task vector, or task + joints)
   InputEncoding encoding = InputEncoding::kRaw;
@@ -94,10 +101,13 @@ struct Network {
   std::vector<Layer> layers;
   Eigen::VectorXf out_mean, out_std;  // per network output; y = y_n * std + mean
   OutputDecoding decoding = OutputDecoding::kAngles;
+  std::vector<std::string> branches;  // branch heads' names; empty: one answer, no logits
 
   int encoded_input_size() const;  // encoded_size(encoding, input_size)
   int net_outputs() const;         // width after the last layer, before decoding
-  int output_size() const;         // decoded width: what predict() writes per row
+  int heads() const { return branches.empty() ? 1 : static_cast<int>(branches.size()); }
+  int head_outputs() const;        // network outputs per head (all of them without heads)
+  int output_size() const;         // decoded width: what predict() writes per row (one head)
   int max_width() const;           // widest activation, for the workspace
   std::size_t parameter_count() const;
 };
@@ -119,5 +129,10 @@ struct Workspace {
 // Allocates nothing. Assumes net passed check_network(); non-finite inputs give non-finite
 // outputs. Throws Error only when ws was built for a narrower network.
 void predict(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y);
+
+// every head's answer: y[n x heads() x output_size] and p[n x heads()], the softmax of the
+// logits (1 without heads). predict() returns, per row, the head with the largest p.
+void predict_branches(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y,
+                      float* p);
 
 }  // namespace neurokin

@@ -27,6 +27,7 @@ struct EvalArgs {
   long long n = 10000;
   std::uint64_t seed = 20261121;  // not a training seed: fresh targets
   int refine = 0;
+  double kd_radius = -1;  // classifiers: the margin of the fresh data (< 0: the training one)
   bool json = false;
 };
 
@@ -73,6 +74,7 @@ double us_per_prediction(const Model& m, const train::Samples& s, int batch) {
 }
 
 struct RefineStats {
+  std::size_t solved = 0;  // converged to the tolerances
   double success = 0, mean_iterations = 0, mean_us = 0, mean_pos_mm = 0, mean_rot_deg = 0;
 };
 
@@ -91,16 +93,18 @@ RefineStats refine_all(const Model& m, const train::Samples& s, int iterations, 
     opt.seed = k;
     const IkResult res = solve_ik(m.arm, x, opt, q0);
     r.mean_us += std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
-    r.success += (res.status == IkStatus::kConverged) / n;
+    r.solved += res.status == IkStatus::kConverged;
     r.mean_iterations += res.iterations / n;
     r.mean_pos_mm += res.position_error * 1e3 / n;
     r.mean_rot_deg += res.orientation_error * 180 / M_PI / n;
   }
+  r.success = s.size() ? r.solved / n : 0.0;  // a count, not a sum of 1 / n (exactly 1 when all)
   return r;
 }
 
 nlohmann::json to_json(const RefineStats& r) {
   return {{"success_rate", r.success},
+          {"solved", r.solved},
           {"mean_iterations", r.mean_iterations},
           {"mean_us", r.mean_us},
           {"position_mean_mm", r.mean_pos_mm},
@@ -121,19 +125,32 @@ void eval_classifier(const EvalArgs& args, const Model& m) {
   fc.unreachable = args.n - fc.reachable;
   fc.seed = args.seed;
   fc.val_share = fc.test_share = 0;
+  if (args.kd_radius >= 0) fc.kd_radius = args.kd_radius;
   train::Samples s = train::to_samples(data::make_feasibility_data(m.arm, fc));
   s.test = s.train;  // every row is held out: another seed than training's
   const train::ClassStats c = train::evaluate_classifier(m, s, s.test);
-  nlohmann::json out = {{"model", args.model},   {"arm", m.arm.name}, {"n", s.size()},
-                        {"seed", args.seed},     {"data", s.report},  {"network", train::to_json(c)}};
+  nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name},    {"n", s.size()},
+                        {"seed", args.seed},   {"kd_radius", fc.kd_radius}, {"data", s.report},
+                        {"network", train::to_json(c)}};
   if (args.json) {
     fmt::print("{}\n", out.dump(2));
     return;
   }
-  fmt::print("{} on {} fresh poses of {} (seed {}; {} reachable, {} unreachable)\n", args.model, s.size(),
-             m.arm.name, args.seed, fc.reachable, fc.unreachable);
+  fmt::print("{} on {} fresh poses of {} (seed {}; {} reachable, {} unreachable, margin kd_radius {})\n",
+             args.model, s.size(), m.arm.name, args.seed, fc.reachable, fc.unreachable, fc.kd_radius);
   fmt::print("accuracy {:.4f}%  binary reachable/unreachable accuracy {:.4f}% ({} errors)  cross-entropy {:.4g}\n",
              c.accuracy * 100, c.binary_accuracy * 100, c.binary_errors, c.cross_entropy);
+  fmt::print("binary errors: {} of {} reachable, {} of {} unreachable inside the reach ball, {} of {} outside\n",
+             c.binary_errors_by_source[0], c.rows_by_source[0], c.binary_errors_by_source[1], c.rows_by_source[1],
+             c.binary_errors_by_source[2], c.rows_by_source[2]);
+  fmt::print("unreachable poses by distance to the reachable set (kd units):");
+  for (std::size_t b = 0; b < c.margin_rows.size(); ++b)
+    fmt::print("  [{}, {}) {} errors in {}", train::ClassStats::kMarginEdges[b],
+               b + 1 < c.margin_rows.size() ? fmt::format("{}", train::ClassStats::kMarginEdges[b + 1]) : "inf",
+               c.margin_errors[b], c.margin_rows[b]);
+  fmt::print("\naccuracy against pose labels {:.4f}%, against seed 002's per-sample labels (the class of the "
+             "sampled configuration) {:.4f}%; this model learned {} labels\n",
+             c.pose_label_accuracy * 100, c.sample_label_accuracy * 100, fc.label);
   fmt::print("{:>20} {:>9} {:>9} | confusion (rows: label, columns: predicted)\n", "class", "precision", "recall");
   for (std::size_t k = 0; k < c.precision.size(); ++k) {
     fmt::print("{:>20} {:>8.2f}% {:>8.2f}% |", feasibility_name(static_cast<Feasibility>(k)), c.precision[k] * 100,
@@ -208,7 +225,10 @@ void add_eval_command(CLI::App& app) {
       "`neurokin ik` does) from the network's prediction, and from the middle of the limits.\n\n"
       "Feasibility models are evaluated on a fresh held-out dataset made as for training (--seed,\n"
       "--n poses in the training ratio of reachable to unreachable): accuracy, confusion matrix,\n"
-      "per-class precision and recall, binary reachable/unreachable accuracy.\n\n"
+      "per-class precision and recall, binary reachable/unreachable accuracy (and its errors by\n"
+      "where the pose came from and, for unreachable poses, by their distance to the reachable set),\n"
+      "and the accuracy against seed 002's per-sample labels. --kd-radius 0 evaluates on unreachable\n"
+      "poses without the training margin (arbitrarily close to reachable ones).\n\n"
       "Example: neurokin eval --model models/kr6/ik.json --n 10000 --refine 20 --json\n"
       "         neurokin eval --model models/kr6/feasibility.json --n 80000");
   cmd->add_option("--model", args->model, "model file (JSON)")->required()->type_name("FILE");
@@ -216,6 +236,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "seed of the targets")->capture_default_str();
   cmd->add_option("--refine", args->refine, "DLS iterations after the prediction (0: none)")
       ->check(CLI::Range(0, 100000));
+  cmd->add_option("--kd-radius", args->kd_radius,
+                  "classifiers: margin of the fresh unreachable poses (kd units; 0: none; default: the training one)")
+      ->check(CLI::Range(0.0, 10.0));
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->callback([args] { run_eval(*args); });
 }

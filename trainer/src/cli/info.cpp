@@ -1,5 +1,6 @@
 // neurokin info: a readable summary of an arm or a model file.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -174,6 +175,9 @@ std::string model_summary(const Model& m, const std::string& path) {
                    encoded_size(net.encoding, net.input_size));
   s += fmt::format("output       {} values, decoding {}\n", net.output_size(),
                    decoding_name(net.decoding));
+  if (!net.branches.empty())
+    s += fmt::format("branches     {} heads, the likeliest answers: {}\n", net.heads(),
+                     fmt::join(net.branches, ", "));
   s += "layers\n";
   Table t({"#", "type", "shape", "activation", "parameters"});
   for (std::size_t i = 0; i < net.layers.size(); ++i) {

@@ -261,6 +261,27 @@ std::string decode(Graph& g, const Network& net, const std::string& y) {
   throw Error("onnx export: unknown decoding");
 }
 
+// a network with branch heads: the block of the head whose logit is largest (ArgMax takes the
+// first of equal ones, as the core's max_element), [N, K h + K] -> [N, h]. Selected by a chain
+// of Where on ArgMax == k (exact: no arithmetic on the values; shapes keep the batch axis)
+std::string select_head(Graph& g, const Network& net, const std::string& y) {
+  const int k = net.heads(), h = net.head_outputs();
+  const std::string scope = "branches";
+  const auto block = [&](const std::string& name, std::int64_t first, std::int64_t size) {
+    Dims at;
+    for (std::int64_t i = 0; i < size; ++i) at.push_back(first + i);
+    return g.op("Gather", {y, g.int64s(name, at)}, scope, {{"axis", 1}});
+  };
+  const std::string best =
+      g.op("ArgMax", {block("branches.logits", std::int64_t(k) * h, k)}, scope, {{"axis", 1}, {"keepdims", 1}});
+  std::string picked = block("branches.head0", 0, h);
+  for (int j = 1; j < k; ++j) {
+    const std::string is_j = g.op("Equal", {best, g.int64s("branches.index" + std::to_string(j), {j})}, scope);
+    picked = g.op("Where", {is_j, block("branches.head" + std::to_string(j), std::int64_t(j) * h, h), picked}, scope);
+  }
+  return picked;
+}
+
 // the whole pipeline of nn.h predict(), as nodes of g
 void build_graph(const Network& net, const std::string& output, onnx::GraphProto* gp) {
   Graph g(gp);
@@ -276,6 +297,7 @@ void build_graph(const Network& net, const std::string& output, onnx::GraphProto
     x = layer(g, net.layers[i], x, "layers." + std::to_string(i));
   x = g.op("Mul", {x, g.vector("output.std", net.out_std)}, "denormalise");
   x = g.op("Add", {x, g.vector("output.mean", net.out_mean)}, "denormalise");
+  if (net.heads() > 1) x = select_head(g, net, x);
   g.rename_last_output(decode(g, net, x), output);
 }
 
@@ -314,6 +336,11 @@ void add_properties(onnx::ModelProto& model, const Model& m, const std::string& 
                                         : feasibility_name(static_cast<Feasibility>(k));
   }
   add_property(model, "output_columns", columns);
+  if (!m.net.branches.empty()) {
+    std::string branches;
+    for (const std::string& b : m.net.branches) branches += (branches.empty() ? "" : ",") + b;
+    add_property(model, "branches", branches);  // the graph answers with the likeliest one
+  }
   const auto metrics = m.metadata.find("metrics");
   if (metrics != m.metadata.end() && metrics->is_object())
     add_property(model, "metrics", key_metrics(*metrics).dump());

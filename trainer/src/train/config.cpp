@@ -68,6 +68,15 @@ TrainConfig config_from_json(const json& j) {
                             : enum_field(f, "decoding", c.decoding,
                                          {OutputDecoding::kAngles, OutputDecoding::kSinCos}, decoding_name);
     f.number("dropout", c.dropout, 0.0, 0.9);
+    if (const json* b = f.get("branches")) {
+      if (classifier || !b->is_array() || b->size() < 2 || b->size() > static_cast<size_t>(kMaxBranches))
+        throw_expected(f.at("branches"),
+                       classifier ? std::string("no branches for kind \"feasibility\"")
+                                  : "an array of 2 to " + std::to_string(kMaxBranches) + " branch names",
+                       ju::describe(*b));
+      for (size_t i = 0; i < b->size(); ++i)
+        c.branches.push_back(ju::string((*b)[i], f.at("branches") + "[" + std::to_string(i) + "]"));
+    }
   }
   if (const json* l = top.get("loss")) {
     Fields f(*l, top.at("loss"));
@@ -82,6 +91,7 @@ TrainConfig config_from_json(const json& j) {
     f.number("limits", c.loss.limits, 0, 1e6);
     f.number("huber_position", c.loss.huber_position, 0, 1e3);
     f.number("huber_orientation", c.loss.huber_orientation, 0, 10);
+    f.number("branch", c.loss.branch, 0, 1e6);
     if (c.loss.joint_mse + c.loss.sincos + c.loss.fk_position + c.loss.fk_orientation <= 0)
       throw_expected(top.at("loss"), "at least one loss term with a weight > 0", "none");
   }
@@ -116,7 +126,7 @@ TrainConfig config_from_json(const json& j) {
 }
 
 json config_to_json(const TrainConfig& c) {
-  return json{
+  json j{
       {"arm", c.arm},
       {"kind", c.kind},
       {"data", c.data},
@@ -159,6 +169,12 @@ json config_to_json(const TrainConfig& c) {
       {"batch", c.batch},
       {"seed", c.seed},
       {"threads", c.threads}};
+  // only when used, so that configs (and checkpoints) from before branch heads read the same
+  if (!c.branches.empty()) {
+    j["network"]["branches"] = c.branches;
+    j["loss"]["branch"] = c.loss.branch;
+  }
+  return j;
 }
 
 void apply_override(json& j, const std::string& assignment) {

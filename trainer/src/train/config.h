@@ -25,6 +25,7 @@ struct LossConfig {
   double limits = 0.0;          // squared excursion of predicted joints beyond their limits
   double huber_position = 0.0;     // pseudo-Huber scale of the FK position error, m (0: squared)
   double huber_orientation = 0.0;  // the same for the orientation error, rad
+  double branch = 1.0;  // networks with branch heads: cross-entropy of the branch choice
 };
 
 struct ScheduleConfig {
@@ -43,6 +44,9 @@ struct TrainConfig {
   Architecture arch;
   InputEncoding encoding = InputEncoding::kRaw;
   OutputDecoding decoding = OutputDecoding::kAngles;
+  // branch heads (nn.h): one output block per named branch of the arm's closed-form solver
+  // and a logit each; the canonical branch (data.branch_preference) is the choice to learn
+  std::vector<std::string> branches;
   float dropout = 0.0f;
   LossConfig loss;
   OptimizerConfig optimizer;

@@ -19,6 +19,7 @@
 #include "neurokin/conditioning.h"
 #include "neurokin/kinematics.h"
 #include "neurokin/random.h"
+#include "train/branches.h"
 #include "train/mlp.h"
 
 namespace neurokin::train {
@@ -205,6 +206,8 @@ Samples to_samples(data::Dataset&& d) {
   s.dof = d.dof;
   s.x = std::move(d.targets);
   s.q = std::move(d.joints);
+  s.branch = std::move(d.branch);
+  s.branch_names = d.report.branches;
   assign_split(d.split, s);
   char hash[20];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(d.hash));
@@ -220,7 +223,13 @@ Samples to_samples(data::FeasibilityData&& d) {
   Samples s;
   s.task_size = d.task_size;
   s.x = std::move(d.targets);
-  s.label = std::move(d.label);
+  s.label = d.learned();
+  s.pose_label = std::move(d.label);
+  s.sample_label = std::move(d.sample_label);
+  s.source.resize(d.source.size());
+  std::transform(d.source.begin(), d.source.end(), s.source.begin(),
+                 [](data::PoseSource p) { return static_cast<std::uint8_t>(p); });
+  s.margin = std::move(d.margin);
   assign_split(d.split, s);
   s.report = std::move(d.report);
   return s;
@@ -237,14 +246,36 @@ ClassStats evaluate_classifier(const Model& model, const Samples& d, const std::
   Workspace ws(model.net);
   std::vector<float> p(classes);
   double ce = 0;
+  const bool sourced = d.source.size() == d.label.size() && d.sample_label.size() == d.label.size() &&
+                       d.pose_label.size() == d.label.size();
+  const bool margined = d.margin.size() == d.label.size();
+  constexpr int kBuckets = std::size(ClassStats::kMarginEdges);
+  if (sourced) st.binary_errors_by_source.assign(3, 0), st.rows_by_source.assign(3, 0);
+  if (margined) st.margin_rows.assign(kBuckets, 0), st.margin_errors.assign(kBuckets, 0);
+  std::size_t sample_right = 0, pose_right = 0;
   for (int r : rows) {
     predict(model.net, ws, &d.x[static_cast<size_t>(r) * d.task_size], 1, p.data());
     const int label = d.label[r];
     const int cls = static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
     ++st.confusion[label][cls];
     ce -= std::log(std::max(p[label], 1e-30f));
-    st.binary_errors += (label == 0) != (cls == 0);
+    const bool wrong = (label == 0) != (cls == 0);
+    st.binary_errors += wrong;
+    if (sourced) {
+      ++st.rows_by_source[d.source[r]];
+      st.binary_errors_by_source[d.source[r]] += wrong;
+      sample_right += cls == d.sample_label[r];
+      pose_right += cls == d.pose_label[r];
+    }
+    if (margined && label == 0) {
+      int b = kBuckets - 1;
+      while (b > 0 && d.margin[r] < ClassStats::kMarginEdges[b]) --b;
+      ++st.margin_rows[b];
+      st.margin_errors[b] += wrong;
+    }
   }
+  st.sample_label_accuracy = sourced ? double(sample_right) / rows.size() : 0.0;
+  st.pose_label_accuracy = sourced ? double(pose_right) / rows.size() : 0.0;
   std::size_t right = 0;
   for (int k = 0; k < classes; ++k) {
     std::size_t row = 0, col = 0;
@@ -267,17 +298,36 @@ json to_json(const ClassStats& s) {
                        {"name", s.precision.size() == kFeasibilityClasses ? feasibility_name(static_cast<Feasibility>(k)) : "-"},
                        {"precision", s.precision[k]},
                        {"recall", s.recall[k]}});
-  return json{{"n", s.n},
-              {"accuracy", s.accuracy},
-              {"binary_accuracy", s.binary_accuracy},
-              {"binary_errors", s.binary_errors},
-              {"cross_entropy", s.cross_entropy},
-              {"confusion", s.confusion},
-              {"classes", classes}};
+  json j{{"n", s.n},
+         {"accuracy", s.accuracy},
+         {"binary_accuracy", s.binary_accuracy},
+         {"binary_errors", s.binary_errors},
+         {"cross_entropy", s.cross_entropy},
+         {"confusion", s.confusion},
+         {"classes", classes}};
+  if (!s.rows_by_source.empty()) {
+    json by = json::object();
+    const char* names[3] = {"reachable", "unreachable_inside", "unreachable_outside"};
+    for (int k = 0; k < 3; ++k)
+      by[names[k]] = {{"rows", s.rows_by_source[k]}, {"binary_errors", s.binary_errors_by_source[k]}};
+    j["binary_errors_by_source"] = by;
+    j["pose_label_accuracy"] = s.pose_label_accuracy;
+    j["sample_label_accuracy"] = s.sample_label_accuracy;
+  }
+  if (!s.margin_rows.empty()) {
+    json by = json::array();
+    for (std::size_t b = 0; b < s.margin_rows.size(); ++b)
+      by.push_back({{"from", ClassStats::kMarginEdges[b]},
+                    {"to", b + 1 < s.margin_rows.size() ? json(ClassStats::kMarginEdges[b + 1]) : json(nullptr)},
+                    {"rows", s.margin_rows[b]},
+                    {"binary_errors", s.margin_errors[b]}});
+    j["unreachable_by_distance"] = by;
+  }
+  return j;
 }
 
 json to_json(const ErrorStats& s) {
-  return json{{"n", s.n},
+  json j{{"n", s.n},
               {"position_mean_mm", s.mean_m * 1e3},
               {"position_std_mm", s.std_m * 1e3},
               {"position_rmse_mm", s.rmse_m * 1e3},
@@ -291,6 +341,8 @@ json to_json(const ErrorStats& s) {
               {"joint_mse_rad2", s.joint_mse},
               {"joint_mae_rad", s.joint_mae},
               {"outside_limits_share", s.outside_limits}};
+  if (s.branch_agreement >= 0) j["branch_agreement"] = s.branch_agreement;
+  return j;
 }
 
 ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>& rows) {
@@ -302,9 +354,25 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   std::vector<double> pos(rows.size()), rot(rows.size());
   std::vector<float> x(d.task_size), q(arm.dof());
   double jse = 0, jae = 0;
+  // branch heads: which head each dataset branch is, to count answers on the canonical one
+  const int heads = model.net.heads();
+  std::vector<int> head_of(d.branch_names.size(), -1);
+  for (size_t b = 0; b < d.branch_names.size(); ++b)
+    for (int h = 0; h < heads && heads > 1; ++h)
+      if (d.branch_names[b] == model.net.branches[h]) head_of[b] = h;
+  std::vector<float> qs(static_cast<size_t>(heads) * arm.dof()), ps(heads);
+  std::size_t agree = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
     const size_t r = rows[k];
-    predict(model.net, ws, &d.x[r * d.task_size], 1, q.data());
+    if (heads > 1) {
+      predict_branches(model.net, ws, &d.x[r * d.task_size], 1, qs.data(), ps.data());
+      const int h = static_cast<int>(std::max_element(ps.begin(), ps.end()) - ps.begin());
+      std::copy_n(&qs[static_cast<size_t>(h) * arm.dof()], arm.dof(), q.begin());
+      const int b = r < d.branch.size() ? d.branch[r] : -1;
+      agree += b >= 0 && b < static_cast<int>(head_of.size()) && head_of[b] == h;
+    } else {
+      predict(model.net, ws, &d.x[r * d.task_size], 1, q.data());
+    }
     Eigen::VectorXd qd = Eigen::Map<const Eigen::VectorXf>(q.data(), arm.dof()).cast<double>();
     st.outside_limits += !wrap_into_limits(arm, qd);
     const Eigen::VectorXd target =
@@ -332,6 +400,7 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   st.rot_p95_deg = percentile(rot, 95);
   st.rot_max_deg = *std::max_element(rot.begin(), rot.end());
   st.outside_limits /= n;
+  if (heads > 1) st.branch_agreement = agree / n;
   st.joint_mse = jse / (n * arm.dof());
   st.joint_mae = jae / (n * arm.dof());
   return st;
@@ -360,22 +429,44 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
   net.input_size = data.task_size;
   net.encoding = cfg.encoding;
   net.decoding = cfg.decoding;
+  net.branches = cfg.branches;
   const int enc = encoded_size(cfg.encoding, data.task_size);
-  const int outputs = classifier ? kFeasibilityClasses
-                      : cfg.decoding == OutputDecoding::kSinCos ? 2 * arm.dof() : arm.dof();
+  const int heads = net.heads();
+  const int head_outputs = cfg.decoding == OutputDecoding::kSinCos ? 2 * arm.dof() : arm.dof();
+  const int outputs = classifier ? kFeasibilityClasses : heads * head_outputs + (heads > 1 ? heads : 0);
   mean_std(encode_all(data, cfg.encoding, nullptr, nullptr), enc, data.train, net.in_mean, net.in_std);
-  if (cfg.decoding != OutputDecoding::kAngles) {  // sincos pairs and logits as they are
-    net.out_mean = Eigen::VectorXf::Zero(outputs);
-    net.out_std = Eigen::VectorXf::Ones(outputs);
-  } else {
-    mean_std(data.q, arm.dof(), data.train, net.out_mean, net.out_std);
+  // sincos pairs and logits as they are; angles scaled by the canonical joints' (every head)
+  net.out_mean = Eigen::VectorXf::Zero(outputs);
+  net.out_std = Eigen::VectorXf::Ones(outputs);
+  if (cfg.decoding == OutputDecoding::kAngles) {
+    Eigen::VectorXf mean, std;
+    mean_std(data.q, arm.dof(), data.train, mean, std);
+    for (int k = 0; k < heads; ++k) net.out_mean.segment(k * head_outputs, head_outputs) = mean,
+                                    net.out_std.segment(k * head_outputs, head_outputs) = std;
+  }
+  std::optional<BranchTargets> targets;  // branch heads: each head's solutions, the labels
+  if (heads > 1) {
+    if (cfg.loss.limits > 0)
+      throw_expected("config.loss.limits", "0 with network.branches (each head answers its branch over "
+                     "the whole workspace, limits aside; the choice keeps answers within them)",
+                     std::to_string(cfg.loss.limits));
+    targets = branch_targets(arm, data, cfg.branches);
+    if (opt.progress) {
+      std::fprintf(stderr, "branch heads:");
+      for (int k = 0; k < heads; ++k)
+        std::fprintf(stderr, "%s %s (reaches %.1f%%, canonical for %.1f%%)", k ? "," : "", cfg.branches[k].c_str(),
+                     100.0 * targets->reaches[k] / data.size(), 100.0 * targets->labelled[k] / data.size());
+      std::fprintf(stderr, "; on no head %.2f%%\n", 100.0 * targets->unlabelled / data.size());
+    }
   }
   const std::vector<float> features = encode_all(data, cfg.encoding, &net.in_mean, &net.in_std);
   net.layers = make_layers(cfg.arch, enc, outputs, cfg.seed);
 
   Mlp mlp(net.layers, cfg.batch, cfg.dropout, cfg.seed, cfg.threads);
   std::optional<BatchLoss> loss;  // ik only; classifiers take the cross-entropy
-  if (!classifier) loss.emplace(arm, cfg.decoding, net.out_mean, net.out_std);
+  std::optional<BranchLoss> branch_loss;  // ik with branch heads
+  if (targets) branch_loss.emplace(arm, cfg.decoding, net.out_mean, net.out_std, heads);
+  else if (!classifier) loss.emplace(arm, cfg.decoding, net.out_mean, net.out_std);
 
   // the trainer's own state, all of it in the checkpoint so that a resumed run is identical
   std::vector<EpochStats> log;
@@ -407,6 +498,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
       qb(static_cast<size_t>(cfg.batch) * dof), dy(static_cast<size_t>(cfg.batch) * outputs),
       pe(cfg.batch), re(cfg.batch);
   std::vector<std::int8_t> lb(cfg.batch);
+  std::vector<int> rb(cfg.batch);
   std::vector<float> seen_error(data.size(), 0.0f);
   const bool tty = opt.progress && ::isatty(STDERR_FILENO);
   std::vector<int> val_rows = data.val;
@@ -445,6 +537,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
       const int n = static_cast<int>(std::min<size_t>(cfg.batch, order.size() - b0));
       for (int k = 0; k < n; ++k) {
         const size_t r = order[b0 + k];
+        rb[k] = static_cast<int>(r);
         std::copy_n(&features[r * enc], enc, &xb[static_cast<size_t>(k) * enc]);
         std::copy_n(&data.x[r * ts], ts, &tb[static_cast<size_t>(k) * ts]);
         if (classifier) lb[k] = data.label[r];
@@ -456,8 +549,12 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
       if (cfg.loss.adaptive) balance(base, running, w);
       // classifiers: the cross-entropy, per sample in pe (hard mining ranks by it)
       const double ce = classifier ? cross_entropy(y, lb.data(), n, outputs, dy.data(), pe.data()) : 0.0;
+      double choice = 0;  // branch heads: cross-entropy of the branch choice
       const LossTerms terms =
-          classifier ? LossTerms{} : loss->compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data());
+          classifier ? LossTerms{}
+          : branch_loss ? branch_loss->compute(y, tb.data(), *targets, rb.data(), n, w, cfg.loss.branch, dy.data(),
+                                               pe.data(), re.data(), &choice)
+                        : loss->compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data());
       const std::array<double, 4> tv{terms.joint, terms.sincos, terms.fk_position, terms.fk_orientation};
       for (int t = 0; t < 4; ++t) running[t] = running[t] == 0 ? tv[t] : 0.99 * running[t] + 0.01 * tv[t];
       for (int k = 0; k < n; ++k) seen_error[order[b0 + k]] = pe[k];
@@ -465,7 +562,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
       const float gnorm = mlp.step(cfg.optimizer, static_cast<float>(lr));
       // reported with the configured weights (adaptive scaling only steers the gradient)
       const double weighted = classifier ? ce : base[0] * terms.joint + base[1] * terms.sincos + base[2] * terms.fk_position +
-                              base[3] * terms.fk_orientation;
+                              base[3] * terms.fk_orientation + cfg.loss.branch * choice;
       if (!std::isfinite(gnorm) || !std::isfinite(weighted)) {
         std::signal(SIGINT, previous);
         throw Error("training diverged at epoch " + std::to_string(epoch + 1) + ", batch " +
@@ -511,6 +608,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
       st.val_p95_mm = v.p95_m * 1e3;
       st.val_max_mm = v.max_m * 1e3;
       st.val_rot_mean_deg = v.rot_mean_deg;
+      if (heads > 1) st.val_accuracy = v.branch_agreement;
       val_metric = v.mean_m;
     }
     log.push_back(st);
@@ -544,9 +642,10 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
     else
     std::fprintf(stderr,
                  "epoch %d/%d  lr %.2e  loss %.4g (joint %.3g, sincos %.3g, fk %.3g, rot %.3g)  val %.2f mm "
-                 "(p95 %.2f, max %.1f) %.2f deg  %.0fk samples/s  ETA %s\n",
+                 "(p95 %.2f, max %.1f) %.2f deg%s  %.0fk samples/s  ETA %s\n",
                  st.epoch, cfg.epochs, lr, st.loss, st.terms.joint, st.terms.sincos, st.terms.fk_position,
                  st.terms.fk_orientation, st.val_mean_mm, st.val_p95_mm, st.val_max_mm, st.val_rot_mean_deg,
+                 heads > 1 ? (", branch " + std::to_string(st.val_accuracy * 100).substr(0, 6) + "%").c_str() : "",
                  st.samples_per_s / 1e3, clock_text(per_epoch * (cfg.epochs - epoch - 1)).c_str());
 
     // the log and the checkpoint, each written atomically

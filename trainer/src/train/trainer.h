@@ -23,6 +23,12 @@ struct Samples {
   std::vector<float> x;  // n x task_size
   std::vector<float> q;  // n x dof
   std::vector<std::int8_t> label;  // classifiers: n class indices (q stays empty, dof 0)
+  std::vector<std::int8_t> branch;        // ik: each sample's canonical branch, -1: none
+  std::vector<std::string> branch_names;  // what branch indexes (the arm's solver's names)
+  std::vector<std::int8_t> pose_label, sample_label;  // classifiers: both labellings (label is
+                                                      // one of them, config.data.label's)
+  std::vector<std::uint8_t> source;       // classifiers: data::PoseSource of each row
+  std::vector<float> margin;              // classifiers: distance to the other side (kd units)
   std::vector<int> train, val, test;
   nlohmann::json report = nlohmann::json::object();  // the dataset's own report (branches)
   std::size_t size() const { return !label.empty() ? label.size() : dof ? q.size() / dof : 0; }
@@ -66,6 +72,8 @@ struct ErrorStats {
   double rot_mean_deg = 0, rot_p95_deg = 0, rot_max_deg = 0;
   double joint_mse = 0, joint_mae = 0;  // wrapped, rad^2 / rad, against the canonical joints
   double outside_limits = 0;  // share of predictions with a joint outside its limits (by any turn)
+  double branch_agreement = -1;  // networks with branch heads: share answered on the canonical
+                                 // branch's head (-1: no heads)
   std::size_t n = 0;
 };
 ErrorStats evaluate(const Model& model, const Samples& data, const std::vector<int>& rows);
@@ -80,6 +88,13 @@ struct ClassStats {
   double cross_entropy = 0;    // mean -log p(label)
   std::vector<std::vector<std::size_t>> confusion;  // [label][predicted]
   std::vector<double> precision, recall;            // per class (0 when undefined)
+  // with the data's sources (else empty / 0): binary errors on reachable, inside and outside
+  // poses, and the accuracy against either labelling (pose labels; seed 002's per-sample labels)
+  std::vector<std::size_t> binary_errors_by_source, rows_by_source;
+  double pose_label_accuracy = 0, sample_label_accuracy = 0;
+  // unreachable rows by their distance to the reachable set (kd units, ClassStats::kMarginEdges)
+  static constexpr double kMarginEdges[] = {0.0, 0.01, 0.02, 0.05, 0.1, 0.2};
+  std::vector<std::size_t> margin_rows, margin_errors;
 };
 ClassStats evaluate_classifier(const Model& model, const Samples& data, const std::vector<int>& rows);
 nlohmann::json to_json(const ClassStats& s);
