@@ -490,6 +490,17 @@ TEST_CASE("cli: predict with a feasibility model writes class, name, probabiliti
 
   check_error(dir.run("predict --model f.json --in t.csv --refine 5"),
               "--refine needs an ik model");
+
+  // --raw: the logits themselves, before the softmax
+  const Run raw = dir.run("predict --model f.json --in t.csv --raw");
+  REQUIRE(raw.code == 0);
+  const Csv l = parse_csv(raw.out);
+  CHECK(l.header == std::vector<std::string>{"out0", "out1", "out2", "out3"});
+  REQUIRE(l.rows.size() == 1);
+  CHECK(l.num(0, "out0") == 0.0);
+  CHECK(l.num(0, "out2") == 1.0);
+  check_error(dir.run("predict --model f.json --in t.csv --raw --refine 5"),
+              "--raw writes the network's outputs before decoding: there are no joints to --refine");
 }
 
 TEST_CASE("cli: predict on the committed fixture model", "[cli][predict]") {

@@ -486,6 +486,12 @@ TEST_CASE("config: JSON round trip and errors that name the field") {
         "config.data.focus.normal: expected a non-zero 3-vector, got array [0,0,0]");
 }
 
+TEST_CASE("positions_in: where each name is in another list") {
+  CHECK(positions_in({"b", "x", "a", "b"}, {"a", "b", "c"}) == std::vector<int>{1, -1, 0, 1});
+  CHECK(positions_in({"a"}, {}) == std::vector<int>{-1});
+  CHECK(positions_in({}, {"a"}).empty());
+}
+
 TEST_CASE("make_dataset: configs the arm cannot serve are errors naming the arm") {
   DataConfig c;
   c.n = 100;

@@ -28,6 +28,7 @@ struct TrainArgs {
   int epochs = 0, threads = -1;
   long long n = 0;
   std::string cache;
+  std::string init;
   bool quiet = false;
 };
 
@@ -73,9 +74,11 @@ void run_train(const TrainArgs& args) {
   } else if (args.n > 0) {
     j["data"]["n"] = args.n;
   }
+  if (!args.init.empty()) j["init"] = args.init;
   for (const auto& s : args.sets) train::apply_override(j, s);
   const train::TrainConfig cfg = train::config_from_json(j);
   const Arm arm = load_arm(cfg.arm);
+  if (!cfg.init.empty()) load_model(cfg.init);  // a missing or broken file fails before the data are made
   const bool classifier = cfg.kind == "feasibility";
   if (classifier && !args.cache.empty())
     throw Error("--cache: feasibility datasets are not cached yet (drop --cache)");
@@ -142,6 +145,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--config", args->config, "training config (JSON)")->required()->type_name("FILE");
   cmd->add_option("--out", args->out, "output prefix, e.g. models/kr6/ik")->required()->type_name("PREFIX");
   cmd->add_flag("--resume", args->resume, "continue from OUT.ckpt");
+  cmd->add_option("--init", args->init,
+                  "fine-tune: start from this trained model's weights (same arm and network shape; sets config init)")
+      ->type_name("MODEL.json");
   cmd->add_option("--set", args->sets, "override a config field: --set loss.fk_position=2 (repeatable)")
       ->type_name("KEY=VALUE");
   cmd->add_option("--epochs", args->epochs, "override epochs")->check(CLI::Range(1, 1000000));

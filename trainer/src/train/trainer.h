@@ -23,12 +23,12 @@ struct Samples {
   std::vector<float> x;  // n x task_size
   std::vector<float> q;  // n x dof
   std::vector<std::int8_t> label;  // classifiers: n class indices (q stays empty, dof 0)
-  std::vector<std::int8_t> branch;        // ik: each sample's canonical branch, -1: none
-  std::vector<std::string> branch_names;  // what branch indexes (the arm's solver's names)
   std::vector<std::int8_t> pose_label, sample_label;  // classifiers: both labellings (label is
                                                       // one of them, config.data.label's)
   std::vector<std::uint8_t> source;       // classifiers: data::PoseSource of each row
   std::vector<float> margin;              // classifiers: distance to the other side (kd units)
+  std::vector<std::int8_t> branch;        // ik: each sample's canonical branch, -1: none
+  std::vector<std::string> branch_names;  // what branch indexes (the arm's solver's names)
   std::vector<int> train, val, test;
   nlohmann::json report = nlohmann::json::object();  // the dataset's own report (branches)
   std::size_t size() const { return !label.empty() ? label.size() : dof ? q.size() / dof : 0; }
