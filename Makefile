@@ -44,7 +44,7 @@ test: build wasm web
 	ctest --test-dir $(NATIVE) --output-on-failure -j$(JOBS)
 	ctest --test-dir $(WASM) --output-on-failure
 	node --test-reporter=spec web/test/browser.test.mjs
-	$(MAKE) --no-print-directory test-sanitize fuzz-smoke
+	$(MAKE) --no-print-directory fuzz-smoke
 
 # reliability (docs/reliability.md): the whole native suite under AddressSanitizer +
 # UndefinedBehaviorSanitizer, and each libFuzzer target for a while; any finding fails
