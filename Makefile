@@ -2,15 +2,21 @@
 #   make demo    build the browser simulator and serve it at http://127.0.0.1:8080
 #   make test    native + wasm + web builds and every test, browser tests included (what CI runs)
 #   make example the command-line worked example (FK -> IK for every arm)
+#   make fuzz    every libFuzzer target for FUZZ_SECONDS each (docs/reliability.md)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 NATIVE := build/native
 WASM := build/wasm
 CLI := $(NATIVE)/bin/neurokin
+SANITIZE := build/sanitize
+FUZZ := build/fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
 # emscripten 3.1.6 on debian needs node's global modules (acorn) for -O1 and above
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility format clean
+.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility \
+        format clean sanitize test-sanitize fuzz-build fuzz fuzz-smoke
 
 all: build
 
@@ -39,6 +45,30 @@ test: build wasm web
 	ctest --test-dir $(WASM) --output-on-failure
 	node --test-reporter=spec web/test/share.test.mjs
 	node --test-reporter=spec web/test/browser.test.mjs
+	$(MAKE) --no-print-directory fuzz-smoke
+
+# reliability (docs/reliability.md): the whole native suite under AddressSanitizer +
+# UndefinedBehaviorSanitizer, and each libFuzzer target for a while; any finding fails
+sanitize: bootstrap
+	@cmake --preset sanitize >/dev/null
+	cmake --build $(SANITIZE) -j$(JOBS)
+
+# the same tests as the plain build: a test binary that dies at start-up under a sanitizer
+# lists no tests to ctest, which would drop them without a word
+test-sanitize: build sanitize
+	@n=$$(ctest --test-dir $(NATIVE) -N | tail -1); s=$$(ctest --test-dir $(SANITIZE) -N | tail -1); \
+	  [ "$$n" = "$$s" ] || { echo "test-sanitize: $(SANITIZE) has $$s, $(NATIVE) $$n" >&2; exit 1; }
+	ctest --test-dir $(SANITIZE) --output-on-failure -j$(JOBS)
+
+fuzz-build: bootstrap
+	@cmake --preset fuzz >/dev/null
+	cmake --build $(FUZZ) -j$(JOBS)
+
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	scripts/fuzz.sh $(FUZZ) $(FUZZ_SMOKE_SECONDS)
 
 bench: build web
 	$(NATIVE)/bin/neurokin_bench

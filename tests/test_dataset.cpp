@@ -264,6 +264,15 @@ TEST_CASE("cache: round trip, and stale, corrupt or foreign files are refused by
   CHECK_THROWS_WITH(load_dataset(tmp.file("missing.nkd"), d.hash),
                     Catch::StartsWith(tmp.file("missing.nkd") + ": cannot read the dataset"));
 
+  // a header claiming 2^31 - 1 samples over the arrays of a few: refused by the file's size
+  // before the arrays are allocated (found by tests/fuzz/fuzz_dataset_cache)
+  Dataset lie = d;
+  lie.n = lie.config.n = 0x7fffffff;
+  lie.split.train = lie.n - lie.split.val - lie.split.test;
+  save_dataset(lie, path);
+  // 38 bytes a sample for omx4 (4 + 4 float32, branch, focus, split index) x (2^31 - 1)
+  CHECK_THROWS_WITH(load_dataset(path, d.hash), Catch::StartsWith(path + ": truncated: expected 81604"));
+
   // load_or_make: made when missing or stale, loaded when current
   std::string made;
   const std::string cache = tmp.file("cache.nkd");

@@ -84,6 +84,7 @@ void run_predict(const PredictArgs& args) {
 
   // one batched call: the workspace processes it in chunks without allocating
   const io::NumericTable targets = read_targets(m.arm, args.io.in);
+  check_network_inputs(m, targets);
   const std::vector<float> x(targets.values.begin(), targets.values.end());
   Workspace ws(m.net);
   if (args.raw) {

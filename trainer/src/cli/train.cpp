@@ -39,7 +39,8 @@ train::Samples ik_samples(const Arm& arm, const train::TrainConfig& cfg, const s
   data::Dataset d = cache.empty() ? data::make_dataset(arm, dc, cfg.threads)
                                   : data::load_or_make_dataset(arm, dc, cache, cfg.threads, &why);
   fmt::print(stderr, "data: {} samples of {} ({} train / {} validation / {} test), {}\n", d.n, arm.name,
-             d.split.train, d.split.val, d.split.test, cache.empty() || !why.empty() ? "made" : "loaded from " + cache);
+             d.split.train, d.split.val, d.split.test,
+             cache.empty() ? "made" : why.empty() ? "loaded from " + cache : "made (" + why + ")");
   if (!d.report.branches.empty()) fmt::print(stderr, "{}", data::format_branch_report(d.report));
   return train::to_samples(std::move(d));
 }

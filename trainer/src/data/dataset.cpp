@@ -759,12 +759,19 @@ Dataset load_dataset(const std::string& path, std::uint64_t expected_hash) {
                 std::to_string(d.task_size) + ", n " + std::to_string(d.n) + ", config n " +
                 std::to_string(d.config.n) + ", split sums to " +
                 std::to_string(d.split.train + d.split.val + d.split.test) + ")");
-  resize_arrays(d);
-  std::uintmax_t expected = sizeof kMagic + 4 + 8 + 4 + header_size + 8;
-  for_each_array(d, [&](const void*, std::size_t b) { expected += b; });
+  // checked before the arrays are allocated: a header claiming 2^31 samples is a file size
+  // mismatch, not 60 GB of memory (found by tests/fuzz/fuzz_dataset_cache)
+  Dataset one = d;
+  one.n = 1;
+  resize_arrays(one);
+  std::uintmax_t per_sample = 0;
+  for_each_array(one, [&](const void*, std::size_t b) { per_sample += b; });
+  const std::uintmax_t expected =
+      sizeof kMagic + 4 + 8 + 4 + header_size + 8 + per_sample * static_cast<std::uintmax_t>(d.n);
   if (file_size != expected)
     throw Error(path + ": " + (file_size < expected ? "truncated" : "too long") + ": expected " +
                 std::to_string(expected) + " bytes, got " + std::to_string(file_size));
+  resize_arrays(d);
   for_each_array(d, [&](void* p, std::size_t b) { get(p, b, "arrays"); });
   std::uint64_t checksum;
   if (!in.read(reinterpret_cast<char*>(&checksum), 8))
