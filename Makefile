@@ -76,6 +76,7 @@ bench: build web
 	node bench/wasm_vs_ort.mjs --markdown docs/benchmarks.md
 	node bench/page_frames.mjs --markdown docs/benchmarks.md
 	node bench/slice_classes.mjs --markdown docs/benchmarks.md
+	node bench/predict_soak.mjs --markdown docs/reliability.md
 
 # the shipped models, each from its committed config (models/configs/ARM-ik.json); datasets are
 # cached under build/data. An arm with a second config, ARM-ik-finetune.json, is trained in two
