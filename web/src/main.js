@@ -3,7 +3,7 @@
 // solve(), which predicts, refines, classifies, animates the arm and updates the panel and hash.
 import { AnalyticBackend, OnnxBackend, WasmBackend, maxAngleDifference } from './backends.js';
 import { assetUrl, fetchChecked, loadCore, loadIndex } from './core.js';
-import { CLASSES, Classifier, classByName } from './feasibility.js';
+import { CLASSES, Classifier, SOURCES, classByName } from './feasibility.js';
 import { PathRunner } from './path.js';
 import { SlicePanel } from './slice.js';
 import { computeSolutions, hideSolutions, showSolutions } from './solutions.js';
@@ -359,8 +359,8 @@ function showFeasibility(target) {
   differ.dataset.classifier = net?.class ?? '';
   differ.dataset.exact = exact.class;
   if (!differ.hidden)
-    differ.textContent = `They disagree here: the classifier says ${classByName(net.class).label.toLowerCase()} (${sureness(net)}); ` +
-      `the core (IK + conditioning) finds ${classByName(exact.class).label.toLowerCase()} (${conditioning(exact)}).`;
+    differ.textContent = `They disagree here: ${SOURCES.classifier} says ${classByName(net.class).label.toLowerCase()} (${sureness(net)}); ` +
+      `${SOURCES.exact} finds ${classByName(exact.class).label.toLowerCase()} (${conditioning(exact)}).`;
   document.querySelectorAll('#legend li').forEach((li) => li.classList.toggle('current', li.dataset.cls === cls.name));
   app.view.setTargetColour(cls.colour);
 }
