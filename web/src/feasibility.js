@@ -15,12 +15,12 @@ export function classByName(name) {
   return CLASSES.find((c) => c.name === name) ?? CLASSES[0];
 }
 
-// Where a target's class comes from: the arm's shipped classifier network (models/ARM/
-// feasibility.json, run by the core) or the core's exact answer (closed-form IK, the
+// Where a target's class comes from, as the page names it: the arm's shipped classifier network
+// (models/ARM/feasibility.json, run by the core) or the core's exact answer (closed-form IK, the
 // best-conditioned solution within the limits, and its inverse condition number).
 export const SOURCES = {
-  classifier: { label: 'Classifier', says: 'the classifier' },
-  exact: { label: 'Exact (IK + conditioning)', says: 'the core (IK + conditioning)' },
+  classifier: 'the classifier',
+  exact: 'the core (IK + conditioning)',
 };
 
 // The feasibility classifier of one arm on the wasm core: n task vectors -> the four class

@@ -5,7 +5,7 @@ import { AnalyticBackend, OnnxBackend, WasmBackend, makeTween, maxAngleDifferenc
 import { Classroom, Clock } from './classroom.js';
 import { ComparePanel } from './compare.js';
 import { assetUrl, fetchChecked, loadCore, loadIndex } from './core.js';
-import { CLASSES, Classifier, classByName } from './feasibility.js';
+import { CLASSES, Classifier, SOURCES, classByName } from './feasibility.js';
 import { decodeModel } from './modelcodec.js';
 import { ModelLoadError, fetchModelBytes, inspectModelBytes, otherArmError, progressText } from './remote.js';
 import { PathRunner } from './path.js';
@@ -404,8 +404,8 @@ function showFeasibility(target) {
   differ.dataset.classifier = net?.class ?? '';
   differ.dataset.exact = exact.class;
   if (!differ.hidden)
-    differ.textContent = `They disagree here: the classifier says ${classByName(net.class).label.toLowerCase()} (${sureness(net)}); ` +
-      `the core (IK + conditioning) finds ${classByName(exact.class).label.toLowerCase()} (${conditioning(exact)}).`;
+    differ.textContent = `They disagree here: ${SOURCES.classifier} says ${classByName(net.class).label.toLowerCase()} (${sureness(net)}); ` +
+      `${SOURCES.exact} finds ${classByName(exact.class).label.toLowerCase()} (${conditioning(exact)}).`;
   document.querySelectorAll('#legend li').forEach((li) => li.classList.toggle('current', li.dataset.cls === cls.name));
   app.view.setTargetColour(cls.colour);
 }

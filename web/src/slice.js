@@ -149,7 +149,7 @@ export class SlicePanel {
       const total = SIZE * SIZE, pct = (k) => `${((100 * k) / total).toFixed(0)}%`;
       const status = $('slice-status');
       status.textContent = `${SIZE} × ${SIZE} in ${msg.ms.toFixed(0)} ms (Web Worker; ${(performance.now() - this.t0).toFixed(0)} ms round trip), ` +
-        `${pct(total - msg.counts[0])} reachable according to ${SOURCES[msg.source].says}` +
+        `${pct(total - msg.counts[0])} reachable according to ${SOURCES[msg.source]}` +
         (msg.differ === null ? '' : `; the two differ on ${describeDiffer(msg.differ, pct)}`);
       status.dataset.ms = msg.ms.toFixed(1);
       status.dataset.source = msg.source;
