@@ -414,6 +414,7 @@ function chooseFeasibilitySource(source) {
   app.feasibilitySource = source;
   showFeasibility(app.target);
   app.slice.request(app.target);
+  writeHash();
 }
 
 function targetQuaternion(target) {
@@ -677,7 +678,7 @@ function viewState() {
   const v = app.view, path = app.path;
   return {
     arm: app.armName, target: app.target, backend: app.backendChoice, refine: app.refine, allSolutions: app.allSolutions,
-    mode: app.mode, q: app.mode === 'fk' ? app.q : null,
+    mode: app.mode, q: app.mode === 'fk' ? app.q : null, feasibility: app.feasibilitySource,
     path: path.kind, radius: Number($('path-radius').value), points: path.points,
     camera: app.cameraMoved ? [...v.camera.position.toArray(), ...v.orbit.target.toArray()] : null,
     model: app.model?.kind === 'url' ? app.model.url : null,
@@ -710,6 +711,7 @@ async function applyHash() {
   app.allSolutions = state.allSolutions ?? false;
   $('all-solutions').checked = app.allSolutions;
   app.backendChoice = state.backend ?? 'wasm';
+  app.feasibilitySource = state.feasibility ?? 'classifier';
   app.classroom.apply(state);
   let keepModel = state.model ? { url: state.model } : null, armText = null, armName = state.arm;
   if (state.modelData) {

@@ -13,7 +13,9 @@ export const PATHS = ['circle', 'points'];
 export const SECTIONS = ['arm', 'mode', 'target', 'solutions', 'feasibility', 'inference', 'model', 'compare', 'share'];
 export const SPEEDS = [0.25, 0.5, 1, 2];
 const KNOWN = ['arm', 'target', 'backend', 'refine', 'all', 'mode', 'q', 'path', 'radius', 'points', 'camera', 'model',
-               'modeldata', 'compare', 'comparedata', 'classroom', 'hide', 'tour', 'speed'];
+               'modeldata', 'compare', 'comparedata', 'classroom', 'hide', 'tour', 'speed', 'feas'];
+// where the feasibility class shown comes from: the arm's classifier (default) or the core
+export const FEASIBILITY_SOURCES = ['classifier', 'exact'];
 
 // a short, printable quote of a value from the link (links can hold anything)
 function quote(s) {
@@ -69,6 +71,7 @@ export function parseHash(hash, arms) {
     else problems.push(`${key}: expected 0 or 1, got ${quote(value)}`);
   }
   pick('mode', 'mode', MODES);
+  pick('feas', 'feasibility', FEASIBILITY_SOURCES);
   const q = get('q');
   if (q !== null) state.q = numbers('q', q, problems) ?? undefined;
   pick('path', 'path', PATHS);
@@ -151,6 +154,7 @@ export function formatHash(s) {
   if (s.hide?.length) parts.push(`hide=${s.hide.join(',')}`);
   if (s.tour) parts.push(`tour=${s.tour}`);
   if (s.speed && s.speed !== 1) parts.push(`speed=${s.speed}`);
+  if (s.feasibility === 'exact') parts.push('feas=exact');
   return '#' + parts.join('&');
 }
 

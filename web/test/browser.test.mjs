@@ -450,9 +450,18 @@ test('feasibility: the switch between the classifier and the exact class; where 
   assert.deepEqual([f.shown, f.source, f.marker], [exactClass, 'exact', colourOf(exactClass)]);
   assert.ok(f.differ, 'the disagreement is shown from either side');
   assert.ok(await page.$eval('[data-testid=feasibility-exact]', (b) => b.classList.contains('on')));
+  // the choice is in the link, and a link opens with it
+  const hash = await page.evaluate(() => location.hash);
+  assert.match(hash, /&feas=exact/);
+  const again = await open(hash);
+  f = await readFeasibility(again.page);
+  assert.deepEqual([f.shown, f.source], [exactClass, 'exact']);
+  assert.deepEqual(again.problems, []);
+  await again.page.close();
   await page.click('[data-testid=feasibility-classifier]');
   f = await readFeasibility(page);
   assert.deepEqual([f.shown, f.source], [netClass, 'classifier']);
+  assert.doesNotMatch(await page.evaluate(() => location.hash), /feas=/);
   await page.evaluate(() => document.querySelector('#legend').scrollIntoView({ block: 'center' }));
   await page.screenshot({ path: path.join(shotsDir, 'puma3-feasibility-differ.png') });
   assert.deepEqual(problems, []);

@@ -23,7 +23,7 @@ test('the hash: every key round-trips through formatHash and parseHash', () => {
     arm: 'kr6', target: [0.5, -0.25, 0.6, 0, 0.707107, 0, 0.707107], backend: 'onnx', refine: true, allSolutions: true,
     mode: 'path', path: 'points', points: [[0.1, 0.2, 0.3], [-0.4, 0.5, 0.6]], camera: [1.5, -1.5, 1.1, 0, 0, 0.3],
     model: 'https://example.org/a model.json?x=1&y=2', compareData: 'AbC-_9', classroom: true, hide: ['inference', 'share'],
-    tour: 3, speed: 0.5,
+    tour: 3, speed: 0.5, feasibility: 'exact',
   };
   const { state: back, problems } = parseHash(formatHash(state), ARMS);
   assert.deepEqual(problems, []);
@@ -34,7 +34,8 @@ test('the hash: every key round-trips through formatHash and parseHash', () => {
   const circle = parseHash(formatHash({ arm: 'puma3', backend: 'wasm', mode: 'path', path: 'circle', radius: 0.125 }), ARMS);
   assert.equal(circle.state.radius, 0.125);
   // defaults stay out of the link
-  assert.equal(formatHash({ arm: 'planar2', target: [1, 0], backend: 'wasm', refine: false, mode: 'ik', speed: 1, hide: [] }),
+  assert.equal(formatHash({ arm: 'planar2', target: [1, 0], backend: 'wasm', refine: false, mode: 'ik', speed: 1, hide: [],
+                           feasibility: 'classifier' }),
                '#arm=planar2&target=1,0&backend=wasm&refine=0');
 });
 
@@ -52,6 +53,7 @@ test('the hash: garbled links never throw; each bad or unknown key is named and 
     ['#points=1,2,3;4,5', /points: point 2: expected 3 numbers, got 2/],
     ['#classroom=yes', /classroom: expected 0 or 1/],
     ['#radius=-1', /radius: expected a positive number/],
+    ['#feas=guess', /feas: expected one of classifier, exact, got 'guess'/],
   ];
   for (const [hash, re] of cases) {
     const { problems } = parseHash(hash, ARMS);
