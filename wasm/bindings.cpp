@@ -633,17 +633,31 @@ void check_finite(const float* x, std::size_t n, const std::string& where) {
                                std::to_string(x[i]));
 }
 
-val model_predict(ModelJs& m, val inputs_js, val n_js) {
-  return guarded("Model.predict", {&inputs_js, &n_js}, [&] {
-    const int in = m.model.net.input_size, out = m.model.net.output_size();
-    const auto n = static_cast<std::size_t>(to_integer(n_js, "Model.predict n", 0, 1e8));
-    const std::vector<float> x = to_rows<float>(inputs_js, n, in, "Model.predict inputs", "inputs");
-    check_finite(x.data(), x.size(), "Model.predict inputs");
-    std::vector<float> y(n * out);
-    neurokin::predict(m.model.net, m.ws, x.data(), n, y.data());
+// n rows of inputs through `run` (predict or forward) into `width` floats per row
+template <typename Run>
+val model_rows(ModelJs& m, val& inputs_js, val& n_js, const char* name, int width, Run run) {
+  return guarded(name, {&inputs_js, &n_js}, [&] {
+    const std::string where = name;
+    const int in = m.model.net.input_size;
+    const auto n = static_cast<std::size_t>(to_integer(n_js, where + " n", 0, 1e8));
+    const std::vector<float> x = to_rows<float>(inputs_js, n, in, where + " inputs", "inputs");
+    check_finite(x.data(), x.size(), where + " inputs");
+    std::vector<float> y(n * width);
+    run(m.model.net, m.ws, x.data(), n, y.data());
     return float32_array(y.data(), y.size());
   });
 }
+
+val model_predict(ModelJs& m, val inputs_js, val n_js) {
+  return model_rows(m, inputs_js, n_js, "Model.predict", m.model.net.output_size(), neurokin::predict);
+}
+
+// the network's outputs before decoding (nn.h forward): what the wasm and native builds are
+// compared on
+val model_forward(ModelJs& m, val inputs_js, val n_js) {
+  return model_rows(m, inputs_js, n_js, "Model.forward", m.model.net.net_outputs(), neurokin::forward);
+}
+int model_net_outputs(const ModelJs& m) { return m.model.net.net_outputs(); }
 
 // a network with branch heads (nn.h): every head's answer and how likely each branch is
 val model_predict_branches(ModelJs& m, val inputs_js, val n_js) {
@@ -746,12 +760,14 @@ EMSCRIPTEN_BINDINGS(neurokin) {
       .property("kind", &model_kind)
       .property("inputSize", &model_input_size)
       .property("outputSize", &model_output_size)
+      .property("netOutputs", &model_net_outputs)
       .property("parameterCount", &model_parameter_count)
       .property("branches", &model_branches)
       .function("arm", &model_arm)
       .function("metadata", &model_metadata)
       .function("json", &model_json)
       .function("predict", &model_predict)
+      .function("forward", &model_forward)
       .function("predictBranches", &model_predict_branches)
       .function("inputs", &model_inputs)
       .function("run", &model_run);

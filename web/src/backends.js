@@ -167,3 +167,16 @@ export function maxAngleDifference(a, b) {
   }
   return m;
 }
+
+// a smooth move of the joints from `from` to `to` starting at time `now` (ms): longer for
+// larger turns, at most 0.9 s
+export function makeTween(from, to, now) {
+  return { from: Float64Array.from(from), to: Float64Array.from(to), t0: now, ms: Math.min(900, 180 + 420 * maxAngleDifference(from, to)) };
+}
+
+// the joints of a tween at time now (ease in-out cubic) and whether it has ended
+export function tweenAt(tw, now) {
+  const u = Math.min(1, (now - tw.t0) / tw.ms);
+  const e = u < 0.5 ? 4 * u * u * u : 1 - (-2 * u + 2) ** 3 / 2;
+  return { q: Float64Array.from(tw.from, (a, i) => a + (tw.to[i] - a) * e), done: u >= 1 };
+}

@@ -82,6 +82,11 @@ io::NumericTable read_targets(const Arm& arm, const std::string& path) {
   return t;
 }
 
+void check_network_inputs(const Model& model, const io::NumericTable& t) {
+  for (std::size_t i = 0; i < t.rows(); ++i)
+    check_network_input(model, row_vector(t, i), row_where(t, i) + ": target");
+}
+
 Eigen::Map<const Eigen::VectorXd> row_vector(const io::NumericTable& t, std::size_t i) {
   return Eigen::Map<const Eigen::VectorXd>(t.row(i), t.cols);
 }

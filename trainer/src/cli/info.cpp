@@ -11,9 +11,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "io/csv.h"
 #include "neurokin/error.h"
 #include "neurokin/ik.h"
+#include "neurokin/json_util.h"
 #include "neurokin/kinematics.h"
 #include "neurokin/model.h"
 
@@ -214,14 +214,8 @@ void run_info(const std::string& what) {
     std::cout << arm_summary(load_arm(what));
     return;
   }
-  const std::string text = io::read_text(what);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(fmt::format("{}: expected JSON (an arm or a model file), got a parse error: {}",
-                            what, e.what()));
-  }
+  // the loaders' own reader: their size limit and nesting depth, messages naming the file
+  const nlohmann::json j = json_util::parse(json_util::read_file(what, "file"), what);
   const std::string format =
       j.is_object() && j.contains("format") && j["format"].is_string() ? j["format"] : "";
   // the core's messages name the field; the file name tells which file

@@ -21,6 +21,7 @@ struct PredictArgs {
   std::string model;
   InOut io;
   int refine = 0;
+  bool raw = false;       // the network's outputs before decoding
   bool classify = false;  // `neurokin classify`: feasibility models only
 };
 
@@ -57,6 +58,8 @@ void write_feasibility(int classes, const io::NumericTable& targets, const std::
 }
 
 void run_predict(const PredictArgs& args) {
+  if (args.raw && args.refine > 0)
+    throw Error("--raw writes the network's outputs before decoding: there are no joints to --refine");
   const Model m = load_model(args.model);
   if (args.classify && m.kind != ModelKind::kFeasibility) {
     throw Error(fmt::format("{}: classify needs a feasibility model, got a {} model (use predict)", args.model,
@@ -81,9 +84,24 @@ void run_predict(const PredictArgs& args) {
 
   // one batched call: the workspace processes it in chunks without allocating
   const io::NumericTable targets = read_targets(m.arm, args.io.in);
+  check_network_inputs(m, targets);
   const std::vector<float> x(targets.values.begin(), targets.values.end());
-  std::vector<float> y(targets.rows() * outputs);
   Workspace ws(m.net);
+  if (args.raw) {
+    const int width = m.net.net_outputs();
+    std::vector<float> y(targets.rows() * width);
+    forward(m.net, ws, x.data(), targets.rows(), y.data());
+    std::vector<std::string> header;
+    for (int k = 0; k < width; ++k) header.push_back(fmt::format("out{}", k));
+    io::CsvWriter out(header);
+    for (std::size_t i = 0; i < targets.rows(); ++i) {
+      for (int k = 0; k < width; ++k) out.add(static_cast<double>(y[i * width + k]));
+      out.end_row();
+    }
+    io::write_file_atomic(args.io.out, out.text());
+    return;
+  }
+  std::vector<float> y(targets.rows() * outputs);
   predict(m.net, ws, x.data(), targets.rows(), y.data());
 
   if (m.kind == ModelKind::kIk) {
@@ -110,7 +128,9 @@ void add_predict_command(CLI::App& app) {
       "ik models write the joint angles (rad), then position_error_m and\n"
       "orientation_error_rad of those angles (after --refine, of the refined angles).\n"
       "feasibility models write class (0 unreachable, 1 near_singular, 2 adequate,\n"
-      "3 high_manipulability), its name, and the probabilities p0..p3.\n\n"
+      "3 high_manipulability), its name, and the probabilities p0..p3.\n"
+      "--raw writes the network's outputs before decoding instead (out0, out1, ...: sin/cos\n"
+      "pairs or angles, then any branch heads' logits; a classifier's logits).\n\n"
       "Example: neurokin predict --model models/kr6_ik.json --in targets.csv --refine 20");
   cmd->add_option("--model", args->model, "model file (neurokin-model JSON)")
       ->required()
@@ -120,6 +140,7 @@ void add_predict_command(CLI::App& app) {
                   "refine ik predictions with up to N damped least-squares iterations")
       ->type_name("N")
       ->check(non_negative());
+  cmd->add_flag("--raw", args->raw, "write the network's outputs before decoding (out0, out1, ...)");
   cmd->callback([args] { run_predict(*args); });
 }
 

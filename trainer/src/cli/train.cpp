@@ -29,6 +29,7 @@ struct TrainArgs {
   int epochs = 0, threads = -1;
   long long n = 0;
   std::string cache;
+  std::string init;
   bool quiet = false;
 };
 
@@ -39,7 +40,8 @@ train::Samples ik_samples(const Arm& arm, const train::TrainConfig& cfg, const s
   data::Dataset d = cache.empty() ? data::make_dataset(arm, dc, cfg.threads)
                                   : data::load_or_make_dataset(arm, dc, cache, cfg.threads, &why);
   fmt::print(stderr, "data: {} samples of {} ({} train / {} validation / {} test), {}\n", d.n, arm.name,
-             d.split.train, d.split.val, d.split.test, cache.empty() || !why.empty() ? "made" : "loaded from " + cache);
+             d.split.train, d.split.val, d.split.test,
+             cache.empty() ? "made" : why.empty() ? "loaded from " + cache : "made (" + why + ")");
   if (!d.report.branches.empty()) fmt::print(stderr, "{}", data::format_branch_report(d.report));
   return train::to_samples(std::move(d));
 }
@@ -72,6 +74,7 @@ void run_train(const TrainArgs& args) {
   } else if (args.n > 0) {
     j["data"]["n"] = args.n;
   }
+  if (!args.init.empty()) j["init"] = args.init;
   for (const auto& s : args.sets) train::apply_override(j, s);
   TrainFiles files;
   files.out = args.out;
@@ -105,6 +108,7 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
   const auto t0 = std::chrono::steady_clock::now();
   const train::TrainConfig cfg = train::config_from_json(config);
   const Arm arm = train::config_arm(cfg);
+  if (!cfg.init.empty()) load_model(cfg.init);  // a missing or broken file fails before the data are made
   const bool classifier = cfg.kind == "feasibility";
   if (classifier && !files.cache.empty())
     throw Error("--cache: feasibility datasets are not cached yet (drop --cache)");
@@ -157,6 +161,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--config", args->config, "training config (JSON)")->required()->type_name("FILE");
   cmd->add_option("--out", args->out, "output prefix, e.g. models/kr6/ik")->required()->type_name("PREFIX");
   cmd->add_flag("--resume", args->resume, "continue from OUT.ckpt");
+  cmd->add_option("--init", args->init,
+                  "fine-tune: start from this trained model's weights (same arm and network shape; sets config init)")
+      ->type_name("MODEL.json");
   cmd->add_option("--set", args->sets, "override a config field: --set loss.fk_position=2 (repeatable)")
       ->type_name("KEY=VALUE");
   cmd->add_option("--epochs", args->epochs, "override epochs")->check(CLI::Range(1, 1000000));

@@ -130,6 +130,7 @@ TrainConfig config_from_json(const json& j) {
   top.integer("batch", c.batch, 1, 1 << 20);
   if (const json* s = top.get("seed")) c.seed = static_cast<std::uint64_t>(ju::integer(*s, top.at("seed"), 0, 1LL << 53));
   top.integer("threads", c.threads, 0, 1024);
+  top.string("init", c.init);
   return c;
 }
 
@@ -183,6 +184,7 @@ json config_to_json(const TrainConfig& c) {
     j["network"]["branches"] = c.branches;
     j["loss"]["branch"] = c.loss.branch;
   }
+  if (!c.init.empty()) j["init"] = c.init;
   return j;
 }
 

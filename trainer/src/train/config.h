@@ -57,6 +57,9 @@ struct TrainConfig {
   int batch = 1024;
   std::uint64_t seed = 1;
   int threads = 0;
+  // fine-tuning: a trained model file to start from (its weights and normalisation; the same
+  // arm, kind, encoding, decoding, heads and layer shapes as this config). "": fresh weights
+  std::string init;
 };
 
 // parse with defaults; throws Error "config.loss.fk_position: expected a number, got ..."

@@ -357,10 +357,7 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   double jse = 0, jae = 0;
   // branch heads: which head each dataset branch is, to count answers on the canonical one
   const int heads = model.net.heads();
-  std::vector<int> head_of(d.branch_names.size(), -1);
-  for (size_t b = 0; b < d.branch_names.size(); ++b)
-    for (int h = 0; h < heads && heads > 1; ++h)
-      if (d.branch_names[b] == model.net.branches[h]) head_of[b] = h;
+  const std::vector<int> head_of = data::positions_in(d.branch_names, model.net.branches);
   std::vector<float> qs(static_cast<size_t>(heads) * arm.dof()), ps(heads);
   std::size_t agree = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
@@ -407,6 +404,43 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   st.joint_mae = jae / (n * arm.dof());
   return st;
 }
+
+namespace {
+
+// fine-tuning: `net` (fresh from the config) takes the weights and normalisation of a trained
+// network of the same shape; anything else is an error naming what differs
+void start_from(const Model& init, Model& model, const std::string& where) {
+  Network& net = model.net;
+  const Network& from = init.net;
+  const auto differ = [&](const std::string& what, const std::string& want, const std::string& got) {
+    throw_expected(where + ": " + what, want + " (this config)", got + " (the model)");
+  };
+  if (init.kind != model.kind) differ("kind", model_kind_name(model.kind), model_kind_name(init.kind));
+  if (init.arm.name != model.arm.name) differ("arm", model.arm.name, init.arm.name);
+  if (from.input_size != net.input_size) differ("input size", std::to_string(net.input_size), std::to_string(from.input_size));
+  if (from.encoding != net.encoding) differ("encoding", encoding_name(net.encoding), encoding_name(from.encoding));
+  if (from.decoding != net.decoding) differ("decoding", decoding_name(net.decoding), decoding_name(from.decoding));
+  const auto names = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& b : v) s += (s.empty() ? "" : ", ") + b;
+    return "[" + s + "]";
+  };
+  if (from.branches != net.branches) differ("branch heads", names(net.branches), names(from.branches));
+  const auto shape = [](const std::vector<Layer>& layers) {
+    std::string s;
+    for (const Layer& l : layers)
+      s += std::string(s.empty() ? "" : ", ") + layer_type_name(l.type) +
+           (l.type == Layer::Type::kActivation ? std::string(" ") + activation_name(l.act)
+                                               : " " + std::to_string(l.in) + "->" + std::to_string(l.out));
+    return s;
+  };
+  if (shape(from.layers) != shape(net.layers)) differ("layers", shape(net.layers), shape(from.layers));
+  net.in_mean = from.in_mean, net.in_std = from.in_std;
+  net.out_mean = from.out_mean, net.out_std = from.out_std;
+  net.layers = from.layers;
+}
+
+}  // namespace
 
 Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, const TrainOptions& opt) {
   const bool classifier = cfg.kind == "feasibility";
@@ -461,8 +495,9 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
       std::fprintf(stderr, "; on no head %.2f%%\n", 100.0 * targets->unlabelled / data.size());
     }
   }
-  const std::vector<float> features = encode_all(data, cfg.encoding, &net.in_mean, &net.in_std);
   net.layers = make_layers(cfg.arch, enc, outputs, cfg.seed);
+  if (!cfg.init.empty()) start_from(load_model(cfg.init), model, "config.init (" + cfg.init + ")");
+  const std::vector<float> features = encode_all(data, cfg.encoding, &net.in_mean, &net.in_std);
 
   Mlp mlp(net.layers, cfg.batch, cfg.dropout, cfg.seed, cfg.threads);
   std::optional<BatchLoss> loss;  // ik only; classifiers take the cross-entropy
