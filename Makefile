@@ -15,7 +15,7 @@ FUZZ_SMOKE_SECONDS ?= 20
 # emscripten 3.1.6 on debian needs node's global modules (acorn) for -O1 and above
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility \
+.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility models-clustered \
         format clean sanitize test-sanitize fuzz-build fuzz fuzz-smoke
 
 all: build
@@ -85,7 +85,7 @@ bench: build web
 # 10,000 fresh targets (models/ARM/ik.eval.json). About 2 h 20 min on 2 cores (planar2 4 min,
 # puma3 14 min, kr6 34 + 20 min; omx4, two branch heads, 61 min on a loaded machine)
 ARMS := planar2 puma3 omx4 kr6
-models: models-ik models-feasibility
+models: models-ik models-feasibility models-clustered
 
 models-ik: build
 	@mkdir -p build/data build/models
@@ -112,6 +112,20 @@ models-feasibility: build
 	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --json > models/$$arm/feasibility.eval.json && \
 	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --kd-radius 0 --json \
 	    > models/$$arm/feasibility.eval-nomargin.json || exit 1; \
+	done
+
+# clustered regression (seed 002): k-means in joint space, one network per cluster, the answer
+# chosen by FK consistency, from models/configs/ARM-ik-clustered.json (datasets cached under
+# build/data); each evaluated on the same 10,000 fresh targets as the single model, which is
+# evaluated beside it (models/ARM/ik-clustered.eval.json)
+CLUSTERED_ARMS := omx4 kr6
+models-clustered: build
+	@mkdir -p build/data
+	@for arm in $(CLUSTERED_ARMS); do \
+	  $(CLI) train --config models/configs/$$arm-ik-clustered.json --out models/$$arm/ik-clustered \
+	    --cache build/data/$$arm-ik-clustered.bin --quiet && \
+	  $(CLI) eval --model models/$$arm/ik-clustered.json --n 10000 --compare models/$$arm/ik.json --json \
+	    > models/$$arm/ik-clustered.eval.json || exit 1; \
 	done
 
 demo: web

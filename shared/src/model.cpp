@@ -234,11 +234,16 @@ Model parse(const json& j) {
   const json& version = ju::field(j, "version", w);
   if (!version.is_number_integer() || version.get<long long>() != kModelVersion)
     throw_expected(w + ".version", str(kModelVersion), ju::describe(version));
+
+  Model m;
+  const std::string kind = read_name(j, "kind", w);
+  if (kind == "ik_clustered")  // clustered.h: several networks, not one
+    throw_expected(w + ".kind", "one network (\"ik\" or \"feasibility\"); this file is a clustered model",
+                   "\"ik_clustered\" (read it with load_clustered_model)");
+  m.kind = model_kind_from_name(kind, w + ".kind");
   ju::refuse_unknown(j, w,
              {"format", "version", "kind", "arm", "task", "input", "output", "layers", "metadata"});
 
-  Model m;
-  m.kind = model_kind_from_name(read_name(j, "kind", w), w + ".kind");
   const json& arm = ju::field(j, "arm", w);
   try {
     m.arm = arm_from_json(arm);

@@ -6,7 +6,8 @@ export class WasmBackend {
   constructor(NK, jsonTextOrBytes, arm, label) {
     this.model = new NK.Model(jsonTextOrBytes);
     try {
-      checkModelFits(this.model.kind === 'ik', arm, this.model.inputSize, this.model.outputSize);
+      checkModelFits(this.model.kind === 'ik' || this.model.kind === 'ik_clustered', arm, this.model.inputSize,
+                     this.model.outputSize);
       const modelArm = this.model.arm();
       const name = modelArm.name;
       modelArm.delete();
@@ -36,6 +37,18 @@ export class WasmBackend {
     const dof = this.model.outputSize;
     return this.model.branches.map((branch, k) => ({
       branch, q: Float64Array.from(outputs.subarray(k * dof, (k + 1) * dof)), probability: probabilities[k],
+    }));
+  }
+  // a clustered model's networks (0 for one network): predict() gives the FK-consistent one
+  get clusters() {
+    return this.model.clusters;
+  }
+  // every cluster's answer: [{branch: 'cluster k', q: Float64Array (rad), chosen}]
+  predictCandidates(target) {
+    const { outputs, chosen } = this.model.predictCandidates(Float32Array.from(target), 1);
+    const dof = this.model.outputSize;
+    return Array.from({ length: this.model.clusters }, (_, k) => ({
+      branch: `cluster ${k}`, q: Float64Array.from(outputs.subarray(k * dof, (k + 1) * dof)), chosen: chosen[0] === k,
     }));
   }
   dispose() {
@@ -102,6 +115,9 @@ export class OnnxBackend {
     b.kind = 'onnx';
     b.input = session.inputNames[0];
     b.output = session.outputNames[0];
+    if (b.output === 'candidates')
+      throw new Error("this is a clustered model's ONNX (every cluster's candidate, no choice): load its .json, " +
+                      'whose networks the core runs and chooses among by forward kinematics');
     // sizes from the graph's declared shapes, when it declares them
     const inShape = session.inputMetadata?.[0]?.shape, outShape = session.outputMetadata?.[0]?.shape;
     const inSize = Array.isArray(inShape) ? inShape.at(-1) : arm.taskSize;

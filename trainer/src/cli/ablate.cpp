@@ -99,12 +99,12 @@ json error_summary(const std::vector<double>& e) {
 // `errors` receives the per-target position errors of the result (m)
 json evaluate_variant(const ablate::Study& st, const ablate::Variant& v, const Model& m, int threads,
                       std::vector<double>& errors) {
-  const train::Samples s = fresh_targets(m, st.eval_n, kEvalSeed, false, threads);
+  const train::Samples s = fresh_targets(m.arm, m.metadata, st.eval_n, kEvalSeed, false, threads);
   json out{{"name", v.name}, {"label", v.label}, {"overrides", v.overrides}, {"parameters", m.net.parameter_count()},
            {"training_seconds", m.metadata.value("training_seconds", 0.0)}};
   out["network"] = train::to_json(train::evaluate(m, s, s.test, &errors));
-  if (training_data_config(m).focus) {
-    const train::Samples f = fresh_targets(m, std::max<long long>(st.eval_n / 10, 50), kEvalSeed + 1, true, threads);
+  if (training_data_config(m.metadata).focus) {
+    const train::Samples f = fresh_targets(m.arm, m.metadata, std::max<long long>(st.eval_n / 10, 50), kEvalSeed + 1, true, threads);
     out["focus_path"] = train::to_json(train::evaluate(m, f, f.test));
   }
   out["result"] = error_summary(errors);
@@ -116,7 +116,7 @@ json evaluate_variant(const ablate::Study& st, const ablate::Variant& v, const M
     opt.max_restarts = 0;
     opt.time_budget_ms = 0;
     Workspace ws(m.net);
-    const RefineStats r = refine_all(m, s, opt, [&](std::size_t k) { return network_start(m, ws, s, k); });
+    const RefineStats r = refine_all(m.arm, s, opt, [&](std::size_t k) { return network_start(m, ws, s, k); });
     errors = r.position_error_m;
     out["result"] = error_summary(errors);
     out["result"]["solved_share"] = r.success;

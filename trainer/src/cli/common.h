@@ -46,6 +46,10 @@ std::string row_where(const io::NumericTable& t, std::size_t i);
 void add_values(io::CsvWriter& w, const Eigen::Ref<const Eigen::VectorXd>& v);
 void add_pose(io::CsvWriter& w, const Eigen::Isometry3d& X_WT);
 
+// true when the model file is a clustered model (kind "ik_clustered"; neurokin/clustered.h);
+// false for anything else, a malformed file included (its loader then says what is wrong)
+bool is_clustered_file(const std::string& path);
+
 // an ik model usable with this arm, else Error naming both ("model m.json is for arm ...")
 void check_model_arm(const Model& model, const std::string& model_path, const Arm& arm);
 

@@ -10,12 +10,15 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "cli/eval_ik.h"
 #include "data/dataset.h"
 #include "data/feasibility.h"
+#include "neurokin/clustered.h"
 #include "neurokin/conditioning.h"
 #include "neurokin/ik.h"
 #include "neurokin/kinematics.h"
+#include "train/clustered.h"
 #include "train/trainer.h"
 
 namespace neurokin::cli {
@@ -30,6 +33,7 @@ struct EvalArgs {
   int refine = 0;
   double kd_radius = -1;  // classifiers: the margin of the fresh data (< 0: the training one)
   bool json = false;
+  std::string compare;  // clustered models: a single ik model evaluated on the same targets
 };
 
 // microseconds per prediction at a batch size, over at least ~0.2 s of calls
@@ -98,16 +102,110 @@ void eval_classifier(const EvalArgs& args, const Model& m) {
   }
 }
 
+// microseconds per target of the clustered model: every member and the FK of each candidate
+double us_per_clustered_target(const ClusteredModel& m, const train::Samples& s) {
+  ClusteredWorkspace ws(m);
+  const int k = m.k();
+  std::vector<float> q(static_cast<std::size_t>(k) * m.arm.dof());
+  std::vector<double> pe(k), oe(k);
+  int best = 0;
+  long calls = 0;
+  const auto t0 = Clock::now();
+  double el = 0;
+  while (el < 0.2 || calls < 3) {
+    predict_candidates(m, ws, &s.x[(calls % s.size()) * s.task_size], 1, q.data(), pe.data(), oe.data(), &best);
+    ++calls;
+    el = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  return el * 1e6 / double(calls);
+}
+
+// a clustered model on fresh targets: the FK-consistent answer (the best of the K candidates),
+// the distinct good solutions among them; and --compare's single model on the same targets
+void eval_clustered(const EvalArgs& args) {
+  const ClusteredModel m = load_clustered_model(args.model);
+  const train::Samples s = fresh_targets(m.arm, m.metadata, args.n, args.seed, false);
+  const train::ClusteredStats c = train::evaluate_clustered(m, s, s.test);
+  nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed},
+                        {"clusters", m.k()}};
+  out["clustered"] = train::to_json(c);
+  out["clustered"]["us_per_target"] = us_per_clustered_target(m, s);
+  out["clustered"]["joints_against"] = "the sampled joints (any branch)";
+  std::optional<train::ErrorStats> single;
+  if (!args.compare.empty()) {
+    const Model sm = load_model(args.compare);
+    check_model_arm(sm, args.compare, m.arm);
+    single = train::evaluate(sm, s, s.test);
+    out["single"] = train::to_json(*single);
+    out["single"]["model"] = args.compare;
+    out["single"]["us_per_target"] = us_per_prediction(sm, s, 1);
+    out["single"]["joints_against"] = "the sampled joints (any branch)";
+  }
+  if (args.refine > 0) {
+    ClusteredWorkspace ws(m);
+    const int k = m.k(), dof = m.arm.dof();
+    std::vector<float> q(static_cast<std::size_t>(k) * dof);
+    std::vector<double> pe(k), oe(k);
+    IkOptions opt;  // as `neurokin ik` runs: seeded random restarts within 5 ms
+    opt.max_iterations = args.refine;
+    const RefineStats r = refine_all(m.arm, s, opt, [&](std::size_t row) {
+      int best = 0;
+      predict_candidates(m, ws, &s.x[row * s.task_size], 1, q.data(), pe.data(), oe.data(), &best);
+      return Eigen::Map<const Eigen::VectorXf>(&q[static_cast<std::size_t>(best) * dof], dof).cast<double>().eval();
+    });
+    out["refined"] = to_json(r);
+    out["refined"]["start"] = "the FK-consistent candidate";
+    out["refine_iterations"] = args.refine;
+  }
+  if (args.json) {
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  const train::ErrorStats& b = c.best;
+  fmt::print("{} ({} clusters) on {} fresh targets of {} (seed {})\n", args.model, m.k(), s.size(), m.arm.name,
+             args.seed);
+  fmt::print("{:>26} {:>16} {:>16}\n", "", "clustered", single ? "single" : "");
+  auto row = [&](const char* name, double vc, double vs, const char* unit) {
+    fmt::print("{:>26} {:>16.3f} {:>16}\n", fmt::format("{} {}", name, unit), vc,
+               single ? fmt::format("{:.3f}", vs) : "");
+  };
+  const train::ErrorStats e = single.value_or(train::ErrorStats{});
+  row("position mean", b.mean_m * 1e3, e.mean_m * 1e3, "mm");
+  row("position p50", b.p50_m * 1e3, e.p50_m * 1e3, "mm");
+  row("position p95", b.p95_m * 1e3, e.p95_m * 1e3, "mm");
+  row("position p99", b.p99_m * 1e3, e.p99_m * 1e3, "mm");
+  row("position max", b.max_m * 1e3, e.max_m * 1e3, "mm");
+  row("within 5 mm", b.within_5mm * 100, e.within_5mm * 100, "%");
+  row("orientation mean", b.rot_mean_deg, e.rot_mean_deg, "deg");
+  row("orientation p95", b.rot_p95_deg, e.rot_p95_deg, "deg");
+  row("outside limits", b.outside_limits * 100, e.outside_limits * 100, "%");
+  row("time per target", out["clustered"]["us_per_target"].get<double>(),
+      single ? out["single"]["us_per_target"].get<double>() : 0.0, "us");
+  fmt::print("  distinct good solutions per target ({}): mean {:.3f}, {:.2f}% of targets have 2 or more\n",
+             out["clustered"]["distinct_rule"].get<std::string>(), c.distinct_mean, c.two_or_more * 100);
+  fmt::print("  the FK-consistent choice came from cluster:");
+  for (std::size_t k = 0; k < c.chosen_share.size(); ++k) fmt::print(" {} {:.1f}%", k, c.chosen_share[k] * 100);
+  fmt::print("\n");
+  if (args.refine > 0) {
+    const auto& r = out["refined"];
+    fmt::print("  refined from the chosen candidate, {} iterations an attempt: solved {:.2f}%  position {:.4f} mm\n",
+               args.refine, r["success_rate"].get<double>() * 100, r["position_mean_mm"].get<double>());
+  }
+}
+
 void run_eval(const EvalArgs& args) {
+  if (is_clustered_file(args.model)) return eval_clustered(args);
+  if (!args.compare.empty())
+    throw Error("--compare: needs a clustered model (kind \"ik_clustered\") as --model, got " + args.model);
   const Model m = load_model(args.model);
   if (m.kind == ModelKind::kFeasibility) return eval_classifier(args, m);
-  const train::Samples s = fresh_targets(m, args.n, args.seed, false);
+  const train::Samples s = fresh_targets(m.arm, m.metadata, args.n, args.seed, false);
   const train::ErrorStats e = train::evaluate(m, s, s.test);
   nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed}};
   out["network"] = train::to_json(e);
   std::optional<train::ErrorStats> focus;
-  if (training_data_config(m).focus) {
-    const train::Samples f = fresh_targets(m, std::max<long long>(args.n / 10, 100), args.seed + 1, true);
+  if (training_data_config(m.metadata).focus) {
+    const train::Samples f = fresh_targets(m.arm, m.metadata, std::max<long long>(args.n / 10, 100), args.seed + 1, true);
     focus = train::evaluate(m, f, f.test);
     out["focus_path"] = train::to_json(*focus);
   }
@@ -120,8 +218,8 @@ void run_eval(const EvalArgs& args) {
     Workspace ws(m.net);
     IkOptions opt;  // as `neurokin ik` runs: seeded random restarts within 5 ms
     opt.max_iterations = args.refine;
-    seeded = refine_all(m, s, opt, [&](size_t k) { return network_start(m, ws, s, k); });
-    fixed = refine_all(m, s, opt, [&](size_t) { return m.arm.mid(); });
+    seeded = refine_all(m.arm, s, opt, [&](size_t k) { return network_start(m, ws, s, k); });
+    fixed = refine_all(m.arm, s, opt, [&](size_t) { return m.arm.mid(); });
     out["refined"] = to_json(seeded);
     out["refined"]["start"] = "the network's prediction";
     out["dls_from_mid"] = to_json(fixed);
@@ -165,7 +263,11 @@ void add_eval_command(CLI::App& app) {
       "where the pose came from and, for unreachable poses, by their distance to the reachable set),\n"
       "and the accuracy against seed 002's per-sample labels. --kd-radius 0 evaluates on unreachable\n"
       "poses without the training margin (arbitrarily close to reachable ones).\n\n"
+      "Clustered models (kind ik_clustered): the candidate chosen by FK consistency (the best of the K),\n"
+      "the share within 5 mm, and how many distinct good solutions the candidates hold per target;\n"
+      "--compare MODEL evaluates a single ik model on the same targets beside it.\n\n"
       "Example: neurokin eval --model models/kr6/ik.json --n 10000 --refine 20 --json\n"
+      "         neurokin eval --model models/omx4/ik-clustered.json --n 10000 --compare models/omx4/ik.json\n"
       "         neurokin eval --model models/kr6/feasibility.json --n 80000");
   cmd->add_option("--model", args->model, "model file (JSON)")->required()->type_name("FILE");
   cmd->add_option("--n", args->n, "targets")->check(CLI::Range(1LL, 100'000'000LL))->capture_default_str();
@@ -175,6 +277,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--kd-radius", args->kd_radius,
                   "classifiers: margin of the fresh unreachable poses (kd units; 0: none; default: the training one)")
       ->check(CLI::Range(0.0, 10.0));
+  cmd->add_option("--compare", args->compare,
+                  "clustered models: also evaluate this single ik model on the same targets, side by side")
+      ->type_name("MODEL.json");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->callback([args] { run_eval(*args); });
 }

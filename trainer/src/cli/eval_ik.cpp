@@ -6,20 +6,21 @@ namespace neurokin::cli {
 
 using Clock = std::chrono::steady_clock;
 
-data::DataConfig training_data_config(const Model& m) {
-  const auto& cfg = m.metadata.value("config", nlohmann::json::object());
+data::DataConfig training_data_config(const nlohmann::json& metadata) {
+  const auto& cfg = metadata.value("config", nlohmann::json::object());
   return cfg.contains("data") ? data::data_config_from_json(cfg["data"], "model.metadata.config.data")
                               : data::DataConfig{};
 }
 
-train::Samples fresh_targets(const Model& m, long long n, std::uint64_t seed, bool focus, int threads) {
-  data::DataConfig dc = training_data_config(m);
+train::Samples fresh_targets(const Arm& arm, const nlohmann::json& metadata, long long n, std::uint64_t seed,
+                             bool focus, int threads) {
+  data::DataConfig dc = training_data_config(metadata);
   dc.n = n;
   dc.seed = seed;
   dc.sampling = data::Sampling::kUniform;
   if (focus) dc.focus->share = 0.999;
   else dc.focus.reset();
-  data::Dataset d = data::make_dataset(m.arm, dc, threads);
+  data::Dataset d = data::make_dataset(arm, dc, threads);
   const std::vector<std::uint8_t> near_circle = d.focus;
   train::Samples s = train::to_samples(std::move(d));
   s.test.clear();
@@ -34,7 +35,7 @@ Eigen::VectorXd network_start(const Model& m, Workspace& ws, const train::Sample
   return Eigen::Map<const Eigen::VectorXf>(q.data(), m.arm.dof()).cast<double>();
 }
 
-RefineStats refine_all(const Model& m, const train::Samples& s, IkOptions opt,
+RefineStats refine_all(const Arm& arm, const train::Samples& s, IkOptions opt,
                        const std::function<Eigen::VectorXd(std::size_t)>& start) {
   RefineStats r;
   r.position_error_m.resize(s.size());
@@ -44,7 +45,7 @@ RefineStats refine_all(const Model& m, const train::Samples& s, IkOptions opt,
     const Eigen::VectorXd q0 = start(k);
     const auto t0 = Clock::now();
     opt.seed = k;
-    const IkResult res = solve_ik(m.arm, x, opt, q0);
+    const IkResult res = solve_ik(arm, x, opt, q0);
     r.mean_us += std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
     r.solved += res.status == IkStatus::kConverged;
     r.mean_iterations += res.iterations / n;

@@ -17,13 +17,13 @@
 namespace neurokin::cli {
 
 // the model's training data config (branch preference, focus circle), when it has one
-data::DataConfig training_data_config(const Model& m);
+data::DataConfig training_data_config(const nlohmann::json& metadata);
 
-// n fresh targets (joint samples uniform within the limits from `seed`, through the FK), with
-// joints canonicalised on the model's own branch preference; every row is in .test. With
+// n fresh targets of `arm` (joint samples uniform within the limits from `seed`, through the FK), with
+// joints canonicalised on the branch preference of the model's metadata; every row is in .test. With
 // `focus`, only the rows drawn near the training focus circle (seed 001's path). threads <= 0:
 // one per hardware thread (the targets do not depend on it).
-train::Samples fresh_targets(const Model& m, long long n, std::uint64_t seed, bool focus, int threads = 0);
+train::Samples fresh_targets(const Arm& arm, const nlohmann::json& metadata, long long n, std::uint64_t seed, bool focus, int threads = 0);
 
 // the network's answer to row k of s, as the solver's start
 Eigen::VectorXd network_start(const Model& m, Workspace& ws, const train::Samples& s, std::size_t k);
@@ -36,7 +36,7 @@ struct RefineStats {
 
 // the core's solver (neurokin/ik.h) with `opt` on every row of s, from start(k); opt.seed is
 // the row index, so restarts are reproducible
-RefineStats refine_all(const Model& m, const train::Samples& s, IkOptions opt,
+RefineStats refine_all(const Arm& arm, const train::Samples& s, IkOptions opt,
                        const std::function<Eigen::VectorXd(std::size_t)>& start);
 nlohmann::json to_json(const RefineStats& r);
 

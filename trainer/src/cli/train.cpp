@@ -16,6 +16,7 @@
 #include "export/onnx_export.h"
 #include "io/atomic_file.h"
 #include "neurokin/json_util.h"
+#include "train/clustered.h"
 #include "train/trainer.h"
 
 namespace neurokin::cli {
@@ -59,6 +60,42 @@ train::Samples feasibility_samples(const Arm& arm, const train::TrainConfig& cfg
   return train::to_samples(std::move(d));
 }
 
+// k-means, one network per cluster, then the clustered model, its ONNX (every candidate) and a report
+void write_clustered(const TrainFiles& files, const train::TrainConfig& cfg, const Arm& arm,
+                     const train::Samples& samples, const train::TrainOptions& opt,
+                     std::chrono::steady_clock::time_point t0) {
+  ClusteredModel model = train::train_clustered(cfg, arm, samples, opt);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  model.metadata["command"] = files.command;
+  model.metadata["wall_seconds"] = seconds;
+  const std::string name = std::filesystem::path(files.out).filename().string();
+  io::write_file_atomic(files.out + ".json", clustered_model_to_json(model).dump() + "\n");
+  onnx_export::write_clustered_onnx(files.out + ".onnx", model, name);
+  std::size_t parameters = 0;
+  for (const Cluster& c : model.clusters) parameters += c.model.net.parameter_count();
+  const nlohmann::json report = {{"model", name + ".json"},
+                                 {"onnx", name + ".onnx"},
+                                 {"arm", arm.name},
+                                 {"clusters", model.k()},
+                                 {"parameters", parameters},
+                                 {"metrics", model.metadata["metrics"]},
+                                 {"kmeans", model.metadata["kmeans"]},
+                                 {"members", model.metadata["members"]},
+                                 {"data", model.metadata["data"]},
+                                 {"config", model.metadata["config"]},
+                                 {"command", model.metadata["command"]},
+                                 {"wall_seconds", seconds}};
+  io::write_file_atomic(files.out + ".report.json", report.dump(2) + "\n");
+  const auto& test = model.metadata["metrics"]["test"];
+  fmt::print("{}: {} clusters; the FK-consistent answer on the test split: position error mean {:.3f} mm, p95 {:.3f} mm, "
+             "max {:.3f} mm, {:.2f}% within 5 mm; orientation mean {:.3f} deg; {:.2f} distinct good solutions per "
+             "target ({} samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.c<k>.log.csv\n",
+             name, model.k(), test["position_mean_mm"].get<double>(), test["position_p95_mm"].get<double>(),
+             test["position_max_mm"].get<double>(), test["position_within_5mm_share"].get<double>() * 100,
+             test["orientation_mean_deg"].get<double>(), test["distinct_solutions_mean"].get<double>(),
+             test["n"].get<long>(), seconds, files.out, files.out, files.out, files.out);
+}
+
 void run_train(const TrainArgs& args) {
   nlohmann::json j = json_util::parse(json_util::read_file(args.config, "config file"),
                                       "config file '" + args.config + "'");
@@ -82,6 +119,10 @@ void run_train(const TrainArgs& args) {
   files.resume = args.resume;
   files.quiet = args.quiet;
   files.command = "neurokin train --config " + args.config + " --out " + args.out;
+  if (j.value("kind", "ik") == "ik_clustered") {
+    train_to_files(j, files);
+    return;  // the clustered model's summary is printed as it is written
+  }
   const Model model = train_to_files(j, files);
 
   const std::string name = std::filesystem::path(args.out).filename().string();
@@ -124,6 +165,10 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
   opt.out = files.out;
   opt.resume = files.resume;
   opt.progress = !files.quiet;
+  if (cfg.kind == "ik_clustered") {
+    write_clustered(files, cfg, arm, samples, opt, t0);
+    return {};
+  }
   Model model = train::train_model(cfg, arm, samples, opt);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   model.metadata["command"] = files.command;
@@ -155,7 +200,9 @@ void add_train_command(CLI::App& app) {
       "OUT.log.csv and OUT.ckpt (the last finished epoch; --resume continues from it to the same\n"
       "result as an uninterrupted run). Ctrl-C stops between two batches and keeps the checkpoint.\n\n"
       "A config with \"kind\": \"feasibility\" trains the 4-class feasibility classifier (cross-entropy)\n"
-      "on reachable and confirmed unreachable poses (trainer/src/data/feasibility.h).\n\n"
+      "on reachable and confirmed unreachable poses (trainer/src/data/feasibility.h).\n"
+      "\"kind\": \"ik_clustered\" clusters the sampled joints with k-means (config.clusters) and trains\n"
+      "one network per cluster (OUT.c<k>.log.csv); the answer is chosen by FK consistency.\n\n"
       "Example: neurokin train --config models/configs/planar2-ik.json --out models/planar2/ik\n"
       "         neurokin train --config models/configs/kr6-feasibility.json --out models/kr6/feasibility");
   cmd->add_option("--config", args->config, "training config (JSON)")->required()->type_name("FILE");

@@ -19,7 +19,8 @@ struct TrainFiles {
 };
 
 // trains the config (overrides already applied) and writes the files; the model's metadata
-// holds "wall_seconds". Throws Error on a bad config, data or a failed write.
+// holds "wall_seconds". A clustered config ("kind": "ik_clustered") writes the clustered model's
+// files, prints its summary and returns an empty Model. Throws Error on a bad config, data or a failed write.
 Model train_to_files(const nlohmann::json& config, const TrainFiles& files);
 
 }  // namespace neurokin::cli

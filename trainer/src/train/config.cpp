@@ -42,8 +42,16 @@ TrainConfig config_from_json(const json& j) {
     }
   }
   top.string("kind", c.kind);
-  if (c.kind != "ik" && c.kind != "feasibility")
-    throw_expected(top.at("kind"), "\"ik\" or \"feasibility\"", "\"" + c.kind + "\"");
+  if (c.kind != "ik" && c.kind != "feasibility" && c.kind != "ik_clustered")
+    throw_expected(top.at("kind"), "\"ik\", \"feasibility\" or \"ik_clustered\"", "\"" + c.kind + "\"");
+  // clustered regression: the k-means settings, read by train/clustered.h
+  if (const json* cl = top.get("clusters")) {
+    if (c.kind != "ik_clustered")
+      throw_expected(top.at("clusters"), "no clusters for kind \"" + c.kind + "\" (set \"kind\": \"ik_clustered\")",
+                     ju::describe(*cl));
+    ju::require_object(*cl, top.at("clusters"));
+    c.clusters = *cl;
+  }
   // a classifier decodes class probabilities
   const bool classifier = c.kind == "feasibility";
   if (classifier) c.decoding = OutputDecoding::kSoftmax;
@@ -184,6 +192,7 @@ json config_to_json(const TrainConfig& c) {
     j["network"]["branches"] = c.branches;
     j["loss"]["branch"] = c.loss.branch;
   }
+  if (c.kind == "ik_clustered") j["clusters"] = c.clusters;
   if (!c.init.empty()) j["init"] = c.init;
   return j;
 }

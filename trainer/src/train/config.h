@@ -41,7 +41,8 @@ struct ScheduleConfig {
 struct TrainConfig {
   std::string arm;
   std::string task;  // empty: the arm's own; else another task of it ("position": kr6 positioned only)
-  std::string kind = "ik";
+  std::string kind = "ik";  // "ik", "feasibility", or "ik_clustered" (train/clustered.h)
+  nlohmann::json clusters = nlohmann::json::object();  // ik_clustered: the k-means settings
   nlohmann::json data = nlohmann::json::object();  // the dataset's own config (dataset.h)
   Architecture arch;
   InputEncoding encoding = InputEncoding::kRaw;

@@ -335,6 +335,7 @@ json to_json(const ErrorStats& s) {
               {"position_p95_mm", s.p95_m * 1e3},
               {"position_p99_mm", s.p99_m * 1e3},
               {"position_max_mm", s.max_m * 1e3},
+              {"position_within_5mm_share", s.within_5mm},
               {"orientation_mean_deg", s.rot_mean_deg},
               {"orientation_p95_deg", s.rot_p95_deg},
               {"orientation_max_deg", s.rot_max_deg},
@@ -345,33 +346,36 @@ json to_json(const ErrorStats& s) {
   return j;
 }
 
-ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>& rows,
-                    std::vector<double>* position_error_m) {
+void summarise_errors(const std::vector<double>& pos, const std::vector<double>& rot_deg, ErrorStats& st) {
+  st.n = pos.size();
+  if (pos.empty()) return;
+  const double n = static_cast<double>(pos.size());
+  st.mean_m = std::accumulate(pos.begin(), pos.end(), 0.0) / n;
+  double ss = 0;
+  std::size_t within = 0;
+  for (double p : pos) ss += p * p, within += p <= 5e-3;
+  st.within_5mm = within / n;
+  st.rmse_m = std::sqrt(ss / n);
+  st.std_m = std::sqrt(std::max(0.0, ss / n - st.mean_m * st.mean_m));
+  st.p50_m = percentile(pos, 50);
+  st.p95_m = percentile(pos, 95);
+  st.p99_m = percentile(pos, 99);
+  st.max_m = *std::max_element(pos.begin(), pos.end());
+  st.rot_mean_deg = std::accumulate(rot_deg.begin(), rot_deg.end(), 0.0) / n;
+  st.rot_p95_deg = percentile(rot_deg, 95);
+  st.rot_max_deg = *std::max_element(rot_deg.begin(), rot_deg.end());
+}
+
+ErrorStats answer_errors(const Arm& arm, const Samples& d, const std::vector<int>& rows,
+                         const std::vector<float>& answers, std::vector<double>* position_error_m) {
   ErrorStats st;
   st.n = rows.size();
   if (rows.empty()) return st;
-  const Arm& arm = model.arm;
-  Workspace ws(model.net);
   std::vector<double> pos(rows.size()), rot(rows.size());
-  std::vector<float> x(d.task_size), q(arm.dof());
   double jse = 0, jae = 0;
-  // branch heads: which head each dataset branch is, to count answers on the canonical one
-  const int heads = model.net.heads();
-  const std::vector<int> head_of = data::positions_in(d.branch_names, model.net.branches);
-  std::vector<float> qs(static_cast<size_t>(heads) * arm.dof()), ps(heads);
-  std::size_t agree = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
     const size_t r = rows[k];
-    if (heads > 1) {
-      predict_branches(model.net, ws, &d.x[r * d.task_size], 1, qs.data(), ps.data());
-      const int h = static_cast<int>(std::max_element(ps.begin(), ps.end()) - ps.begin());
-      std::copy_n(&qs[static_cast<size_t>(h) * arm.dof()], arm.dof(), q.begin());
-      const int b = r < d.branch.size() ? d.branch[r] : -1;
-      agree += b >= 0 && b < static_cast<int>(head_of.size()) && head_of[b] == h;
-    } else {
-      predict(model.net, ws, &d.x[r * d.task_size], 1, q.data());
-    }
-    Eigen::VectorXd qd = Eigen::Map<const Eigen::VectorXf>(q.data(), arm.dof()).cast<double>();
+    Eigen::VectorXd qd = Eigen::Map<const Eigen::VectorXf>(&answers[k * arm.dof()], arm.dof()).cast<double>();
     st.outside_limits += !wrap_into_limits(arm, qd);
     const Eigen::VectorXd target =
         Eigen::Map<const Eigen::VectorXf>(&d.x[r * d.task_size], d.task_size).cast<double>();
@@ -386,22 +390,38 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   }
   if (position_error_m) *position_error_m = pos;
   const double n = static_cast<double>(rows.size());
-  st.mean_m = std::accumulate(pos.begin(), pos.end(), 0.0) / n;
-  double ss = 0;
-  for (double p : pos) ss += p * p;
-  st.rmse_m = std::sqrt(ss / n);
-  st.std_m = std::sqrt(std::max(0.0, ss / n - st.mean_m * st.mean_m));
-  st.p50_m = percentile(pos, 50);
-  st.p95_m = percentile(pos, 95);
-  st.p99_m = percentile(pos, 99);
-  st.max_m = *std::max_element(pos.begin(), pos.end());
-  st.rot_mean_deg = std::accumulate(rot.begin(), rot.end(), 0.0) / n;
-  st.rot_p95_deg = percentile(rot, 95);
-  st.rot_max_deg = *std::max_element(rot.begin(), rot.end());
+  summarise_errors(pos, rot, st);
   st.outside_limits /= n;
-  if (heads > 1) st.branch_agreement = agree / n;
   st.joint_mse = jse / (n * arm.dof());
   st.joint_mae = jae / (n * arm.dof());
+  return st;
+}
+
+ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>& rows,
+                    std::vector<double>* position_error_m) {
+  const Arm& arm = model.arm;
+  Workspace ws(model.net);
+  std::vector<float> answers(rows.size() * arm.dof());
+  // branch heads: which head each dataset branch is, to count answers on the canonical one
+  const int heads = model.net.heads();
+  const std::vector<int> head_of = data::positions_in(d.branch_names, model.net.branches);
+  std::vector<float> qs(static_cast<size_t>(heads) * arm.dof()), ps(heads);
+  std::size_t agree = 0;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const size_t r = rows[k];
+    float* q = &answers[k * arm.dof()];
+    if (heads > 1) {
+      predict_branches(model.net, ws, &d.x[r * d.task_size], 1, qs.data(), ps.data());
+      const int h = static_cast<int>(std::max_element(ps.begin(), ps.end()) - ps.begin());
+      std::copy_n(&qs[static_cast<size_t>(h) * arm.dof()], arm.dof(), q);
+      const int b = r < d.branch.size() ? d.branch[r] : -1;
+      agree += b >= 0 && b < static_cast<int>(head_of.size()) && head_of[b] == h;
+    } else {
+      predict(model.net, ws, &d.x[r * d.task_size], 1, q);
+    }
+  }
+  ErrorStats st = answer_errors(arm, d, rows, answers, position_error_m);
+  if (heads > 1 && !rows.empty()) st.branch_agreement = agree / static_cast<double>(rows.size());
   return st;
 }
 
@@ -443,6 +463,9 @@ void start_from(const Model& init, Model& model, const std::string& where) {
 }  // namespace
 
 Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, const TrainOptions& opt) {
+  if (cfg.kind == "ik_clustered")
+    throw_expected("config.kind", "\"ik\" or \"feasibility\" for one network",
+                   "\"ik_clustered\" (several networks: train/clustered.h train_clustered)");
   const bool classifier = cfg.kind == "feasibility";
   if (data.task_size != task_size(arm.task) || data.dof != (classifier ? 0 : arm.dof()))
     throw_expected("training data", "task size " + std::to_string(task_size(arm.task)) + " and " +
