@@ -267,7 +267,7 @@ TEST_CASE("plots: gnuplot scripts with inline data, quoted text, gaps, errors na
                     Catch::Contains("expected 2 x 2 values, got 3"));
 }
 
-TEST_CASE("plots: gnuplot draws every kind of panel as SVG; without gnuplot nothing is written") {
+TEST_CASE("plots: gnuplot draws every kind of panel as SVG, and without gnuplot nothing is written") {
   REQUIRE(report::find_gnuplot());  // scripts/bootstrap.sh installs gnuplot-nox
   const fs::path dir = fs::temp_directory_path() / ("neurokin-plot-" + std::to_string(::getpid()));
   fs::create_directories(dir);
