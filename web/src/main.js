@@ -9,6 +9,7 @@ import { CLASSES, Classifier, SOURCES, classByName } from './feasibility.js';
 import { decodeModel } from './modelcodec.js';
 import { ModelLoadError, fetchModelBytes, inspectModelBytes, otherArmError, progressText } from './remote.js';
 import { PathRunner } from './path.js';
+import { ReportPanel } from './report.js';
 import { SharePanel } from './share.js';
 import { SlicePanel } from './slice.js';
 import { computeSolutions, hideSolutions, showSolutions } from './solutions.js';
@@ -217,6 +218,8 @@ async function loadModel(source, { alongside = null } = {}) {
   describeModel();
   await alongside;
   app.slice.setModel(app.armJson, app.modelJson, app.classifierJson);
+  app.report.setModels(app.modelJson ? { text: app.modelJson, label: app.model.label } : app.model ? { text: '{}', label: app.model.label } : null,
+    app.classifierJson ? { text: app.classifierJson, label: `${app.armName}/feasibility (shipped)` } : null);
   await solve();
 }
 
@@ -793,6 +796,7 @@ async function main() {
   app.classroom = new Classroom(app, { setMode, writeHash, solve, updateSolutions });
   app.compare = new ComparePanel(app, { drawArm, showError, fmtMm, writeHash, fetchModel });
   app.share = new SharePanel(app, { viewState, showError });
+  app.report = new ReportPanel();
   buildPanel();
   // a camera moved by a person belongs in the link
   // (written once it comes to rest: the orbit's damping moves it on after the mouse lets go)

@@ -1,6 +1,7 @@
 // neurokin train: a config (arm, data, network, losses, schedule) -> NAME.json (the core's
-// model format, with the config, metrics and curves in its metadata), NAME.onnx,
-// NAME.report.json, NAME.log.csv (every epoch) and NAME.ckpt (the last finished epoch).
+// model format, with the config, metrics, curves and report in its metadata), NAME.onnx,
+// NAME.report.json, NAME.log.csv (every epoch), NAME.ckpt (the last finished epoch) and the
+// plots NAME.curves.svg, NAME.errors.svg, NAME.heatmap.svg (cli/model_report.h).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,12 +11,14 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/model_report.h"
 #include "cli/training.h"
 #include "data/dataset.h"
 #include "data/feasibility.h"
 #include "export/onnx_export.h"
 #include "io/atomic_file.h"
 #include "neurokin/json_util.h"
+#include "report/plot.h"
 #include "train/clustered.h"
 #include "train/trainer.h"
 
@@ -40,9 +43,11 @@ train::Samples ik_samples(const Arm& arm, const train::TrainConfig& cfg, const s
   std::string why;
   data::Dataset d = cache.empty() ? data::make_dataset(arm, dc, cfg.threads)
                                   : data::load_or_make_dataset(arm, dc, cache, cfg.threads, &why);
-  fmt::print(stderr, "data: {} samples of {} ({} train / {} validation / {} test), {}\n", d.n, arm.name,
-             d.split.train, d.split.val, d.split.test,
-             cache.empty() ? "made" : why.empty() ? "loaded from " + cache : "made (" + why + ")");
+  fmt::print(stderr, "data: {} samples of {} ({} train / {} validation / {} test), {}\n", d.n,
+             arm.name, d.split.train, d.split.val, d.split.test,
+             cache.empty() ? "made"
+             : why.empty() ? "loaded from " + cache
+                           : "made (" + why + ")");
   if (!d.report.branches.empty()) fmt::print(stderr, "{}", data::format_branch_report(d.report));
   return train::to_samples(std::move(d));
 }
@@ -52,8 +57,10 @@ train::Samples feasibility_samples(const Arm& arm, const train::TrainConfig& cfg
   const data::FeasibilityConfig fc = data::feasibility_config_from_json(cfg.data, "config.data");
   data::FeasibilityData d = data::make_feasibility_data(arm, fc, cfg.threads);
   fmt::print(stderr,
-             "data: {} poses of {} ({} reachable, {} unreachable inside the reach ball, {} outside; {} train / "
-             "{} validation / {} test); pose and per-sample labels agree on {:.2f}% of the reachable poses\n",
+             "data: {} poses of {} ({} reachable, {} unreachable inside the reach ball, {} "
+             "outside; {} train / "
+             "{} validation / {} test); pose and per-sample labels agree on {:.2f}% of the "
+             "reachable poses\n",
              d.n, arm.name, fc.reachable, d.report["unreachable_inside"].get<long>(),
              d.report["unreachable_outside"].get<long>(), d.split.train, d.split.val, d.split.test,
              d.report["label_agreement"].get<double>() * 100);
@@ -129,18 +136,21 @@ void run_train(const TrainArgs& args) {
   const auto& test = model.metadata["metrics"]["test"];
   const double seconds = model.metadata["wall_seconds"];
   if (model.kind == ModelKind::kFeasibility) {
-    fmt::print("{}: test accuracy {:.4f}%, binary reachable/unreachable accuracy {:.4f}% ({} errors) ({} "
-               "samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
-               name, test["accuracy"].get<double>() * 100, test["binary_accuracy"].get<double>() * 100,
-               test["binary_errors"].get<long>(), test["n"].get<long>(), seconds, args.out, args.out, args.out,
-               args.out);
+    fmt::print(
+        "{}: test accuracy {:.4f}%, binary reachable/unreachable accuracy {:.4f}% ({} errors) ({} "
+        "samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
+        name, test["accuracy"].get<double>() * 100, test["binary_accuracy"].get<double>() * 100,
+        test["binary_errors"].get<long>(), test["n"].get<long>(), seconds, args.out, args.out,
+        args.out, args.out);
     return;
   }
-  fmt::print("{}: test position error mean {:.3f} mm, p95 {:.3f} mm, max {:.3f} mm; orientation mean {:.3f} deg "
-             "({} samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
-             name, test["position_mean_mm"].get<double>(), test["position_p95_mm"].get<double>(),
-             test["position_max_mm"].get<double>(), test["orientation_mean_deg"].get<double>(),
-             test["n"].get<long>(), seconds, args.out, args.out, args.out, args.out);
+  fmt::print(
+      "{}: test position error mean {:.3f} mm, p95 {:.3f} mm, max {:.3f} mm; orientation mean "
+      "{:.3f} deg "
+      "({} samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
+      name, test["position_mean_mm"].get<double>(), test["position_p95_mm"].get<double>(),
+      test["position_max_mm"].get<double>(), test["orientation_mean_deg"].get<double>(),
+      test["n"].get<long>(), seconds, args.out, args.out, args.out, args.out);
 }
 
 }  // namespace
@@ -149,7 +159,8 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
   const auto t0 = std::chrono::steady_clock::now();
   const train::TrainConfig cfg = train::config_from_json(config);
   const Arm arm = train::config_arm(cfg);
-  if (!cfg.init.empty()) load_model(cfg.init);  // a missing or broken file fails before the data are made
+  if (!cfg.init.empty())
+    load_model(cfg.init);  // a missing or broken file fails before the data are made
   const bool classifier = cfg.kind == "feasibility";
   if (classifier && !files.cache.empty())
     throw Error("--cache: feasibility datasets are not cached yet (drop --cache)");
@@ -157,7 +168,8 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
   const std::filesystem::path out(files.out);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   const auto t_data = std::chrono::steady_clock::now();
-  const train::Samples samples = classifier ? feasibility_samples(arm, cfg) : ik_samples(arm, cfg, files.cache);
+  const train::Samples samples =
+      classifier ? feasibility_samples(arm, cfg) : ik_samples(arm, cfg, files.cache);
   fmt::print(stderr, "data made or loaded in {:.1f} s\n",
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t_data).count());
 
@@ -170,9 +182,12 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
     return {};
   }
   Model model = train::train_model(cfg, arm, samples, opt);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   model.metadata["command"] = files.command;
   model.metadata["wall_seconds"] = seconds;
+  // the report block on fresh targets: what `neurokin report` computes for this model
+  model.metadata["report"] = compute_report(model, cfg.threads);
 
   // the model, its ONNX twin and a report, each written atomically
   const std::string name = out.filename().string();
@@ -189,34 +204,52 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
                            {"command", model.metadata["command"]},
                            {"wall_seconds", seconds}};
   io::write_file_atomic(files.out + ".report.json", report.dump(2) + "\n");
+  // the plots of the curves and the report next to the model; without gnuplot, a note
+  if (write_report_plots(model, files.out).empty())
+    fmt::print(stderr, "{}\n", report::gnuplot_missing_note());
   return model;
 }
 
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
-  CLI::App* cmd = app.add_subcommand("train", "Train an IK or feasibility network with oneDNN from a config file");
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train an IK or feasibility network with oneDNN from a config file");
   cmd->footer(
-      "Writes OUT.json (model + config, metrics and per-epoch curves), OUT.onnx, OUT.report.json,\n"
-      "OUT.log.csv and OUT.ckpt (the last finished epoch; --resume continues from it to the same\n"
-      "result as an uninterrupted run). Ctrl-C stops between two batches and keeps the checkpoint.\n\n"
-      "A config with \"kind\": \"feasibility\" trains the 4-class feasibility classifier (cross-entropy)\n"
+      "Writes OUT.json (model + config, metrics, per-epoch curves and report), OUT.onnx,\n"
+      "OUT.report.json, OUT.log.csv, the plots OUT.curves.svg, OUT.errors.svg and OUT.heatmap.svg\n"
+      "(drawn by gnuplot; skipped with a note without it) and OUT.ckpt (the last finished epoch;\n"
+      "--resume continues from it to the same result as an uninterrupted run). Ctrl-C stops\n"
+      "between two batches and keeps the checkpoint.\n\n"
+      "A config with \"kind\": \"feasibility\" trains the 4-class feasibility classifier "
+      "(cross-entropy)\n"
       "on reachable and confirmed unreachable poses (trainer/src/data/feasibility.h).\n"
       "\"kind\": \"ik_clustered\" clusters the sampled joints with k-means (config.clusters) and trains\n"
       "one network per cluster (OUT.c<k>.log.csv); the answer is chosen by FK consistency.\n\n"
       "Example: neurokin train --config models/configs/planar2-ik.json --out models/planar2/ik\n"
-      "         neurokin train --config models/configs/kr6-feasibility.json --out models/kr6/feasibility");
-  cmd->add_option("--config", args->config, "training config (JSON)")->required()->type_name("FILE");
-  cmd->add_option("--out", args->out, "output prefix, e.g. models/kr6/ik")->required()->type_name("PREFIX");
+      "         neurokin train --config models/configs/kr6-feasibility.json --out "
+      "models/kr6/feasibility");
+  cmd->add_option("--config", args->config, "training config (JSON)")
+      ->required()
+      ->type_name("FILE");
+  cmd->add_option("--out", args->out, "output prefix, e.g. models/kr6/ik")
+      ->required()
+      ->type_name("PREFIX");
   cmd->add_flag("--resume", args->resume, "continue from OUT.ckpt");
   cmd->add_option("--init", args->init,
-                  "fine-tune: start from this trained model's weights (same arm and network shape; sets config init)")
+                  "fine-tune: start from this trained model's weights (same arm and network shape; "
+                  "sets config init)")
       ->type_name("MODEL.json");
-  cmd->add_option("--set", args->sets, "override a config field: --set loss.fk_position=2 (repeatable)")
+  cmd->add_option("--set", args->sets,
+                  "override a config field: --set loss.fk_position=2 (repeatable)")
       ->type_name("KEY=VALUE");
   cmd->add_option("--epochs", args->epochs, "override epochs")->check(CLI::Range(1, 1000000));
-  cmd->add_option("--threads", args->threads, "oneDNN/OpenMP threads (0: all)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--n", args->n, "override data.n (samples in all; feasibility: reachable + unreachable)")->check(CLI::Range(10LL, 1LL << 31));
-  cmd->add_option("--cache", args->cache, "dataset cache file (reused when arm and data config match)")
+  cmd->add_option("--threads", args->threads, "oneDNN/OpenMP threads (0: all)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--n", args->n,
+                  "override data.n (samples in all; feasibility: reachable + unreachable)")
+      ->check(CLI::Range(10LL, 1LL << 31));
+  cmd->add_option("--cache", args->cache,
+                  "dataset cache file (reused when arm and data config match)")
       ->type_name("FILE");
   cmd->add_flag("--quiet", args->quiet, "no live progress line, one line per epoch");
   cmd->callback([args] { run_train(*args); });
