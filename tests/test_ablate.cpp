@@ -124,7 +124,7 @@ TEST_CASE("a bad study or arm name is an error naming the valid ones") {
   CHECK_FALSE(fs::exists(d.path / "o"));  // nothing written before the names are checked
 }
 
-TEST_CASE("config.task: kr6 trained on its position only; a bad task is named") {
+TEST_CASE("config.task: kr6 trained on its position only, a bad task is named") {
   json j = ablate::find_study("fk-weight", "kr6").base;
   const train::TrainConfig c = train::config_from_json(j);
   const Arm arm = train::config_arm(c);
@@ -136,7 +136,7 @@ TEST_CASE("config.task: kr6 trained on its position only; a bad task is named") 
 }
 
 TEST_CASE(
-    "a tiny study end to end: table, SVGs, JSON, job file; a second run skips finished runs") {
+    "a tiny study end to end: table, SVGs, JSON, job file, a second run skips finished runs") {
   Dir d;
   const Run r = d.run(
       "ablate --study seed001 --arm puma3 --out s1 --scale 0.005 --set 'network.hidden=[16]' "
@@ -206,7 +206,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "fk-weight at a tiny scale: lambda 0 is MSE only's run; --plan writes configs and jobs only") {
+    "fk-weight at a tiny scale: lambda 0 is MSE only's run, --plan writes configs and jobs only") {
   Dir d;
   const Run r = d.run(
       "ablate --study fk-weight --arm kr6 --out fk --scale 0.01 --set 'network.hidden=[32,32]'");

@@ -356,7 +356,7 @@ TEST_CASE("cli: an unreachable target is a result, not an error", "[cli][ik]") {
   CHECK(parse_csv(k.out).rows.at(0).at(6) == "unreachable");
 }
 
-TEST_CASE("cli: ik --json prints a summary; the CSV only with --out", "[cli][ik]") {
+TEST_CASE("cli: ik --json prints a summary, the CSV only with --out", "[cli][ik]") {
   CliDir dir;
   write_text(dir / "t.csv", "x,y\n3,0\n1,1\n0.5,0.2\n1.2,-0.7\n");
   Run r = dir.run("ik --arm planar2 --in t.csv --json");

@@ -71,7 +71,7 @@ TEST_CASE("csv: parses a header and rows of numbers", "[csv]") {
   CHECK(t.lines == std::vector<int>{2, 3});
 }
 
-TEST_CASE("csv: the header may name the columns differently; quotes are removed", "[csv]") {
+TEST_CASE("csv: the header may name the columns differently, quotes are removed", "[csv]") {
   const auto t = parse_numeric_csv("\xEF\xBB\xBF\"a\",\"b\",c\n0,0,0\n", "in.csv", kXyz);
   CHECK(t.header == std::vector<std::string>{"a", "b", "c"});
   CHECK(t.rows() == 1);

@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -440,11 +442,7 @@ void start_from(const Model& init, Model& model, const std::string& where) {
   if (from.input_size != net.input_size) differ("input size", std::to_string(net.input_size), std::to_string(from.input_size));
   if (from.encoding != net.encoding) differ("encoding", encoding_name(net.encoding), encoding_name(from.encoding));
   if (from.decoding != net.decoding) differ("decoding", decoding_name(net.decoding), decoding_name(from.decoding));
-  const auto names = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const std::string& b : v) s += (s.empty() ? "" : ", ") + b;
-    return "[" + s + "]";
-  };
+  const auto names = [](const std::vector<std::string>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); };
   if (from.branches != net.branches) differ("branch heads", names(net.branches), names(from.branches));
   const auto shape = [](const std::vector<Layer>& layers) {
     std::string s;
