@@ -468,6 +468,31 @@ TEST_CASE("cli: predict with an ik model writes angles and their task error", "[
   for (std::size_t i = 0; i < 2; ++i) CHECK(refined.num(i, "position_error_m") < 1e-5);
 }
 
+TEST_CASE("cli: predict streams a file longer than a chunk; a bad row late in it writes nothing",
+          "[cli][predict]") {
+  CliDir dir;
+  write_model(identity_planar2(), dir / "m.json");
+  // 10,000 rows: three chunks of 4096; row i (line i + 2) is bad when i == bad
+  const auto targets = [](int bad) {
+    std::string text = "x,y\n";
+    for (int i = 0; i < 10000; ++i)
+      text += (i == bad ? "zz" : std::to_string(0.5 + i * 1e-5)) + ",0.25\n";
+    return text;
+  };
+  write_text(dir / "t.csv", targets(-1));
+  Run r = dir.run("predict --model m.json --in t.csv --out q.csv");
+  REQUIRE(r.code == 0);
+  const Csv q = parse_csv(slurp(dir / "q.csv"));
+  REQUIRE(q.rows.size() == 10000);
+  CHECK(q.num(9999, "joint1") == Approx(0.5 + 9999 * 1e-5).epsilon(1e-6));
+  // a bad row in the third chunk: its line is named, and q.csv is still the last good output
+  write_text(dir / "t.csv", targets(8999));
+  check_error(dir.run("predict --model m.json --in t.csv --out q.csv"), "t.csv:9001: column 1 (x)");
+  CHECK(parse_csv(slurp(dir / "q.csv")).rows.size() == 10000);
+  check_error(dir.run("predict --model m.json --in t.csv --out fresh.csv"), "t.csv:9001");
+  CHECK_FALSE(std::filesystem::exists(dir / "fresh.csv"));
+}
+
 TEST_CASE("cli: predict with a feasibility model writes class, name, probabilities",
           "[cli][predict]") {
   CliDir dir;

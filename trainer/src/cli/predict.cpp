@@ -17,6 +17,10 @@
 namespace neurokin::cli {
 namespace {
 
+// rows per chunk: large enough for the network's batched kernels, small enough (a few MB of
+// text) that the file's length does not matter
+constexpr std::size_t kChunkRows = 4096;
+
 struct PredictArgs {
   std::string model;
   InOut io;
@@ -82,39 +86,48 @@ void run_predict(const PredictArgs& args) {
                             args.model, m.arm.dof(), m.arm.name, outputs));
   }
 
-  // one batched call: the workspace processes it in chunks without allocating
-  const io::NumericTable targets = read_targets(m.arm, args.io.in);
-  check_network_inputs(m, targets);
-  const std::vector<float> x(targets.values.begin(), targets.values.end());
-  Workspace ws(m.net);
+  // the file streams through in chunks of kChunkRows: memory stays flat whatever its length,
+  // and the output goes to a temporary file published only once every row is done
+  std::vector<std::string> header;
   if (args.raw) {
-    const int width = m.net.net_outputs();
-    std::vector<float> y(targets.rows() * width);
-    forward(m.net, ws, x.data(), targets.rows(), y.data());
-    std::vector<std::string> header;
-    for (int k = 0; k < width; ++k) header.push_back(fmt::format("out{}", k));
-    io::CsvWriter out(header);
-    for (std::size_t i = 0; i < targets.rows(); ++i) {
-      for (int k = 0; k < width; ++k) out.add(static_cast<double>(y[i * width + k]));
-      out.end_row();
-    }
-    io::write_file_atomic(args.io.out, out.text());
-    return;
-  }
-  std::vector<float> y(targets.rows() * outputs);
-  predict(m.net, ws, x.data(), targets.rows(), y.data());
-
-  if (m.kind == ModelKind::kIk) {
-    io::CsvWriter out(concat(joint_columns(m.arm), {"position_error_m", "orientation_error_rad"}));
-    write_ik(m, targets, y, args.refine, out);
-    io::write_file_atomic(args.io.out, out.text());
+    for (int k = 0; k < m.net.net_outputs(); ++k) header.push_back(fmt::format("out{}", k));
+  } else if (m.kind == ModelKind::kIk) {
+    header = concat(joint_columns(m.arm), {"position_error_m", "orientation_error_rad"});
   } else {
-    std::vector<std::string> header = {"class", "name"};
+    header = {"class", "name"};
     for (int k = 0; k < outputs; ++k) header.push_back(fmt::format("p{}", k));
-    io::CsvWriter out(header);
-    write_feasibility(outputs, targets, y, out);
-    io::write_file_atomic(args.io.out, out.text());
   }
+  io::NumericCsvReader in(args.io.in, task_columns(m.arm.task));
+  io::AtomicFile file(args.io.out);
+  io::CsvWriter out(header);
+  Workspace ws(m.net);
+  io::NumericTable targets;
+  std::vector<float> x, y;
+  while (in.read(targets, kChunkRows)) {
+    check_targets(m.arm, targets);
+    check_network_inputs(m, targets);
+    x.assign(targets.values.begin(), targets.values.end());
+    if (args.raw) {
+      const int width = m.net.net_outputs();
+      y.resize(targets.rows() * width);
+      forward(m.net, ws, x.data(), targets.rows(), y.data());
+      for (std::size_t i = 0; i < targets.rows(); ++i) {
+        for (int k = 0; k < width; ++k) out.add(static_cast<double>(y[i * width + k]));
+        out.end_row();
+      }
+    } else {
+      y.resize(targets.rows() * outputs);
+      predict(m.net, ws, x.data(), targets.rows(), y.data());
+      if (m.kind == ModelKind::kIk) {
+        write_ik(m, targets, y, args.refine, out);
+      } else {
+        write_feasibility(outputs, targets, y, out);
+      }
+    }
+    file.write(out.take_text());
+  }
+  file.write(out.take_text());  // the header alone when there is no row
+  file.commit();
 }
 
 }  // namespace

@@ -84,7 +84,15 @@ void run_train(const TrainArgs& args) {
     throw Error("--cache: feasibility datasets are not cached yet (drop --cache)");
 
   const std::filesystem::path out(args.out);
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  if (out.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(out.parent_path(), ec);
+    if (ec)
+      throw Error(fmt::format("{}: cannot create the directory: {}", out.parent_path().string(),
+                              ec.message()));
+  }
+  // an output directory that takes no file fails now, not after the training
+  io::check_writable(args.out + ".json");
   const auto t_data = std::chrono::steady_clock::now();
   const train::Samples samples = classifier ? feasibility_samples(arm, cfg) : ik_samples(arm, cfg, args.cache);
   fmt::print(stderr, "data made or loaded in {:.1f} s\n",
@@ -99,10 +107,9 @@ void run_train(const TrainArgs& args) {
   model.metadata["command"] = "neurokin train --config " + args.config + " --out " + args.out;
   model.metadata["wall_seconds"] = seconds;
 
-  // the model, its ONNX twin and a report, each written atomically
+  // the model, its ONNX twin and a report: all three written to temporary files first, then
+  // published, so a full disk leaves the previous three as they were, not a mixed set
   const std::string name = out.filename().string();
-  io::write_file_atomic(args.out + ".json", model_to_json(model).dump() + "\n");
-  onnx_export::write_onnx(args.out + ".onnx", model, name);
   nlohmann::json report = {{"model", name + ".json"},
                            {"onnx", name + ".onnx"},
                            {"arm", arm.name},
@@ -112,7 +119,12 @@ void run_train(const TrainArgs& args) {
                            {"config", model.metadata["config"]},
                            {"command", model.metadata["command"]},
                            {"wall_seconds", seconds}};
-  io::write_file_atomic(args.out + ".report.json", report.dump(2) + "\n");
+  io::AtomicFile model_file(args.out + ".json"), onnx_file(args.out + ".onnx"),
+      report_file(args.out + ".report.json");
+  model_file.write(model_to_json(model).dump() + "\n");
+  onnx_file.write(onnx_export::export_model(model, name));
+  report_file.write(report.dump(2) + "\n");
+  for (io::AtomicFile* f : {&model_file, &onnx_file, &report_file}) f->commit();
   const auto& test = model.metadata["metrics"]["test"];
   if (classifier) {
     fmt::print("{}: test accuracy {:.4f}%, binary reachable/unreachable accuracy {:.4f}% ({} errors) ({} "
