@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -467,6 +468,58 @@ TEST_CASE("cli: predict with an ik model writes angles and their task error", "[
   REQUIRE(r.code == 0);
   const Csv refined = parse_csv(slurp(dir / "r.csv"));
   for (std::size_t i = 0; i < 2; ++i) CHECK(refined.num(i, "position_error_m") < 1e-5);
+}
+
+TEST_CASE("cli: predict streams a file longer than a chunk, and a bad row late in it writes nothing",
+          "[cli][predict]") {
+  CliDir dir;
+  write_model(identity_planar2(), dir / "m.json");
+  // 10,000 rows: three chunks of 4096; row i (line i + 2) is bad when i == bad
+  const auto targets = [](int bad) {
+    std::string text = "x,y\n";
+    for (int i = 0; i < 10000; ++i)
+      text += (i == bad ? "zz" : std::to_string(0.5 + i * 1e-5)) + ",0.25\n";
+    return text;
+  };
+  write_text(dir / "t.csv", targets(-1));
+  Run r = dir.run("predict --model m.json --in t.csv --out q.csv");
+  REQUIRE(r.code == 0);
+  const Csv q = parse_csv(slurp(dir / "q.csv"));
+  REQUIRE(q.rows.size() == 10000);
+  CHECK(q.num(9999, "joint1") == Approx(0.5 + 9999 * 1e-5).epsilon(1e-6));
+  // a bad row in the third chunk: its line is named, and q.csv is still the last good output
+  write_text(dir / "t.csv", targets(8999));
+  check_error(dir.run("predict --model m.json --in t.csv --out q.csv"), "t.csv:9001: column 1 (x)");
+  CHECK(parse_csv(slurp(dir / "q.csv")).rows.size() == 10000);
+  check_error(dir.run("predict --model m.json --in t.csv --out fresh.csv"), "t.csv:9001");
+  CHECK_FALSE(std::filesystem::exists(dir / "fresh.csv"));
+}
+
+TEST_CASE("cli: predict --all-solutions streams every head's answer with its file row, one chosen a row",
+          "[cli][predict]") {
+  CliDir dir;
+  // omx4's shipped network has branch heads; 5,000 targets span two chunks of 4096
+  REQUIRE(dir.run("sample --arm omx4 --n 5000 --seed 3 --task --out t.csv").code == 0);
+  const Run r = dir.run("predict --model '" NEUROKIN_SOURCE_DIR "/models/omx4/ik.json' --in t.csv --out all.csv "
+                        "--all-solutions");
+  REQUIRE(r.code == 0);
+  const Csv all = parse_csv(slurp(dir / "all.csv"));
+  REQUIRE(all.rows.size() % 5000 == 0);
+  const std::size_t heads = all.rows.size() / 5000;
+  REQUIRE(heads >= 2);
+  std::vector<int> chosen(5000, 0);
+  for (std::size_t i = 0; i < all.rows.size(); ++i) {
+    CHECK(all.num(i, "row") == static_cast<double>(i / heads));  // the file's row, across chunks
+    CHECK(all.num(i, "head") == static_cast<double>(i % heads));
+    chosen[i / heads] += static_cast<int>(all.num(i, "chosen"));
+  }
+  CHECK(std::count(chosen.begin(), chosen.end(), 1) == 5000);
+  // the chosen line of each row is what plain predict answers
+  REQUIRE(dir.run("predict --model '" NEUROKIN_SOURCE_DIR "/models/omx4/ik.json' --in t.csv --out one.csv").code == 0);
+  const Csv one = parse_csv(slurp(dir / "one.csv"));
+  REQUIRE(one.rows.size() == 5000);
+  for (std::size_t i = 0; i < all.rows.size(); ++i)
+    if (all.num(i, "chosen") == 1) CHECK(all.num(i, "joint1") == one.num(i / heads, "joint1"));
 }
 
 TEST_CASE("cli: predict with a feasibility model writes class, name, probabilities",

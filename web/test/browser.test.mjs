@@ -7,24 +7,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
 import { decodeModel, encodeModel } from '../src/modelcodec.js';
 import { formatFigure } from '../src/report.js';
-import { chromiumPath, launchChromium } from './chromium.mjs';
+import { browser, distDir, repoDir, server, shotsDir } from './fixture.mjs';
 import { serve } from './server.mjs';
 import { CLASSES as PAGE_CLASSES, DIFFER_COLOUR, hexToRgb, sliceTargets } from '../src/feasibility.js';
-
-const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const repoDir = path.resolve(webDir, '..');
-const distDir = path.join(webDir, 'dist');
-const shotsDir = process.env.NEUROKIN_SCREENSHOTS ?? path.join(repoDir, 'build', 'web-test');
-
-// a missing prerequisite is a failure with the fix in the message, never a skip
-assert.ok(fs.existsSync(path.join(distDir, 'index.html')), `${distDir}/index.html is missing: run 'make web'`);
-assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} is missing: run scripts/bootstrap.sh (Debian package chromium)`);
 
 // the same wasm core the page runs, for the reference numbers
 const wasmDir = path.join(distDir, 'wasm');
@@ -34,17 +24,6 @@ const NK = await createRequire(import.meta.url)(path.join(wasmDir, 'neurokin.js'
 const arms = Object.fromEntries(['planar2', 'puma3', 'omx4', 'kr6'].map((name) =>
   [name, new NK.Arm(fs.readFileSync(path.join(repoDir, 'models', 'arms', `${name}.json`), 'utf8'))]));
 const index = JSON.parse(fs.readFileSync(path.join(distDir, 'models', 'index.json'), 'utf8'));
-
-let server, browser;
-before(async () => {
-  server = await serve(distDir);
-  browser = await launchChromium();
-  fs.mkdirSync(shotsDir, { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 // a fresh page at hash; console errors and page errors are collected; setup(page) runs first
 async function open(hash = '', { allow = [], setup = null } = {}) {

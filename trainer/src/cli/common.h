@@ -35,6 +35,7 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
 // a unit quaternion for pose tasks); messages name the file and line
 io::NumericTable read_joints(const Arm& arm, const std::string& path);
 io::NumericTable read_targets(const Arm& arm, const std::string& path);
+void check_targets(const Arm& arm, const io::NumericTable& t);  // the rows read_targets checks
 // every row fits the model's float32 input (check_network_input); messages name file and line
 void check_network_inputs(const Model& model, const io::NumericTable& t);
 

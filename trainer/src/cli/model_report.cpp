@@ -105,8 +105,8 @@ json grid_mean(const Projection& pr, const std::vector<float>& x, int task_size,
 }
 
 json ik_report(const Model& m, int threads) {
-  const long long n = std::min<long long>(kReportTargets, training_data_config(m).n);
-  const train::Samples s = fresh_targets(m, n, kReportSeed, false, threads);
+  const long long n = std::min<long long>(kReportTargets, training_data_config(m.metadata).n);
+  const train::Samples s = fresh_targets(m.arm, m.metadata, n, kReportSeed, false, threads);
   const Arm& arm = m.arm;
   std::vector<float> q(s.size() * arm.dof());
   Workspace ws(m.net);

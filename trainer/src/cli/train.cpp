@@ -67,6 +67,17 @@ train::Samples feasibility_samples(const Arm& arm, const train::TrainConfig& cfg
   return train::to_samples(std::move(d));
 }
 
+// the model, its ONNX twin and its report: all three written to temporary files first, then
+// published, so a full disk leaves the previous three as they were, not a mixed set
+void publish_model_files(const std::string& out, const std::string& model_json, const std::string& onnx,
+                         const std::string& report_json) {
+  io::AtomicFile model_file(out + ".json"), onnx_file(out + ".onnx"), report_file(out + ".report.json");
+  model_file.write(model_json);
+  onnx_file.write(onnx);
+  report_file.write(report_json);
+  for (io::AtomicFile* f : {&model_file, &onnx_file, &report_file}) f->commit();
+}
+
 // k-means, one network per cluster, then the clustered model, its ONNX (every candidate) and a report
 void write_clustered(const TrainFiles& files, const train::TrainConfig& cfg, const Arm& arm,
                      const train::Samples& samples, const train::TrainOptions& opt,
@@ -76,8 +87,6 @@ void write_clustered(const TrainFiles& files, const train::TrainConfig& cfg, con
   model.metadata["command"] = files.command;
   model.metadata["wall_seconds"] = seconds;
   const std::string name = std::filesystem::path(files.out).filename().string();
-  io::write_file_atomic(files.out + ".json", clustered_model_to_json(model).dump() + "\n");
-  onnx_export::write_clustered_onnx(files.out + ".onnx", model, name);
   std::size_t parameters = 0;
   for (const Cluster& c : model.clusters) parameters += c.model.net.parameter_count();
   const nlohmann::json report = {{"model", name + ".json"},
@@ -92,7 +101,8 @@ void write_clustered(const TrainFiles& files, const train::TrainConfig& cfg, con
                                  {"config", model.metadata["config"]},
                                  {"command", model.metadata["command"]},
                                  {"wall_seconds", seconds}};
-  io::write_file_atomic(files.out + ".report.json", report.dump(2) + "\n");
+  publish_model_files(files.out, clustered_model_to_json(model).dump() + "\n",
+                      onnx_export::export_clustered(model, name), report.dump(2) + "\n");
   const auto& test = model.metadata["metrics"]["test"];
   fmt::print("{}: {} clusters; the FK-consistent answer on the test split: position error mean {:.3f} mm, p95 {:.3f} mm, "
              "max {:.3f} mm, {:.2f}% within 5 mm; orientation mean {:.3f} deg; {:.2f} distinct good solutions per "
@@ -166,7 +176,15 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
     throw Error("--cache: feasibility datasets are not cached yet (drop --cache)");
 
   const std::filesystem::path out(files.out);
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  if (out.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(out.parent_path(), ec);
+    if (ec)
+      throw Error(fmt::format("{}: cannot create the directory: {}", out.parent_path().string(),
+                              ec.message()));
+  }
+  // an output directory that takes no file fails now, not after the training
+  io::check_writable(files.out + ".json");
   const auto t_data = std::chrono::steady_clock::now();
   const train::Samples samples =
       classifier ? feasibility_samples(arm, cfg) : ik_samples(arm, cfg, files.cache);
@@ -189,10 +207,7 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
   // the report block on fresh targets: what `neurokin report` computes for this model
   model.metadata["report"] = compute_report(model, cfg.threads);
 
-  // the model, its ONNX twin and a report, each written atomically
   const std::string name = out.filename().string();
-  io::write_file_atomic(files.out + ".json", model_to_json(model).dump() + "\n");
-  onnx_export::write_onnx(files.out + ".onnx", model, name);
   nlohmann::json report = {{"model", name + ".json"},
                            {"onnx", name + ".onnx"},
                            {"arm", arm.name},
@@ -203,7 +218,8 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
                            {"config", model.metadata["config"]},
                            {"command", model.metadata["command"]},
                            {"wall_seconds", seconds}};
-  io::write_file_atomic(files.out + ".report.json", report.dump(2) + "\n");
+  publish_model_files(files.out, model_to_json(model).dump() + "\n", onnx_export::export_model(model, name),
+                      report.dump(2) + "\n");
   // the plots of the curves and the report next to the model; without gnuplot, a note
   if (write_report_plots(model, files.out).empty())
     fmt::print(stderr, "{}\n", report::gnuplot_missing_note());
