@@ -686,6 +686,41 @@ test('all solutions (branch heads): each head\'s answer, its probability and its
   await page.close();
 });
 
+test('all solutions (clustered model): every cluster\'s candidate as a ghost, the FK-consistent one on the arm', async () => {
+  const text = fs.readFileSync(path.join(repoDir, 'models', 'omx4', 'ik-clustered.json'), 'utf8');
+  const model = new NK.Model(text);
+  const arm = arms.omx4;
+  const target = Array.from(arm.fk([0.5, -0.4, 0.3, 0.6]).task);
+  const { page, problems } = await open(`#arm=omx4&target=${target.join(',')}&all=1`);
+  await page.setInputFiles('[data-testid=file]', { name: 'ik-clustered.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+  await page.waitForFunction(() => document.querySelector('[data-testid=solutions]').dataset.source === 'clusters');
+  await ready(page);
+  const sol = await readSolutions(page);
+  const s = await readState(page);
+  assert.equal(s.error, null);
+  // the core in Node on the same target: every cluster's candidate and the FK-consistent choice
+  const { outputs, chosen } = model.predictCandidates(Float32Array.from(target), 1);
+  assert.ok(model.clusters >= 2);
+  assert.equal(sol.count, model.clusters);
+  assert.equal(sol.ghosts, model.clusters);
+  sol.items.forEach((x, k) => {
+    const q = arm.wrapIntoLimits(outputs.subarray(k * arm.dof, (k + 1) * arm.dof)).q;
+    assert.ok(Math.max(...x.q.map((v, i) => Math.abs(v - q[i]))) < 1e-6, `${x.branch}: page ${x.q}, core ${Array.from(q)}`);
+    const mm = errorMm(arm, target, x.q);
+    assert.ok(Math.abs(x.errorMm - mm) < 1e-6, `${x.branch}: shows ${x.errorMm} mm, the core says ${mm}`);
+  });
+  // the arm takes the chosen candidate, and the list marks it
+  const best = chosen[0];
+  assert.ok(sol.items[best].shown, `the chosen cluster (${best}) is not marked as shown`);
+  assert.ok(Math.max(...s.joints.map((v, i) => Math.abs(v - sol.items[best].q[i]))) < 1e-5);
+  assert.ok(sol.items[best].errorMm < 20, `the FK-consistent candidate is ${sol.items[best].errorMm} mm off`);
+  await page.waitForTimeout(900);
+  await page.screenshot({ path: path.join(shotsDir, 'omx4-clusters.png') });
+  assert.deepEqual(problems, []);
+  model.delete();
+  await page.close();
+});
+
 // ---- kr6: rotating the target ----------------------------------------------------------------
 
 // the angle between two unit quaternions (x, y, z, w), in degrees
