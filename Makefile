@@ -10,7 +10,7 @@ CLI := $(NATIVE)/bin/neurokin
 # emscripten 3.1.6 on debian needs node's global modules (acorn) for -O1 and above
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility format clean
+.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility models-trajectory format clean
 
 all: build
 
@@ -50,7 +50,7 @@ bench: build web
 # about 2 h on 2 cores (planar2 4 min, puma3 14 min, kr6 34 min; omx4, two branch heads, 61 min
 # on a loaded machine)
 ARMS := planar2 puma3 omx4 kr6
-models: models-ik models-feasibility
+models: models-ik models-feasibility models-trajectory
 
 models-ik: build
 	@mkdir -p build/data
@@ -71,6 +71,23 @@ models-feasibility: build
 	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --json > models/$$arm/feasibility.eval.json && \
 	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --kd-radius 0 --json \
 	    > models/$$arm/feasibility.eval-nomargin.json || exit 1; \
+	done
+
+# the trajectory models (seed 004: target and current joints -> next joints), each from
+# models/configs/ARM-ik-trajectory.json; then one step on 100,000 fresh samples
+# (models/ARM/ik-trajectory.eval.json) and a circle and a line followed from every IK branch of
+# their first point, against the stateless models/ARM/ik.json (ik-trajectory.track.json)
+# (the puma3 circle is its ik model's focus circle)
+models-trajectory: build
+	@for arm in planar2 puma3; do \
+	  case $$arm in \
+	    planar2) paths="--circle 1,0,0,0.5 --line 1.5,-0.5,0,0.5,1.2,0";; \
+	    puma3) paths="--circle 0.45,-0.15,0.9,0.2,1,0,0 --line 0.5,-0.3,0.6,0.3,0.4,1.0";; \
+	  esac; \
+	  $(CLI) train --config models/configs/$$arm-ik-trajectory.json --out models/$$arm/ik-trajectory --quiet && \
+	  $(CLI) eval --model models/$$arm/ik-trajectory.json --n 100000 --json > models/$$arm/ik-trajectory.eval.json && \
+	  $(CLI) track --model models/$$arm/ik-trajectory.json $$paths --points 200 --json \
+	    > models/$$arm/ik-trajectory.track.json || exit 1; \
 	done
 
 demo: web

@@ -18,5 +18,6 @@ void add_bench_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_track_command(CLI::App& app);
 
 }  // namespace neurokin::cli

@@ -82,6 +82,16 @@ io::NumericTable read_targets(const Arm& arm, const std::string& path) {
   return t;
 }
 
+io::NumericTable read_targets_and_joints(const Arm& arm, const std::string& path) {
+  const int ts = task_size(arm.task);
+  io::NumericTable t = io::read_numeric_csv(path, concat(task_columns(arm.task), joint_columns(arm)));
+  for (std::size_t i = 0; i < t.rows(); ++i) {
+    check_task_vector(arm, row_vector(t, i).head(ts), row_where(t, i) + ": target");
+    check_joints(arm, row_vector(t, i).tail(arm.dof()), row_where(t, i) + ": current joints");
+  }
+  return t;
+}
+
 Eigen::Map<const Eigen::VectorXd> row_vector(const io::NumericTable& t, std::size_t i) {
   return Eigen::Map<const Eigen::VectorXd>(t.row(i), t.cols);
 }

@@ -35,6 +35,8 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
 // a unit quaternion for pose tasks); messages name the file and line
 io::NumericTable read_joints(const Arm& arm, const std::string& path);
 io::NumericTable read_targets(const Arm& arm, const std::string& path);
+// rows of a task vector then dof() current joints (a trajectory model's input), both checked
+io::NumericTable read_targets_and_joints(const Arm& arm, const std::string& path);
 
 // row i as a vector, and "file:line" of row i for messages
 Eigen::Map<const Eigen::VectorXd> row_vector(const io::NumericTable& t, std::size_t i);

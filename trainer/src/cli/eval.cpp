@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "data/dataset.h"
 #include "data/feasibility.h"
+#include "data/trajectory.h"
 #include "neurokin/conditioning.h"
 #include "neurokin/ik.h"
 #include "neurokin/kinematics.h"
@@ -31,12 +32,15 @@ struct EvalArgs {
   bool json = false;
 };
 
-// the model's training data config (branch preference, focus circle), when it has one
-data::DataConfig training_data_config(const Model& m) {
+// the model's training data config (parsed by from_json), else the defaults of its type
+template <class Config>
+Config training_config(const Model& m, Config (*from_json)(const nlohmann::json&, const std::string&)) {
   const auto& cfg = m.metadata.value("config", nlohmann::json::object());
-  return cfg.contains("data") ? data::data_config_from_json(cfg["data"], "model.metadata.config.data")
-                              : data::DataConfig{};
+  return cfg.contains("data") ? from_json(cfg["data"], "model.metadata.config.data") : Config{};
 }
+
+// the model's ik training data config (branch preference, focus circle), when it has one
+data::DataConfig training_data_config(const Model& m) { return training_config(m, data::data_config_from_json); }
 
 // fresh targets, with joints canonicalised on the model's own branch preference; with
 // `focus`, the rows drawn near the training focus circle (seed 001's path) instead
@@ -116,10 +120,7 @@ nlohmann::json to_json(const RefineStats& r) {
 // and the binary reachable / unreachable accuracy
 void eval_classifier(const EvalArgs& args, const Model& m) {
   if (args.refine > 0) throw Error("--refine needs an ik model, got a feasibility model");
-  const auto& cfg = m.metadata.value("config", nlohmann::json::object());
-  data::FeasibilityConfig fc = cfg.contains("data")
-                                   ? data::feasibility_config_from_json(cfg["data"], "model.metadata.config.data")
-                                   : data::FeasibilityConfig{};
+  data::FeasibilityConfig fc = training_config(m, data::feasibility_config_from_json);
   const double share = double(fc.reachable) / double(fc.reachable + fc.unreachable);
   fc.reachable = std::max(1LL, std::llround(args.n * share));
   fc.unreachable = args.n - fc.reachable;
@@ -160,9 +161,32 @@ void eval_classifier(const EvalArgs& args, const Model& m) {
   }
 }
 
+// a trajectory model on fresh perturbation data made as for training (--seed, --n samples): the
+// error of one step, from current joints near the answer; `neurokin track` follows whole paths
+void eval_trajectory(const EvalArgs& args, const Model& m) {
+  if (args.refine > 0) throw Error("--refine needs an ik model, got a trajectory model (see neurokin track)");
+  data::TrajectoryConfig tc = training_config(m, data::trajectory_config_from_json);
+  tc.n = std::max<long long>(args.n, tc.per_point);
+  tc.seed = args.seed;
+  tc.val_share = tc.test_share = 0;
+  train::Samples s = train::to_samples(data::make_trajectory_data(m.arm, tc));
+  const train::ErrorStats e = train::evaluate(m, s, s.train);  // every row is fresh: another seed
+  nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed},
+                        {"perturbation_rad", tc.perturbation}, {"network", train::to_json(e)}};
+  if (args.json) {
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print("{} on {} fresh steps of {} (seed {}; current joints within {} rad of an answer)\n", args.model,
+             s.size(), m.arm.name, args.seed, tc.perturbation);
+  fmt::print("  one step position mm: mean {:.3f}  p95 {:.3f}  p99 {:.3f}  max {:.3f}   joints: MAE {:.3g} rad\n",
+             e.mean_m * 1e3, e.p95_m * 1e3, e.p99_m * 1e3, e.max_m * 1e3, e.joint_mae);
+}
+
 void run_eval(const EvalArgs& args) {
   const Model m = load_model(args.model);
   if (m.kind == ModelKind::kFeasibility) return eval_classifier(args, m);
+  if (m.kind == ModelKind::kTrajectory) return eval_trajectory(args, m);
   const train::Samples s = fresh_targets(m, args.n, args.seed, false);
   const train::ErrorStats e = train::evaluate(m, s, s.test);
   nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed}};
@@ -229,6 +253,8 @@ void add_eval_command(CLI::App& app) {
       "where the pose came from and, for unreachable poses, by their distance to the reachable set),\n"
       "and the accuracy against seed 002's per-sample labels. --kd-radius 0 evaluates on unreachable\n"
       "poses without the training margin (arbitrarily close to reachable ones).\n\n"
+      "Trajectory models are evaluated on one step from fresh perturbation data made as for training\n"
+      "(--seed, --n samples); `neurokin track` follows a circle and a line with them.\n\n"
       "Example: neurokin eval --model models/kr6/ik.json --n 10000 --refine 20 --json\n"
       "         neurokin eval --model models/kr6/feasibility.json --n 80000");
   cmd->add_option("--model", args->model, "model file (JSON)")->required()->type_name("FILE");

@@ -33,7 +33,8 @@ void write_ik(const Model& m, const io::NumericTable& targets, const std::vector
   opt.max_restarts = 0;
   opt.time_budget_ms = 0;  // iterations, not the clock, bound the work: reproducible
   for (std::size_t i = 0; i < targets.rows(); ++i) {
-    const auto target = row_vector(targets, i);
+    // a trajectory model's rows hold the current joints after the target
+    const auto target = row_vector(targets, i).head(task_size(arm.task));
     Eigen::VectorXd q =
         Eigen::Map<const Eigen::VectorXf>(y.data() + i * arm.dof(), arm.dof()).cast<double>();
     if (refine > 0) q = solve_ik(arm, target, opt, q).q;
@@ -62,31 +63,27 @@ void run_predict(const PredictArgs& args) {
     throw Error(fmt::format("{}: classify needs a feasibility model, got a {} model (use predict)", args.model,
                             model_kind_name(m.kind)));
   }
-  const int task = task_size(m.arm.task);
-  if (m.net.input_size != task) {
-    throw Error(
-        fmt::format("{}: expected a network reading the {}-entry task vector, got input "
-                    "size {}; predict feeds task vectors only",
-                    args.model, task, m.net.input_size));
-  }
-  if (args.refine > 0 && m.kind != ModelKind::kIk) {
-    throw Error(fmt::format("{}: --refine needs an ik model, got a {} model", args.model,
+  const bool joints_out = m.kind != ModelKind::kFeasibility;
+  if (args.refine > 0 && !joints_out) {
+    throw Error(fmt::format("{}: --refine needs an ik or trajectory model, got a {} model", args.model,
                             model_kind_name(m.kind)));
   }
   const int outputs = m.net.output_size();
-  if (m.kind == ModelKind::kIk && outputs != m.arm.dof()) {
+  if (joints_out && outputs != m.arm.dof()) {
     throw Error(fmt::format("{}: expected {} network outputs (the joints of {}), got {}",
                             args.model, m.arm.dof(), m.arm.name, outputs));
   }
 
-  // one batched call: the workspace processes it in chunks without allocating
-  const io::NumericTable targets = read_targets(m.arm, args.io.in);
+  // one batched call: the workspace processes it in chunks without allocating (load_model
+  // checked that the input is the task vector, for trajectory models then the current joints)
+  const io::NumericTable targets = m.kind == ModelKind::kTrajectory ? read_targets_and_joints(m.arm, args.io.in)
+                                                                   : read_targets(m.arm, args.io.in);
   const std::vector<float> x(targets.values.begin(), targets.values.end());
   std::vector<float> y(targets.rows() * outputs);
   Workspace ws(m.net);
   predict(m.net, ws, x.data(), targets.rows(), y.data());
 
-  if (m.kind == ModelKind::kIk) {
+  if (joints_out) {
     io::CsvWriter out(concat(joint_columns(m.arm), {"position_error_m", "orientation_error_rad"}));
     write_ik(m, targets, y, args.refine, out);
     io::write_file_atomic(args.io.out, out.text());
@@ -109,6 +106,8 @@ void add_predict_command(CLI::App& app) {
       "Input rows are task vectors of the model's arm (see `neurokin info MODEL`).\n"
       "ik models write the joint angles (rad), then position_error_m and\n"
       "orientation_error_rad of those angles (after --refine, of the refined angles).\n"
+      "trajectory models read the target, then the current joints (x,y,q1,q2 for planar2) and\n"
+      "write the next joints and their errors the same way (`neurokin track` follows paths).\n"
       "feasibility models write class (0 unreachable, 1 near_singular, 2 adequate,\n"
       "3 high_manipulability), its name, and the probabilities p0..p3.\n\n"
       "Example: neurokin predict --model models/kr6_ik.json --in targets.csv --refine 20");

@@ -56,6 +56,18 @@ train::Samples feasibility_samples(const Arm& arm, const train::TrainConfig& cfg
   return train::to_samples(std::move(d));
 }
 
+// the trajectory dataset of the config: next joints, current joints around them, targets
+train::Samples trajectory_samples(const Arm& arm, const train::TrainConfig& cfg) {
+  const data::TrajectoryConfig tc = data::trajectory_config_from_json(cfg.data, "config.data");
+  data::TrajectoryData d = data::make_trajectory_data(arm, tc);
+  fmt::print(stderr,
+             "data: {} samples of {} ({} next configurations x {} current joints within {} rad; {} train / {} "
+             "validation / {} test)\n",
+             d.n, arm.name, d.n / tc.per_point, tc.per_point, tc.perturbation, d.split.train, d.split.val,
+             d.split.test);
+  return train::to_samples(std::move(d));
+}
+
 void run_train(const TrainArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
   nlohmann::json j = json_util::parse(json_util::read_file(args.config, "config file"),
@@ -75,14 +87,16 @@ void run_train(const TrainArgs& args) {
   for (const auto& s : args.sets) train::apply_override(j, s);
   const train::TrainConfig cfg = train::config_from_json(j);
   const Arm arm = load_arm(cfg.arm);
-  const bool classifier = cfg.kind == "feasibility";
-  if (classifier && !args.cache.empty())
-    throw Error("--cache: feasibility datasets are not cached yet (drop --cache)");
+  const bool classifier = cfg.kind == "feasibility", trajectory = cfg.kind == "trajectory";
+  if ((classifier || trajectory) && !args.cache.empty())
+    throw Error("--cache: " + cfg.kind + " datasets are not cached yet (drop --cache)");
 
   const std::filesystem::path out(args.out);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   const auto t_data = std::chrono::steady_clock::now();
-  const train::Samples samples = classifier ? feasibility_samples(arm, cfg) : ik_samples(arm, cfg, args.cache);
+  const train::Samples samples = classifier   ? feasibility_samples(arm, cfg)
+                                 : trajectory ? trajectory_samples(arm, cfg)
+                                              : ik_samples(arm, cfg, args.cache);
   fmt::print(stderr, "data made or loaded in {:.1f} s\n",
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t_data).count());
 
@@ -129,13 +143,15 @@ void run_train(const TrainArgs& args) {
 
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
-  CLI::App* cmd = app.add_subcommand("train", "Train an IK or feasibility network with oneDNN from a config file");
+  CLI::App* cmd = app.add_subcommand("train", "Train an IK, trajectory or feasibility network with oneDNN from a config file");
   cmd->footer(
       "Writes OUT.json (model + config, metrics and per-epoch curves), OUT.onnx, OUT.report.json,\n"
       "OUT.log.csv and OUT.ckpt (the last finished epoch; --resume continues from it to the same\n"
       "result as an uninterrupted run). Ctrl-C stops between two batches and keeps the checkpoint.\n\n"
       "A config with \"kind\": \"feasibility\" trains the 4-class feasibility classifier (cross-entropy)\n"
-      "on reachable and confirmed unreachable poses (trainer/src/data/feasibility.h).\n\n"
+      "on reachable and confirmed unreachable poses (trainer/src/data/feasibility.h). A config with\n"
+      "\"kind\": \"trajectory\" trains (target, current joints) -> next joints on seed 004's perturbation\n"
+      "data (trainer/src/data/trajectory.h); `neurokin track` follows paths with it.\n\n"
       "Example: neurokin train --config models/configs/planar2-ik.json --out models/planar2/ik\n"
       "         neurokin train --config models/configs/kr6-feasibility.json --out models/kr6/feasibility");
   cmd->add_option("--config", args->config, "training config (JSON)")->required()->type_name("FILE");

@@ -34,8 +34,10 @@ TrainConfig config_from_json(const json& j) {
   if (const json* a = top.get("arm")) c.arm = ju::string(*a, top.at("arm"));
   else throw Error("config.arm: missing (required: an arm name or path)");
   top.string("kind", c.kind);
-  if (c.kind != "ik" && c.kind != "feasibility")
-    throw_expected(top.at("kind"), "\"ik\" or \"feasibility\"", "\"" + c.kind + "\"");
+  if (c.kind != "ik" && c.kind != "feasibility" && c.kind != "trajectory")
+    throw_expected(top.at("kind"), "\"ik\", \"feasibility\" or \"trajectory\"", "\"" + c.kind + "\"");
+  // a trajectory model's step is added to the current joints: angles, one head
+  const bool trajectory = c.kind == "trajectory";
   // a classifier decodes class probabilities
   const bool classifier = c.kind == "feasibility";
   if (classifier) c.decoding = OutputDecoding::kSoftmax;
@@ -64,14 +66,15 @@ TrainConfig config_from_json(const json& j) {
                             {InputEncoding::kRaw, InputEncoding::kPolar, InputEncoding::kPolarPitch,
                              InputEncoding::kPose},
                             encoding_name);
-    c.decoding = classifier ? enum_field(f, "decoding", c.decoding, {OutputDecoding::kSoftmax}, decoding_name)
-                            : enum_field(f, "decoding", c.decoding,
-                                         {OutputDecoding::kAngles, OutputDecoding::kSinCos}, decoding_name);
+    c.decoding = classifier   ? enum_field(f, "decoding", c.decoding, {OutputDecoding::kSoftmax}, decoding_name)
+                 : trajectory ? enum_field(f, "decoding", c.decoding, {OutputDecoding::kAngles}, decoding_name)
+                              : enum_field(f, "decoding", c.decoding,
+                                           {OutputDecoding::kAngles, OutputDecoding::kSinCos}, decoding_name);
     f.number("dropout", c.dropout, 0.0, 0.9);
     if (const json* b = f.get("branches")) {
-      if (classifier || !b->is_array() || b->size() < 2 || b->size() > static_cast<size_t>(kMaxBranches))
+      if (classifier || trajectory || !b->is_array() || b->size() < 2 || b->size() > static_cast<size_t>(kMaxBranches))
         throw_expected(f.at("branches"),
-                       classifier ? std::string("no branches for kind \"feasibility\"")
+                       classifier || trajectory ? "no branches for kind \"" + c.kind + "\""
                                   : "an array of 2 to " + std::to_string(kMaxBranches) + " branch names",
                        ju::describe(*b));
       for (size_t i = 0; i < b->size(); ++i)

@@ -110,15 +110,23 @@ void mean_std(const std::vector<float>& v, int width, const std::vector<int>& ro
 
 std::vector<float> encode_all(const Samples& d, InputEncoding enc, const Eigen::VectorXf* mean,
                               const Eigen::VectorXf* std) {
-  const int e = encoded_size(enc, d.task_size);
-  std::vector<float> f(d.size() * e);
+  const int in = d.input_size(), e = encoded_size(enc, in);
+  std::vector<float> f(d.size() * e), row(in);
   for (size_t r = 0; r < d.size(); ++r) {
     float* fr = &f[r * e];
-    encode_features(enc, d.task_size, &d.x[r * d.task_size], fr);
+    d.input_row(r, row.data());
+    encode_features(enc, in, row.data(), fr);
     if (mean)
       for (int i = 0; i < e; ++i) fr[i] = (fr[i] - (*mean)[i]) / (*std)[i];
   }
   return f;
+}
+
+// a trajectory dataset's steps, next - current joints (n x dof)
+std::vector<float> steps(const Samples& d) {
+  std::vector<float> dq(d.q.size());
+  for (std::size_t i = 0; i < dq.size(); ++i) dq[i] = d.q[i] - d.q_current[i];
+  return dq;
 }
 
 json curves_to_json(const std::vector<EpochStats>& log) {
@@ -192,6 +200,11 @@ std::string clock_text(double s) {
 
 }  // namespace
 
+void Samples::input_row(std::size_t r, float* in) const {
+  std::copy_n(&x[r * task_size], task_size, in);
+  if (!q_current.empty()) std::copy_n(&q_current[r * dof], dof, in + task_size);
+}
+
 // the split's rows as the trainer's train / validation / test lists
 static void assign_split(const data::Split& split, Samples& s) {
   const auto& o = split.order;
@@ -200,15 +213,22 @@ static void assign_split(const data::Split& split, Samples& s) {
   s.test.assign(o.begin() + split.train + split.val, o.end());
 }
 
-Samples to_samples(data::Dataset&& d) {
+// targets and the joints to learn (n x task_size, n x dof), and the split
+static Samples ik_rows(int task_size, int dof, std::vector<float>&& x, std::vector<float>&& q,
+                       const data::Split& split) {
   Samples s;
-  s.task_size = d.task_size;
-  s.dof = d.dof;
-  s.x = std::move(d.targets);
-  s.q = std::move(d.joints);
+  s.task_size = task_size;
+  s.dof = dof;
+  s.x = std::move(x);
+  s.q = std::move(q);
+  assign_split(split, s);
+  return s;
+}
+
+Samples to_samples(data::Dataset&& d) {
+  Samples s = ik_rows(d.task_size, d.dof, std::move(d.targets), std::move(d.joints), d.split);
   s.branch = std::move(d.branch);
   s.branch_names = d.report.branches;
-  assign_split(d.split, s);
   char hash[20];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(d.hash));
   s.report = {{"config", data::data_config_to_json(d.config)},
@@ -231,6 +251,13 @@ Samples to_samples(data::FeasibilityData&& d) {
                  [](data::PoseSource p) { return static_cast<std::uint8_t>(p); });
   s.margin = std::move(d.margin);
   assign_split(d.split, s);
+  s.report = std::move(d.report);
+  return s;
+}
+
+Samples to_samples(data::TrajectoryData&& d) {
+  Samples s = ik_rows(d.task_size, d.dof, std::move(d.targets), std::move(d.next), d.split);
+  s.q_current = std::move(d.current);
   s.report = std::move(d.report);
   return s;
 }
@@ -352,7 +379,7 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   const Arm& arm = model.arm;
   Workspace ws(model.net);
   std::vector<double> pos(rows.size()), rot(rows.size());
-  std::vector<float> x(d.task_size), q(arm.dof());
+  std::vector<float> x(d.input_size()), q(arm.dof());
   double jse = 0, jae = 0;
   // branch heads: which head each dataset branch is, to count answers on the canonical one
   const int heads = model.net.heads();
@@ -364,14 +391,15 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   std::size_t agree = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
     const size_t r = rows[k];
+    d.input_row(r, x.data());
     if (heads > 1) {
-      predict_branches(model.net, ws, &d.x[r * d.task_size], 1, qs.data(), ps.data());
+      predict_branches(model.net, ws, x.data(), 1, qs.data(), ps.data());
       const int h = static_cast<int>(std::max_element(ps.begin(), ps.end()) - ps.begin());
       std::copy_n(&qs[static_cast<size_t>(h) * arm.dof()], arm.dof(), q.begin());
       const int b = r < d.branch.size() ? d.branch[r] : -1;
       agree += b >= 0 && b < static_cast<int>(head_of.size()) && head_of[b] == h;
     } else {
-      predict(model.net, ws, &d.x[r * d.task_size], 1, q.data());
+      predict(model.net, ws, x.data(), 1, q.data());
     }
     Eigen::VectorXd qd = Eigen::Map<const Eigen::VectorXf>(q.data(), arm.dof()).cast<double>();
     st.outside_limits += !wrap_into_limits(arm, qd);
@@ -407,7 +435,10 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
 }
 
 Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, const TrainOptions& opt) {
-  const bool classifier = cfg.kind == "feasibility";
+  const bool classifier = cfg.kind == "feasibility", trajectory = cfg.kind == "trajectory";
+  if (trajectory != !data.q_current.empty())
+    throw_expected("training data", trajectory ? "current joints for kind \"trajectory\"" : "no current joints for kind \"" + cfg.kind + "\"",
+                   data.q_current.empty() ? "none" : std::to_string(data.q_current.size() / std::max(data.dof, 1)) + " rows");
   if (data.task_size != task_size(arm.task) || data.dof != (classifier ? 0 : arm.dof()))
     throw_expected("training data", "task size " + std::to_string(task_size(arm.task)) + " and " +
                                         std::to_string(arm.dof()) + " joints (" + arm.name + ")",
@@ -423,14 +454,15 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
 
   // the model's fixed parts: encodings and normalisation from the training split
   Model model;
-  model.kind = classifier ? ModelKind::kFeasibility : ModelKind::kIk;
+  model.kind = classifier ? ModelKind::kFeasibility : trajectory ? ModelKind::kTrajectory : ModelKind::kIk;
   model.arm = arm;
   Network& net = model.net;
-  net.input_size = data.task_size;
+  net.input_size = data.input_size();
+  net.residual = trajectory;
   net.encoding = cfg.encoding;
   net.decoding = cfg.decoding;
   net.branches = cfg.branches;
-  const int enc = encoded_size(cfg.encoding, data.task_size);
+  const int enc = encoded_size(cfg.encoding, net.input_size);
   const int heads = net.heads();
   const int head_outputs = cfg.decoding == OutputDecoding::kSinCos ? 2 * arm.dof() : arm.dof();
   const int outputs = classifier ? kFeasibilityClasses : heads * head_outputs + (heads > 1 ? heads : 0);
@@ -440,7 +472,8 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
   net.out_std = Eigen::VectorXf::Ones(outputs);
   if (cfg.decoding == OutputDecoding::kAngles) {
     Eigen::VectorXf mean, std;
-    mean_std(data.q, arm.dof(), data.train, mean, std);
+    // trajectory models: the step next - current, which the network's output is
+    mean_std(trajectory ? steps(data) : data.q, arm.dof(), data.train, mean, std);
     for (int k = 0; k < heads; ++k) net.out_mean.segment(k * head_outputs, head_outputs) = mean,
                                     net.out_std.segment(k * head_outputs, head_outputs) = std;
   }
@@ -495,7 +528,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
 
   const int ts = data.task_size, dof = arm.dof();
   std::vector<float> xb(static_cast<size_t>(cfg.batch) * enc), tb(static_cast<size_t>(cfg.batch) * ts),
-      qb(static_cast<size_t>(cfg.batch) * dof), dy(static_cast<size_t>(cfg.batch) * outputs),
+      qb(static_cast<size_t>(cfg.batch) * dof), cb(trajectory ? static_cast<size_t>(cfg.batch) * dof : 0), dy(static_cast<size_t>(cfg.batch) * outputs),
       pe(cfg.batch), re(cfg.batch);
   std::vector<std::int8_t> lb(cfg.batch);
   std::vector<int> rb(cfg.batch);
@@ -542,6 +575,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
         std::copy_n(&data.x[r * ts], ts, &tb[static_cast<size_t>(k) * ts]);
         if (classifier) lb[k] = data.label[r];
         else std::copy_n(&data.q[r * dof], dof, &qb[static_cast<size_t>(k) * dof]);
+        if (trajectory) std::copy_n(&data.q_current[r * dof], dof, &cb[static_cast<size_t>(k) * dof]);
       }
       const float* y = mlp.forward(xb.data(), n, true);
       LossWeights w{base[0], base[1], base[2], base[3], cfg.loss.hard_alpha, cfg.loss.limits,
@@ -554,7 +588,8 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
           classifier ? LossTerms{}
           : branch_loss ? branch_loss->compute(y, tb.data(), *targets, rb.data(), n, w, cfg.loss.branch, dy.data(),
                                                pe.data(), re.data(), &choice)
-                        : loss->compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data());
+                        : loss->compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data(),
+                                        trajectory ? cb.data() : nullptr);
       const std::array<double, 4> tv{terms.joint, terms.sincos, terms.fk_position, terms.fk_orientation};
       for (int t = 0; t < 4; ++t) running[t] = running[t] == 0 ? tv[t] : 0.99 * running[t] + 0.01 * tv[t];
       for (int k = 0; k < n; ++k) seen_error[order[b0 + k]] = pe[k];
