@@ -2,15 +2,21 @@
 #   make demo    build the browser simulator and serve it at http://127.0.0.1:8080
 #   make test    native + wasm + web builds and every test, browser tests included (what CI runs)
 #   make example the command-line worked example (FK -> IK for every arm)
+#   make fuzz    every libFuzzer target for FUZZ_SECONDS each (docs/reliability.md)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 NATIVE := build/native
 WASM := build/wasm
 CLI := $(NATIVE)/bin/neurokin
+SANITIZE := build/sanitize
+FUZZ := build/fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
 # emscripten 3.1.6 on debian needs node's global modules (acorn) for -O1 and above
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility models-trajectory format clean
+.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility models-clustered models-trajectory \
+        format clean sanitize test-sanitize fuzz-build fuzz fuzz-smoke
 
 all: build
 
@@ -37,25 +43,60 @@ web: wasm
 test: build wasm web
 	ctest --test-dir $(NATIVE) --output-on-failure -j$(JOBS)
 	ctest --test-dir $(WASM) --output-on-failure
+	node --test-reporter=spec web/test/share.test.mjs
 	node --test-reporter=spec web/test/browser.test.mjs
+	$(MAKE) --no-print-directory fuzz-smoke
+
+# reliability (docs/reliability.md): the whole native suite under AddressSanitizer +
+# UndefinedBehaviorSanitizer, and each libFuzzer target for a while; any finding fails
+sanitize: bootstrap
+	@cmake --preset sanitize >/dev/null
+	cmake --build $(SANITIZE) -j$(JOBS)
+
+# the same tests as the plain build: a test binary that dies at start-up under a sanitizer
+# lists no tests to ctest, which would drop them without a word
+test-sanitize: build sanitize
+	@n=$$(ctest --test-dir $(NATIVE) -N | tail -1); s=$$(ctest --test-dir $(SANITIZE) -N | tail -1); \
+	  [ "$$n" = "$$s" ] || { echo "test-sanitize: $(SANITIZE) has $$s, $(NATIVE) $$n" >&2; exit 1; }
+	ctest --test-dir $(SANITIZE) --output-on-failure -j$(JOBS)
+
+fuzz-build: bootstrap
+	@cmake --preset fuzz >/dev/null
+	cmake --build $(FUZZ) -j$(JOBS)
+
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	scripts/fuzz.sh $(FUZZ) $(FUZZ_SMOKE_SECONDS)
 
 bench: build web
 	$(NATIVE)/bin/neurokin_bench
 	$(NATIVE)/bin/ik_vs_kdl --n 10000 --budget-ms 5 --seed 1 --markdown docs/benchmarks.md
 	node bench/wasm_vs_ort.mjs --markdown docs/benchmarks.md
 	node bench/page_frames.mjs --markdown docs/benchmarks.md
+	node bench/slice_classes.mjs --markdown docs/benchmarks.md
+	node bench/predict_soak.mjs --markdown docs/reliability.md
 
 # the shipped models, each from its committed config (models/configs/ARM-ik.json); datasets are
-# cached under build/data. Then each is evaluated on 10,000 fresh targets (models/ARM/ik.eval.json)
-# about 2 h on 2 cores (planar2 4 min, puma3 14 min, kr6 34 min; omx4, two branch heads, 61 min
-# on a loaded machine)
+# cached under build/data. An arm with a second config, ARM-ik-finetune.json, is trained in two
+# stages: the first config into build/models/ARM-ik-base, then fine-tuned from it (--init) into
+# models/ARM/ik (kr6: 20 more epochs with a larger orientation weight). Then each is evaluated on
+# 10,000 fresh targets (models/ARM/ik.eval.json). About 2 h 20 min on 2 cores (planar2 4 min,
+# puma3 14 min, kr6 34 + 20 min; omx4, two branch heads, 61 min on a loaded machine)
 ARMS := planar2 puma3 omx4 kr6
-models: models-ik models-feasibility models-trajectory
+models: models-ik models-feasibility models-clustered models-trajectory
 
 models-ik: build
-	@mkdir -p build/data
+	@mkdir -p build/data build/models
 	@for arm in $(ARMS); do \
-	  $(CLI) train --config models/configs/$$arm-ik.json --out models/$$arm/ik --cache build/data/$$arm-ik.bin --quiet && \
+	  tune=models/configs/$$arm-ik-finetune.json; \
+	  if [ -f $$tune ]; then \
+	    $(CLI) train --config models/configs/$$arm-ik.json --out build/models/$$arm-ik-base --cache build/data/$$arm-ik.bin --quiet && \
+	    $(CLI) train --config $$tune --init build/models/$$arm-ik-base.json --out models/$$arm/ik --cache build/data/$$arm-ik.bin --quiet; \
+	  else \
+	    $(CLI) train --config models/configs/$$arm-ik.json --out models/$$arm/ik --cache build/data/$$arm-ik.bin --quiet; \
+	  fi && \
 	  $(CLI) eval --model models/$$arm/ik.json --n 10000 --refine 20 --json > models/$$arm/ik.eval.json || exit 1; \
 	done
 
@@ -71,6 +112,20 @@ models-feasibility: build
 	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --json > models/$$arm/feasibility.eval.json && \
 	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --kd-radius 0 --json \
 	    > models/$$arm/feasibility.eval-nomargin.json || exit 1; \
+	done
+
+# clustered regression (seed 002): k-means in joint space, one network per cluster, the answer
+# chosen by FK consistency, from models/configs/ARM-ik-clustered.json (datasets cached under
+# build/data); each evaluated on the same 10,000 fresh targets as the single model, which is
+# evaluated beside it (models/ARM/ik-clustered.eval.json)
+CLUSTERED_ARMS := omx4 kr6
+models-clustered: build
+	@mkdir -p build/data
+	@for arm in $(CLUSTERED_ARMS); do \
+	  $(CLI) train --config models/configs/$$arm-ik-clustered.json --out models/$$arm/ik-clustered \
+	    --cache build/data/$$arm-ik-clustered.bin --quiet && \
+	  $(CLI) eval --model models/$$arm/ik-clustered.json --n 10000 --compare models/$$arm/ik.json --json \
+	    > models/$$arm/ik-clustered.eval.json || exit 1; \
 	done
 
 # the trajectory models (seed 004: target and current joints -> next joints), each from

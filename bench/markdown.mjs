@@ -1,6 +1,8 @@
-// A generated section of a markdown file, between <!-- NAME:begin --> and <!-- NAME:end -->:
-// replaced in place when the markers are there, appended otherwise; written atomically.
+// What the JS benches share: their command line, the numbers' format, and a generated section of
+// a markdown file between <!-- NAME:begin --> and <!-- NAME:end -->, replaced in place when the
+// markers are there, appended otherwise, written atomically.
 import fs from 'node:fs';
+import os from 'node:os';
 
 export function writeSection(file, name, lines) {
   const begin = `<!-- ${name}:begin -->`, end = `<!-- ${name}:end -->`;
@@ -11,4 +13,36 @@ export function writeSection(file, name, lines) {
   text = b >= 0 && e > b ? text.slice(0, b) + section + text.slice(e + end.length) : `${text.trimEnd()}\n\n${section}\n`;
   fs.writeFileSync(`${file}.tmp`, text);
   fs.renameSync(`${file}.tmp`, file);
+}
+
+// a bench's command line: --flag value pairs over defaults ({markdown: null, rounds: 7,
+// wasmDir: ...}; --wasm-dir sets wasmDir); a number must be positive. A bad flag or value exits 2
+// with a message naming the tool, the flag and what was expected
+export function parseOptions(tool, defaults, argv = process.argv.slice(2)) {
+  const opt = { ...defaults };
+  const flags = Object.keys(defaults).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  const fail = (message) => {
+    console.error(`${tool}: ${message}`);
+    process.exit(2);
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    const key = Object.keys(defaults)[flags.indexOf(flag)];
+    if (key === undefined) fail(`unknown option '${flag}' (expected ${flags.join(', ')})`);
+    if (typeof defaults[key] !== 'number') opt[key] = value;
+    else if (Number(value) > 0) opt[key] = Number(value);
+    else fail(`${flag}: expected a positive number, got '${value}'`);
+  }
+  return opt;
+}
+
+// the line above a table: when, on what, how loaded
+export function measuredOn() {
+  return `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus()[0]?.model ?? 'unknown CPU'} ` +
+    `(${os.cpus().length} cores), load average ${os.loadavg()[0].toFixed(1)}, Node ${process.version}`;
+}
+
+// a number as the tables print it: thousands separated, a fixed number of decimals
+export function fmt(x, digits = 0) {
+  return x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }

@@ -5,30 +5,14 @@
 //   node bench/wasm_vs_ort.mjs [--markdown docs/benchmarks.md] [--rounds 7]
 // (make bench runs it; the wasm build must exist: make wasm, and web/node_modules: bootstrap)
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-import { writeSection } from './markdown.mjs';
+import { fmt, measuredOn, parseOptions, writeSection } from './markdown.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = { markdown: null, rounds: 7, wasmDir: path.join(repo, 'build', 'wasm', 'bin') };
-for (let i = 0; i < args.length; i += 2) {
-  const [flag, value] = [args[i], args[i + 1]];
-  if (flag === '--markdown') opt.markdown = value;
-  else if (flag === '--rounds') opt.rounds = Number(value);
-  else if (flag === '--wasm-dir') opt.wasmDir = value;
-  else {
-    console.error(`wasm_vs_ort: unknown option '${flag}' (expected --markdown FILE, --rounds N, --wasm-dir DIR)`);
-    process.exit(2);
-  }
-}
-if (!(opt.rounds >= 1)) {
-  console.error(`wasm_vs_ort: --rounds: expected a positive integer, got '${opt.rounds}'`);
-  process.exit(2);
-}
+const opt = parseOptions('wasm_vs_ort', { markdown: null, rounds: 7, wasmDir: path.join(repo, 'build', 'wasm', 'bin') });
 
 const requireWeb = createRequire(path.join(repo, 'web', 'package.json'));
 let ort;
@@ -113,12 +97,9 @@ if (rows.length === 0) {
 }
 
 if (opt.markdown) {
-  const fmt = (x, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const file = path.resolve(repo, opt.markdown);
   writeSection(file, 'wasm_vs_ort', [
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus()[0]?.model ?? 'unknown CPU'} ` +
-      `(${os.cpus().length} cores), load average ${os.loadavg()[0].toFixed(1)}, Node ${process.version}, ` +
-      `onnxruntime-web ${ort.env.versions?.web ?? ''}, ${opt.rounds} interleaved rounds (medians):`,
+    `${measuredOn()}, onnxruntime-web ${ort.env.versions?.web ?? ''}, ${opt.rounds} interleaved rounds (medians):`,
     '',
     `| model | parameters | batch 1: ours | batch 1: onnxruntime-web | speed-up | batch ${BIG}: ours | batch ${BIG}: onnxruntime-web | ratio | max \\|q_ours - q_ort\\| |`,
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|',

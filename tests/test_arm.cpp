@@ -73,6 +73,21 @@ TEST_CASE("arm_to_json round trips exactly") {
   }
 }
 
+TEST_CASE("with_task: kr6 positioned only, as if its file said so") {
+  const Arm kr6 = shipped_arm("kr6");
+  const Arm pos = with_task(kr6, TaskKind::kPosition);
+  CHECK(pos.task == TaskKind::kPosition);
+  CHECK(pos.name == "kr6");
+  CHECK_FALSE(pos.conditioning.valid());  // the pose Jacobian's thresholds do not carry over
+  CHECK(arm_to_json(pos)["task"] == "position");
+  CHECK(arm_from_json(arm_to_json(pos)).task == TaskKind::kPosition);  // models embed this arm
+  Rng rng(9);
+  const JointVec q = sample_joints(kr6, rng);
+  CHECK(fk(pos, q).matrix() == fk(kr6, q).matrix());
+  CHECK(with_task(kr6, TaskKind::kPose).conditioning.valid());  // the same task: unchanged
+  CHECK_THROWS_WITH(with_task(shipped_arm("puma3"), TaskKind::kPose), Catch::Contains("arm.task"));
+}
+
 TEST_CASE("a user's arm: dh and urdf joints, base and tool") {
   json j = planar();
   j["base"] = {{"xyz", {0, 0, 1}}};
@@ -132,6 +147,19 @@ TEST_CASE("every malformed arm field is named with expected and actual") {
   require_error(j,
                 "arm.joints[0]: expected exactly one of dh {a, alpha, d, theta} or origin {xyz, "
                 "rpy} + axis, got both");
+  // absurd lengths: fk gave inf poses and ik NaN errors reported as 0 (found by
+  // scripts/hostile_inputs.sh)
+  j = planar();
+  j["joints"][1]["origin"]["xyz"] = {1e308, 0, 0};
+  require_error(j, "arm.joints[1].origin.xyz: expected coordinates within +-1e6 m, got array [1e+308,0,0]");
+  j = planar();
+  j["tool"]["xyz"] = {0, -2e6, 0};
+  require_error(j, "arm.tool.xyz: expected coordinates within +-1e6 m, got array [0,-2000000.0,0]");
+  j = planar();
+  j["joints"][0].erase("origin");
+  j["joints"][0].erase("axis");
+  j["joints"][0]["dh"] = {{"a", 1}, {"alpha", 0}, {"d", -1e7}};
+  require_error(j, "arm.joints[0].dh.d: expected a length within +-1e6 m, got -10000000.0");
   j = planar();
   j["joints"][0]["type"] = "prismatic";
   require_error(j, "arm.joints[0].type: expected \"revolute\", got \"prismatic\"");
@@ -155,6 +183,11 @@ TEST_CASE("every malformed arm field is named with expected and actual") {
 
 TEST_CASE("arm text: invalid and absurdly nested JSON are errors, not crashes") {
   CHECK_THROWS_WITH(arm_from_json_text("{\"format\": "), Catch::StartsWith("arm: not valid JSON"));
+  // a number beyond a double is nlohmann's out_of_range, not a parse_error (found by
+  // tests/fuzz/fuzz_arm: "3.14159E2653589793" in the limits)
+  CHECK_THROWS_WITH(arm_from_json_text("{\"limits\": [3.14159E2653589793]}"),
+                    "arm: not valid JSON: [json.exception.out_of_range.406] number overflow "
+                    "parsing '3.14159E2653589793'");
   CHECK_THROWS_WITH(arm_from_json_text(std::string(100000, '[') + std::string(100000, ']')),
                     "arm: expected JSON nested at most 64 deep, got 100000 levels");
 }

@@ -173,7 +173,10 @@ TEST_CASE("branch targets: each head's branch solution, the canonical branch its
   CHECK(t.reaches[0] > t.labelled[0]);
 
   REQUIRE_THROWS_WITH(branch_targets(arm, s, {"base_front_elbow_up", "elbow_up"}),
-                      Contains("config.network.branches[1]: expected one of \"base_front_elbow_up\""));
+                      Contains("config.network.branches[1]: expected a branch of omx4 (base_front_elbow_up, "));
+  REQUIRE_THROWS_WITH(branch_targets(arm, s, {"base_back_elbow_down", "base_back_elbow_down"}),
+                      "config.network.branches[1]: expected a branch not listed before, got "
+                      "\"base_back_elbow_down\" again");
   Samples unlabelled;  // planar2 data made without a branch preference
   unlabelled.task_size = 2, unlabelled.dof = 2, unlabelled.x = {0.5f, 0.5f}, unlabelled.q = {0.1f, 0.2f};
   REQUIRE_THROWS_WITH(branch_targets(shipped_arm("planar2"), unlabelled, {"elbow_up", "elbow_down"}),

@@ -409,6 +409,32 @@ TEST_CASE("cli: bad input exits 1 naming line and column, and writes nothing", "
   check_error(dir.run("fk --arm planar2 --in q.csv --out no_dir/p.csv"), "no_dir/p.csv");
 }
 
+// found by tests/fuzz/fuzz_task_vector: a target 1.1e37 m away is finite but overflows the
+// network (NaN joints); ik --model said "solve_ik q0[0]: expected a finite angle" for the
+// whole file instead of the row's status. Targets beyond float32 cannot enter the network.
+TEST_CASE("cli: absurdly far targets are unreachable, or refused naming the line", "[cli][errors]") {
+  CliDir dir;
+  const std::string omx4 = "'" NEUROKIN_SOURCE_DIR "/models/omx4/ik.json'";
+  write_text(dir / "t.csv",
+             "x,y,z,pitch\n0.2,0,0.2,0\n"
+             "1.099125421991228e+37,0.03560844594742338,0.3422759718029844,-1.3763764028953815\n");
+  const Run r = dir.run("ik --model " + omx4 + " --in t.csv --out q.csv");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const Csv q = parse_csv(slurp(dir / "q.csv"));
+  REQUIRE(q.rows.size() == 2);
+  CHECK(q.rows[0][q.col("status")] == "converged");
+  CHECK(q.rows[1][q.col("status")] == "unreachable");
+  CHECK(std::isfinite(q.num(1, "joint1")));
+
+  write_text(dir / "t.csv", "x,y,z,pitch\n0.2,0,0.2,0\n1e300,0,0.2,0\n");
+  check_error(dir.run("predict --model " + omx4 + " --in t.csv --out p.csv"),
+              "t.csv:3: target[0]: expected a finite float32, got 1e+300");
+  CHECK_FALSE(fs::exists(dir / "p.csv"));
+  check_error(dir.run("ik --model " + omx4 + " --in t.csv --out p.csv"), "t.csv:3: target[0]");
+  CHECK_FALSE(fs::exists(dir / "p.csv"));
+}
+
 TEST_CASE("cli: an unknown arm gets a message naming it", "[cli][errors]") {
   CliDir dir;
   write_text(dir / "q.csv", "j1,j2\n0,0\n");
@@ -464,6 +490,17 @@ TEST_CASE("cli: predict with a feasibility model writes class, name, probabiliti
 
   check_error(dir.run("predict --model f.json --in t.csv --refine 5"),
               "--refine needs an ik or trajectory model");
+
+  // --raw: the logits themselves, before the softmax
+  const Run raw = dir.run("predict --model f.json --in t.csv --raw");
+  REQUIRE(raw.code == 0);
+  const Csv l = parse_csv(raw.out);
+  CHECK(l.header == std::vector<std::string>{"out0", "out1", "out2", "out3"});
+  REQUIRE(l.rows.size() == 1);
+  CHECK(l.num(0, "out0") == 0.0);
+  CHECK(l.num(0, "out2") == 1.0);
+  check_error(dir.run("predict --model f.json --in t.csv --raw --refine 5"),
+              "--raw writes the network's outputs before decoding: there are no joints to --refine");
 }
 
 TEST_CASE("cli: predict on the committed fixture model", "[cli][predict]") {
@@ -527,7 +564,7 @@ TEST_CASE("cli: info describes arms and models", "[cli][info]") {
   write_text(dir / "x.json", "{\"format\": \"something\"}");
   check_error(dir.run("info x.json"), "format");
   write_text(dir / "y.json", "{not json");
-  check_error(dir.run("info y.json"), "y.json: expected JSON");
+  check_error(dir.run("info y.json"), "y.json: not valid JSON");
 }
 
 TEST_CASE("cli: sample gives the core's seeded joints, and --task their targets", "[cli][sample]") {

@@ -264,6 +264,15 @@ TEST_CASE("cache: round trip, and stale, corrupt or foreign files are refused by
   CHECK_THROWS_WITH(load_dataset(tmp.file("missing.nkd"), d.hash),
                     Catch::StartsWith(tmp.file("missing.nkd") + ": cannot read the dataset"));
 
+  // a header claiming 2^31 - 1 samples over the arrays of a few: refused by the file's size
+  // before the arrays are allocated (found by tests/fuzz/fuzz_dataset_cache)
+  Dataset lie = d;
+  lie.n = lie.config.n = 0x7fffffff;
+  lie.split.train = lie.n - lie.split.val - lie.split.test;
+  save_dataset(lie, path);
+  // 38 bytes a sample for omx4 (4 + 4 float32, branch, focus, split index) x (2^31 - 1)
+  CHECK_THROWS_WITH(load_dataset(path, d.hash), Catch::StartsWith(path + ": truncated: expected 81604"));
+
   // load_or_make: made when missing or stale, loaded when current
   std::string made;
   const std::string cache = tmp.file("cache.nkd");
@@ -475,6 +484,12 @@ TEST_CASE("config: JSON round trip and errors that name the field") {
         "config.data.focus.share: expected a number in (0, 1), got 1");
   CHECK(error_of(R"({"focus": {"centre": [0, 0, 0], "normal": [0, 0, 0]}})") ==
         "config.data.focus.normal: expected a non-zero 3-vector, got array [0,0,0]");
+}
+
+TEST_CASE("positions_in: where each name is in another list") {
+  CHECK(positions_in({"b", "x", "a", "b"}, {"a", "b", "c"}) == std::vector<int>{1, -1, 0, 1});
+  CHECK(positions_in({"a"}, {}) == std::vector<int>{-1});
+  CHECK(positions_in({}, {"a"}).empty());
 }
 
 TEST_CASE("make_dataset: configs the arm cannot serve are errors naming the arm") {

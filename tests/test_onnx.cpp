@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "export/onnx_export.h"
+#include "neurokin/clustered.h"
 #include "neurokin/error.h"
 #include "neurokin/kinematics.h"
 #include "neurokin/model.h"
@@ -587,6 +588,15 @@ std::vector<float> pair_norms(const Model& m, const std::vector<float>& x, int r
   return norms;
 }
 
+// the names ONNX Runtime feeds, in order, each with its columns of inputs.csv: the target, then
+// (trajectory models) the current joints
+nlohmann::json onnx_inputs(const Arm& arm, bool residual) {
+  nlohmann::json inputs = nlohmann::json::array();
+  inputs.push_back(nlohmann::json::array({onnx_export::kInputName, task_size(arm.task)}));
+  if (residual) inputs.push_back(nlohmann::json::array({onnx_export::kJointsInputName, arm.dof()}));
+  return inputs;
+}
+
 TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   constexpr int kRows = 1000;
   const fs::path root = NEUROKIN_ONNX_CASES;
@@ -611,11 +621,8 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
     write_csv(dir / "expected.csv", y, d, "y");
     const bool sincos = m.net.decoding == OutputDecoding::kSinCos;
     if (sincos && conditioned) write_csv(dir / "norms.csv", pair_norms(m, x, kRows), d, "norm");
-    // inputs: the names ONNX Runtime feeds, each with its leading columns of inputs.csv
-    nlohmann::json inputs = {{onnx_export::kInputName, task_size(m.arm.task)}};
-    if (m.net.residual) inputs.push_back({onnx_export::kJointsInputName, m.arm.dof()});
     manifest.push_back({{"name", name},
-                        {"inputs", inputs},
+                        {"inputs", onnx_inputs(m.arm, m.net.residual)},
                         {"output", onnx_export::output_name(m.kind)},
                         {"columns", d},
                         {"angles_wrap", sincos},
@@ -664,6 +671,69 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
       selector_model("kr6", InputEncoding::kPose, OutputDecoding::kAngles, {16, 17, 18, 7, 8, 9}),
       pose_x, {});
 
+  // clustered models (one graph, "candidates" [N, K, dof]): every member's predict(), row by row;
+  // random omx4 members of both decodings, then the shipped ones' committed files
+  auto write_clustered_case = [&](const std::string& name, const ClusteredModel& m, const std::vector<float>& x,
+                                  const fs::path& onnx_file, bool conditioned) {
+    const fs::path dir = root / name;
+    fs::create_directories(dir);
+    if (onnx_file.empty()) onnx_export::write_clustered_onnx((dir / "model.onnx").string(), m, name);
+    else fs::copy_file(onnx_file, dir / "model.onnx");
+    const int k = m.k(), dof = m.arm.dof(), n = task_size(m.arm.task);
+    std::vector<float> y(std::size_t(kRows) * k * dof), norms(y.size(), 1.0f), yc(std::size_t(kRows) * dof);
+    bool sincos = true;
+    for (int c = 0; c < k; ++c) {
+      const Model& mc = m.clusters[c].model;
+      Workspace ws(mc.net);
+      predict(mc.net, ws, x.data(), kRows, yc.data());
+      const bool sc = mc.net.decoding == OutputDecoding::kSinCos;
+      sincos &= sc;
+      const std::vector<float> nc = sc && conditioned ? pair_norms(mc, x, kRows) : std::vector<float>(yc.size(), 1.0f);
+      for (int r = 0; r < kRows; ++r)
+        for (int j = 0; j < dof; ++j) {
+          y[(std::size_t(r) * k + c) * dof + j] = yc[std::size_t(r) * dof + j];
+          norms[(std::size_t(r) * k + c) * dof + j] = nc[std::size_t(r) * dof + j];
+        }
+    }
+    write_csv(dir / "inputs.csv", x, n, "x");
+    write_csv(dir / "expected.csv", y, k * dof, "y");
+    if (conditioned) write_csv(dir / "norms.csv", norms, k * dof, "norm");
+    manifest.push_back({{"name", name},
+                        {"inputs", onnx_inputs(m.arm, false)},
+                        {"output", onnx_export::kCandidatesName},
+                        {"columns", k * dof},
+                        {"row_dims", {k, dof}},
+                        {"angles_wrap", sincos},
+                        {"pair_norms", conditioned}});
+  };
+  {
+    ClusteredModel cm;
+    cm.arm = load_arm(kSource + "/models/arms/omx4.json");
+    const Activation acts[] = {Activation::kSilu, Activation::kTanh, Activation::kRelu};
+    for (int c = 0; c < 3; ++c) {
+      const Spec s{"omx4", ModelKind::kIk, InputEncoding::kPolarPitch, OutputDecoding::kSinCos, acts[c], acts[c]};
+      cm.clusters.push_back({Eigen::VectorXd::Zero(4), 10, make_model(s, 500 + c)});
+    }
+    Rng rng(501);
+    write_clustered_case("clustered_omx4_random", cm, case_inputs(4, kPolarEdges, kRows, rng), {}, false);
+  }
+  int shipped_clustered = 0;
+  for (const char* arm : {"omx4", "kr6"}) {
+    const fs::path json = kSource + "/models/" + arm + "/ik-clustered.json",
+                   onnx = kSource + "/models/" + arm + "/ik-clustered.onnx";
+    if (!fs::exists(json)) continue;
+    REQUIRE(fs::exists(onnx));
+    const ClusteredModel m = load_clustered_model(json.string());
+    Rng rng(450 + shipped_clustered);
+    std::vector<float> x;
+    for (int r = 0; r < kRows; ++r) {
+      const TaskVec t = task_vector(m.arm, fk(m.arm, sample_joints(m.arm, rng)));
+      for (Eigen::Index i = 0; i < t.size(); ++i) x.push_back(static_cast<float>(t[i]));
+    }
+    write_clustered_case(std::string("shipped_") + arm + "_clustered", m, x, onnx, true);
+    ++shipped_clustered;
+  }
+
   // the shipped models: their committed .onnx files as they are (not exported again), on
   // reachable targets, against the core running their .json twins
   int shipped = 0;
@@ -692,7 +762,7 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   }
 
   std::ofstream(root / "cases.json") << manifest.dump(1) << '\n';
-  CHECK(manifest.size() == specs.size() + 5 + shipped);
+  CHECK(manifest.size() == specs.size() + 5 + shipped + 1 + shipped_clustered);
 }
 
 }  // namespace

@@ -118,6 +118,46 @@ TEST_CASE("a run stopped after an epoch and resumed is bit-identical to an unint
   CHECK_THROWS_WITH(train_model(other, arm, s, part), Catch::Contains("written with another configuration"));
 }
 
+TEST_CASE("fine-tuning starts from a trained model's weights, and a model of another shape is refused") {
+  const Arm arm = test::shipped_arm("planar2");
+  const Samples s = tiny_samples(arm);
+  TempDir dir;
+  const Model trained = train_model(tiny_config(), arm, s, quiet_options(dir, "a"));
+  const std::string init = (dir.path / "a.json").string();
+  std::ofstream(init) << model_to_json(trained).dump();
+
+  // one epoch at a learning rate too small to move the weights: where the trained model left off
+  TrainConfig cfg = tiny_config();
+  cfg.init = init;
+  cfg.epochs = 1;
+  cfg.dropout = 0;
+  cfg.schedule.kind = "constant";
+  cfg.schedule.lr = 1e-12;
+  const double left_off = trained.metadata["curves"]["val_mean_mm"].back();
+  const Model tuned = train_model(cfg, arm, s, quiet_options(dir, "b"));
+  const double tuned_first = tuned.metadata["curves"]["val_mean_mm"][0];
+  CHECK(tuned_first == Approx(left_off).epsilon(1e-3));
+  CHECK(tuned.net.in_mean == trained.net.in_mean);
+  CHECK(tuned.metadata["config"]["init"] == init);
+  // the same epoch from fresh weights is far worse
+  cfg.init.clear();
+  CHECK(train_model(cfg, arm, s, quiet_options(dir, "c")).metadata["curves"]["val_mean_mm"][0].get<double>() >
+        2 * left_off);
+
+  cfg.init = init;
+  cfg.arch.hidden = {16, 8};
+  CHECK_THROWS_WITH(train_model(cfg, arm, s, quiet_options(dir, "d")),
+                    Catch::StartsWith("config.init (" + init + "): layers: expected ") &&
+                        Catch::Contains("dense 16->8") && Catch::Contains("(the model)"));
+  cfg = tiny_config();
+  cfg.init = init;
+  cfg.decoding = OutputDecoding::kAngles;
+  CHECK_THROWS_WITH(train_model(cfg, arm, s, quiet_options(dir, "e")),
+                    "config.init (" + init + "): decoding: expected angles (this config), got sincos (the model)");
+  cfg.init = (dir.path / "missing.json").string();
+  CHECK_THROWS_WITH(train_model(cfg, arm, s, quiet_options(dir, "f")), Catch::Contains("missing.json"));
+}
+
 TEST_CASE("a non-finite loss stops training with a message and keeps the last checkpoint") {
   const Arm arm = test::shipped_arm("planar2");
   Samples s = tiny_samples(arm);

@@ -7,6 +7,7 @@
 #include <emscripten/val.h>
 
 #include <Eigen/Geometry>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -18,9 +19,11 @@
 #include <vector>
 
 #include "neurokin/arm.h"
+#include "neurokin/clustered.h"
 #include "neurokin/conditioning.h"
 #include "neurokin/error.h"
 #include "neurokin/ik.h"
+#include "neurokin/json_util.h"
 #include "neurokin/kinematics.h"
 #include "neurokin/model.h"
 #include "neurokin/nn.h"
@@ -588,11 +591,23 @@ val arm_classify_poses(const ArmJs& a, val targets_js, val n_js) {
 
 // ---- Model -------------------------------------------------------------------------------
 
-// a model and the workspace its predictions reuse; one per JS Model object
+// a model and the workspace its predictions reuse; one per JS Model object. A clustered model
+// (neurokin/clustered.h) is held whole in `clustered`; `model` is then its first member, which
+// has the same arm, input and output sizes, for the properties they share
 struct ModelJs {
   explicit ModelJs(neurokin::Model m) : model(std::move(m)), ws(model.net) {}
+  explicit ModelJs(neurokin::ClusteredModel c)
+      : model(c.clusters.at(0).model),
+        ws(model.net),
+        clustered(std::make_unique<neurokin::ClusteredModel>(std::move(c))),
+        cws(std::make_unique<neurokin::ClusteredWorkspace>(*clustered)) {}
   neurokin::Model model;
   neurokin::Workspace ws;
+  std::unique_ptr<neurokin::ClusteredModel> clustered;
+  std::unique_ptr<neurokin::ClusteredWorkspace> cws;
+  std::vector<float> cq;            // clustered: n x K x dof candidates
+  std::vector<double> cpe, coe;     // clustered: n x K errors
+  std::vector<int> cbest;           // clustered: n choices
   // the buffers of inputs(n) / run(n): JS writes and reads them in place (no copies)
   std::vector<float> x, y;
   std::size_t rows = 0;  // rows the buffers hold
@@ -600,21 +615,43 @@ struct ModelJs {
 
 std::shared_ptr<ModelJs> new_model(val source) {
   return guarded("new Model", {&source}, [&] {
-    return std::make_shared<ModelJs>(
-        neurokin::model_from_json_text(to_json_text(source, "new Model")));
+    const nlohmann::json j = neurokin::json_util::parse(to_json_text(source, "new Model"), "model");
+    if (neurokin::is_clustered_model(j))
+      return std::make_shared<ModelJs>(neurokin::clustered_model_from_json(j));
+    return std::make_shared<ModelJs>(neurokin::model_from_json(j));
   });
 }
 
-std::string model_kind(const ModelJs& m) { return neurokin::model_kind_name(m.model.kind); }
+std::string model_kind(const ModelJs& m) {
+  return m.clustered ? neurokin::kClusteredKind : neurokin::model_kind_name(m.model.kind);
+}
 int model_input_size(const ModelJs& m) { return m.model.net.input_size; }
 int model_output_size(const ModelJs& m) { return m.model.net.output_size(); }
+int model_clusters(const ModelJs& m) { return m.clustered ? m.clustered->k() : 0; }
 double model_parameter_count(const ModelJs& m) {
-  return static_cast<double>(m.model.net.parameter_count());
+  if (!m.clustered) return static_cast<double>(m.model.net.parameter_count());
+  double n = 0;
+  for (const neurokin::Cluster& c : m.clustered->clusters) n += static_cast<double>(c.model.net.parameter_count());
+  return n;
 }
 
 val model_metadata(const ModelJs& m) {
-  return guarded("Model.metadata", {},
-                 [&] { return val::global("JSON").call<val>("parse", m.model.metadata.dump()); });
+  return guarded("Model.metadata", {}, [&] {
+    return val::global("JSON").call<val>("parse", (m.clustered ? m.clustered->metadata : m.model.metadata).dump());
+  });
+}
+
+// a clustered model on n rows: every candidate, its errors, the FK-consistent choice (into m's
+// buffers), and the chosen answers into y (n x dof) when given
+void run_clustered(ModelJs& m, const float* x, std::size_t n, float* y) {
+  const int k = m.clustered->k(), dof = m.clustered->arm.dof();
+  m.cq.resize(n * k * dof);
+  m.cpe.resize(n * k);
+  m.coe.resize(n * k);
+  m.cbest.resize(n);
+  neurokin::predict_candidates(*m.clustered, *m.cws, x, n, m.cq.data(), m.cpe.data(), m.coe.data(), m.cbest.data());
+  for (std::size_t r = 0; y && r < n; ++r)
+    std::copy_n(&m.cq[(r * k + m.cbest[r]) * dof], dof, y + r * dof);
 }
 
 std::shared_ptr<ArmJs> model_arm(const ModelJs& m) {
@@ -622,7 +659,9 @@ std::shared_ptr<ArmJs> model_arm(const ModelJs& m) {
 }
 
 std::string model_json(const ModelJs& m) {
-  return guarded("Model.json", {}, [&] { return neurokin::model_to_json(m.model).dump(); });
+  return guarded("Model.json", {}, [&] {
+    return (m.clustered ? neurokin::clustered_model_to_json(*m.clustered) : neurokin::model_to_json(m.model)).dump();
+  });
 }
 
 // every input finite, else "<where>[i]: expected a finite number, got nan"
@@ -633,15 +672,66 @@ void check_finite(const float* x, std::size_t n, const std::string& where) {
                                std::to_string(x[i]));
 }
 
-val model_predict(ModelJs& m, val inputs_js, val n_js) {
-  return guarded("Model.predict", {&inputs_js, &n_js}, [&] {
-    const int in = m.model.net.input_size, out = m.model.net.output_size();
-    const auto n = static_cast<std::size_t>(to_integer(n_js, "Model.predict n", 0, 1e8));
-    const std::vector<float> x = to_rows<float>(inputs_js, n, in, "Model.predict inputs", "inputs");
-    check_finite(x.data(), x.size(), "Model.predict inputs");
-    std::vector<float> y(n * out);
-    neurokin::predict(m.model.net, m.ws, x.data(), n, y.data());
+// n rows of a model's inputs from JS (numbers, finite), checked and named as `where`
+std::vector<float> input_rows(const ModelJs& m, val& inputs_js, val& n_js, const std::string& where,
+                              std::size_t& n) {
+  n = static_cast<std::size_t>(to_integer(n_js, where + " n", 0, 1e8));
+  std::vector<float> x = to_rows<float>(inputs_js, n, m.model.net.input_size, where + " inputs", "inputs");
+  check_finite(x.data(), x.size(), where + " inputs");
+  return x;
+}
+
+// n rows of inputs through `run` (predict or forward) into `width` floats per row
+template <typename Run>
+val model_rows(ModelJs& m, val& inputs_js, val& n_js, const char* name, int width, Run run) {
+  return guarded(name, {&inputs_js, &n_js}, [&] {
+    std::size_t n = 0;
+    const std::vector<float> x = input_rows(m, inputs_js, n_js, name, n);
+    std::vector<float> y(n * width);
+    run(m.model.net, m.ws, x.data(), n, y.data());
     return float32_array(y.data(), y.size());
+  });
+}
+
+val model_predict(ModelJs& m, val inputs_js, val n_js) {
+  const int width = m.model.net.output_size();
+  if (!m.clustered) return model_rows(m, inputs_js, n_js, "Model.predict", width, neurokin::predict);
+  // a clustered model: the FK-consistent candidate of its clusters
+  return model_rows(m, inputs_js, n_js, "Model.predict", width,
+                    [&](const neurokin::Network&, neurokin::Workspace&, const float* x, std::size_t n, float* y) {
+                      run_clustered(m, x, n, y);
+                    });
+}
+
+// the network's outputs before decoding (nn.h forward): what the wasm and native builds are
+// compared on
+val model_forward(ModelJs& m, val inputs_js, val n_js) {
+  if (m.clustered)
+    return guarded("Model.forward", {&inputs_js, &n_js}, [&]() -> val {
+      neurokin::throw_expected("Model.forward", "a model with one network",
+                               "a clustered model of " + std::to_string(m.clustered->k()) +
+                                   " networks (use predictCandidates)");
+      return val::undefined();
+    });
+  return model_rows(m, inputs_js, n_js, "Model.forward", m.model.net.net_outputs(), neurokin::forward);
+}
+int model_net_outputs(const ModelJs& m) { return m.model.net.net_outputs(); }
+
+// a clustered model: every cluster's candidate, its FK errors and the choice
+val model_predict_candidates(ModelJs& m, val inputs_js, val n_js) {
+  return guarded("Model.predictCandidates", {&inputs_js, &n_js}, [&] {
+    if (!m.clustered)
+      neurokin::throw_expected("Model.predictCandidates", "a clustered model (kind \"ik_clustered\")",
+                               "a " + model_kind(m) + " model (use predict, or predictBranches for branch heads)");
+    std::size_t n = 0;
+    const std::vector<float> x = input_rows(m, inputs_js, n_js, "Model.predictCandidates", n);
+    run_clustered(m, x.data(), n, nullptr);
+    val r = val::object();
+    r.set("outputs", float32_array(m.cq.data(), n * m.clustered->k() * m.clustered->arm.dof()));
+    r.set("positionErrors", val(emscripten::typed_memory_view(n * m.clustered->k(), m.cpe.data())).call<val>("slice"));
+    r.set("orientationErrors", val(emscripten::typed_memory_view(n * m.clustered->k(), m.coe.data())).call<val>("slice"));
+    r.set("chosen", val(emscripten::typed_memory_view(n, m.cbest.data())).call<val>("slice"));
+    return r;
   });
 }
 
@@ -649,10 +739,9 @@ val model_predict(ModelJs& m, val inputs_js, val n_js) {
 val model_predict_branches(ModelJs& m, val inputs_js, val n_js) {
   return guarded("Model.predictBranches", {&inputs_js, &n_js}, [&] {
     const neurokin::Network& net = m.model.net;
-    const int in = net.input_size, out = net.output_size(), k = net.heads();
-    const auto n = static_cast<std::size_t>(to_integer(n_js, "Model.predictBranches n", 0, 1e8));
-    const std::vector<float> x = to_rows<float>(inputs_js, n, in, "Model.predictBranches inputs", "inputs");
-    check_finite(x.data(), x.size(), "Model.predictBranches inputs");
+    const int out = net.output_size(), k = net.heads();
+    std::size_t n = 0;
+    const std::vector<float> x = input_rows(m, inputs_js, n_js, "Model.predictBranches", n);
     std::vector<float> y(n * k * out), p(n * k);
     neurokin::predict_branches(net, m.ws, x.data(), n, y.data(), p.data());
     val r = val::object();
@@ -695,7 +784,8 @@ val model_run(ModelJs& m, val n_js) {
                                    ") first)",
                                std::to_string(n));
     check_finite(m.x.data(), n * m.model.net.input_size, "Model.run inputs");
-    neurokin::predict(m.model.net, m.ws, m.x.data(), n, m.y.data());
+    if (m.clustered) run_clustered(m, m.x.data(), n, m.y.data());
+    else neurokin::predict(m.model.net, m.ws, m.x.data(), n, m.y.data());
     return float32_view(m.y.data(), n * m.model.net.output_size());
   });
 }
@@ -746,13 +836,17 @@ EMSCRIPTEN_BINDINGS(neurokin) {
       .property("kind", &model_kind)
       .property("inputSize", &model_input_size)
       .property("outputSize", &model_output_size)
+      .property("netOutputs", &model_net_outputs)
       .property("parameterCount", &model_parameter_count)
       .property("branches", &model_branches)
+      .property("clusters", &model_clusters)
       .function("arm", &model_arm)
       .function("metadata", &model_metadata)
       .function("json", &model_json)
       .function("predict", &model_predict)
+      .function("forward", &model_forward)
       .function("predictBranches", &model_predict_branches)
+      .function("predictCandidates", &model_predict_candidates)
       .function("inputs", &model_inputs)
       .function("run", &model_run);
 }

@@ -71,6 +71,23 @@ Eigen::Isometry3d translate(double x, double y, double z) {
   return X;
 }
 
+// a length of the arm's geometry (DH a, d), within +-kMaxLength
+double length(const json& dh, const char* key, const std::string& where) {
+  const std::string w = where + "." + key;
+  const json& v = ju::field(dh, key, where);
+  const double x = ju::number(v, w);
+  if (!(std::abs(x) <= kMaxLength)) throw_expected(w, "a length within +-1e6 m", ju::describe(v));
+  return x;
+}
+
+// a fixed transform (URDF origin, base, tool) whose translation is within +-kMaxLength
+Eigen::Isometry3d placement(const json& v, const std::string& where) {
+  const Eigen::Isometry3d X = ju::transform(v, where);
+  if (!(X.translation().cwiseAbs().maxCoeff() <= kMaxLength))
+    throw_expected(where + ".xyz", "coordinates within +-1e6 m", ju::describe(v.at("xyz")));
+  return X;
+}
+
 // limits in one of three spellings: radians, degrees, or multiples of pi (all exact as typed)
 void read_limits(const json& jj, const std::string& where, Joint& joint) {
   struct Spelling {
@@ -111,9 +128,9 @@ Joint read_joint(const json& jj, const std::string& where) {
   if (dh) {
     // standard dh: Rot_z(theta + q) Trans_z(d) Trans_x(a) Rot_x(alpha)
     const std::string w = where + ".dh";
-    const double a = ju::number(ju::field(*dh, "a", w), w + ".a");
+    const double a = length(*dh, "a", w);
     const double alpha = ju::number(ju::field(*dh, "alpha", w), w + ".alpha");
-    const double d = ju::number(ju::field(*dh, "d", w), w + ".d");
+    const double d = length(*dh, "d", w);
     const json* theta = ju::optional_field(*dh, "theta", w);
     joint.offset = theta ? ju::number(*theta, w + ".theta") : 0.0;
     joint.axis = Eigen::Vector3d::UnitZ();
@@ -122,7 +139,7 @@ Joint read_joint(const json& jj, const std::string& where) {
     if (ju::optional_field(jj, "axis", where))
       throw Error(where + ".axis: not allowed with dh (the dh axis is z)");
   } else {
-    joint.A = ju::transform(*origin, where + ".origin");
+    joint.A = placement(*origin, where + ".origin");
     const Eigen::Vector3d axis = ju::vector3(ju::field(jj, "axis", where), where + ".axis");
     if (axis.norm() < 1e-9)
       throw_expected(where + ".axis", "a non-zero 3-vector", ju::describe(jj["axis"]));
@@ -159,8 +176,8 @@ Arm arm_from_json(const json& j) {
   if (const json* d = ju::optional_field(j, "description", w))
     arm.description = ju::string(*d, w + ".description");
   arm.task = task_from_name(ju::string(ju::field(j, "task", w), w + ".task"));
-  if (const json* b = ju::optional_field(j, "base", w)) arm.X_WB = ju::transform(*b, w + ".base");
-  if (const json* t = ju::optional_field(j, "tool", w)) arm.X_NT = ju::transform(*t, w + ".tool");
+  if (const json* b = ju::optional_field(j, "base", w)) arm.X_WB = placement(*b, w + ".base");
+  if (const json* t = ju::optional_field(j, "tool", w)) arm.X_NT = placement(*t, w + ".tool");
 
   const json& joints = ju::field(j, "joints", w);
   if (!joints.is_array() || joints.empty() || joints.size() > static_cast<size_t>(kMaxJoints))
@@ -218,6 +235,14 @@ json arm_to_json(const Arm& arm) {
                          {"samples", arm.conditioning.samples},
                          {"seed", arm.conditioning.seed}};
   return j;
+}
+
+Arm with_task(const Arm& arm, TaskKind task) {
+  if (task == arm.task) return arm;
+  json j = arm_to_json(arm);
+  j["task"] = task_name(task);
+  j.erase("conditioning");
+  return arm_from_json(j);
 }
 
 bool within_limits(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& q, double tol) {

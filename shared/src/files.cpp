@@ -54,9 +54,10 @@ std::string find_arm_file(const std::string& name_or_path) {
 
 Arm load_arm(const std::string& name_or_path) {
   const std::string path = find_arm_file(name_or_path);
+  // read_file names the file itself; the parser's and the loader's messages get the name here
+  const std::string text = ju::read_file(path, "arm file", 16u << 20);
   try {
-    return arm_from_json(
-        ju::parse(ju::read_file(path, "arm file", 16u << 20), "arm file '" + path + "'"));
+    return arm_from_json_text(text);
   } catch (const Error& e) {
     throw Error(std::string("arm file '") + path + "': " + e.what());
   }

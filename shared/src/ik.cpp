@@ -127,12 +127,12 @@ Attempt descend(const Arm& arm, const JointsRef& target, const IkOptions& opt,
 
 IkResult solve(const Arm& arm, const JointsRef& target, const IkOptions& opt, const JointsRef* q0) {
   check_task_vector(arm, target, "solve_ik target");
-  if (q0) check_joints(arm, *q0, "solve_ik q0");
+  if (q0 && q0->size() != arm.dof()) check_joints(arm, *q0, "solve_ik q0");  // throws: the size
   if (!(opt.tol_pos > 0) || !(opt.tol_rot > 0))
     throw_expected("IkOptions tolerances", "positive numbers",
                    std::to_string(opt.tol_pos) + ", " + std::to_string(opt.tol_rot));
   IkResult best;
-  if (q0) {
+  if (q0 && q0->allFinite()) {
     best.q = *q0;
   } else {
     best.q.resize(arm.dof());  // the middle of the limits, without a heap vector

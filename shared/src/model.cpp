@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <sstream>
 
 #include "neurokin/error.h"
 #include "neurokin/json_util.h"
@@ -21,6 +22,13 @@ constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 std::string str(long long v) { return std::to_string(v); }
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+// a double for messages, short and exact: "1e+300", "nan", "0.25"
+std::string show(double v) {
+  std::ostringstream s;
+  s.precision(15);  // digits10: no "1.0000000000000001e+300"
+  s << v;
+  return s.str();
+}
 std::string item(const std::string& where, std::size_t i) {
   return where + "[" + std::to_string(i) + "]";
 }
@@ -226,11 +234,16 @@ Model parse(const json& j) {
   const json& version = ju::field(j, "version", w);
   if (!version.is_number_integer() || version.get<long long>() != kModelVersion)
     throw_expected(w + ".version", str(kModelVersion), ju::describe(version));
+
+  Model m;
+  const std::string kind = read_name(j, "kind", w);
+  if (kind == "ik_clustered")  // clustered.h: several networks, not one
+    throw_expected(w + ".kind", "one network (\"ik\" or \"feasibility\"); this file is a clustered model",
+                   "\"ik_clustered\" (read it with load_clustered_model)");
+  m.kind = model_kind_from_name(kind, w + ".kind");
   ju::refuse_unknown(j, w,
              {"format", "version", "kind", "arm", "task", "input", "output", "layers", "metadata"});
 
-  Model m;
-  m.kind = model_kind_from_name(read_name(j, "kind", w), w + ".kind");
   const json& arm = ju::field(j, "arm", w);
   try {
     m.arm = arm_from_json(arm);
@@ -432,14 +445,19 @@ std::vector<float> decode_floats(const std::string& b64, const std::string& wher
   return v;
 }
 
-Eigen::VectorXd predict_one(const Model& m, Workspace& ws,
-                            const Eigen::Ref<const Eigen::VectorXd>& x) {
+void check_network_input(const Model& m, const Eigen::Ref<const Eigen::VectorXd>& x,
+                         const std::string& where) {
   const int n = m.net.input_size;
   if (x.size() != n)
-    throw_expected("predict_one: x", str(n) + " values (the model's input.size)", str(x.size()));
+    throw_expected(where, str(n) + " values (the model's input.size)", str(x.size()));
   for (int i = 0; i < n; ++i)
     if (!(std::abs(x[i]) <= FLT_MAX))
-      throw_expected(item("predict_one: x", i), "a finite float32", std::to_string(x[i]));
+      throw_expected(item(where, i), "a finite float32", show(x[i]));
+}
+
+Eigen::VectorXd predict_one(const Model& m, Workspace& ws,
+                            const Eigen::Ref<const Eigen::VectorXd>& x) {
+  check_network_input(m, x, "predict_one: x");
   const Eigen::VectorXf xf = x.cast<float>();
   Eigen::VectorXf yf(m.net.output_size());
   predict(m.net, ws, xf.data(), 1, yf.data());

@@ -14,14 +14,6 @@ namespace {
 
 using Index = Eigen::Index;
 using ArrayMap = Eigen::Map<Eigen::ArrayXf>;
-using MatrixMap = Eigen::Map<MatrixRM>;
-using ConstMatrixMap = Eigen::Map<const MatrixRM>;
-
-// products are split into kBlock x kBlock panels of W so that Eigen's packing buffers (at most
-// kBlock * kBlock floats = 64 KB each) stay under EIGEN_STACK_ALLOCATION_LIMIT (128 KB): Eigen
-// then takes them from the stack and the product allocates nothing on the heap
-constexpr Index kBlock = 128;
-
 constexpr Activation kActivations[] = {Activation::kIdentity, Activation::kRelu, Activation::kSilu,
                                        Activation::kTanh, Activation::kSigmoid};
 constexpr InputEncoding kEncodings[] = {InputEncoding::kRaw, InputEncoding::kPolar,
@@ -58,13 +50,14 @@ std::string show(float v) {
   return s.str();
 }
 
-#ifndef EIGEN_VECTORIZE
-// Y = X W^T + 1 b^T for targets where Eigen has no SIMD backend (WebAssembly: Eigen 3.4 has
-// none, so its products run scalar). Written with GCC/Clang vector types, which every target
-// lowers to its own SIMD (wasm SIMD128 with -msimd128): each step takes 2 rows x 4 outputs and
-// 4 consecutive k as the 4 lanes of a vector; lanes are summed in a fixed order at the end, so
-// the result does not depend on the target. Outputs are tiled so that a tile of W stays in L1
-// cache while the chunk's rows stream past it.
+// Y = X W^T + 1 b^T, the same kernels natively and in WebAssembly, so both builds give the
+// same bits (wasm_vs_native checks it): Eigen 3.4 has no WebAssembly SIMD backend, and its own
+// products would sum in another order natively. Written with GCC/Clang vector types, which
+// every target lowers to its own SIMD (SSE on x86-64, wasm SIMD128 with -msimd128): each step
+// takes 2 rows x 4 outputs and 4 consecutive k as the 4 lanes of a vector; lanes are summed in
+// a fixed order at the end, so the result does not depend on the target. Outputs are tiled so
+// that a tile of W stays in L1 cache while the chunk's rows stream past it. No target fuses
+// the multiply-adds (x86-64 without -mfma; wasm has no fma), which would round differently.
 using Float4 = float __attribute__((vector_size(16)));
 constexpr Index kTileOutputs = 16;
 
@@ -162,27 +155,9 @@ void dense(const MatrixRM& W, const Eigen::VectorXf& b, const float* x, Index ro
                       y + r * out, out);
   }
 }
-#else
-bool activate_lanes(Activation, float*, Index) { return false; }  // Eigen vectorises them all
 
-// Y = X W^T + 1 b^T for one chunk; X (rows x in) and Y (rows x out) compact row-major
-void dense(const MatrixRM& W, const Eigen::VectorXf& b, const float* x, Index rows, float* y) {
-  const Index in = W.cols(), out = W.rows();
-  ConstMatrixMap X(x, rows, in);
-  MatrixMap Y(y, rows, out);
-  Y.rowwise() = b.transpose();
-  for (Index o = 0; o < out; o += kBlock) {
-    const Index no = std::min(kBlock, out - o);
-    for (Index k = 0; k < in; k += kBlock) {
-      const Index nk = std::min(kBlock, in - k);
-      Y.middleCols(o, no).noalias() += X.middleCols(k, nk) * W.block(o, k, no, nk).transpose();
-    }
-  }
-}
-#endif
-
-// activation functions in place over n contiguous floats (vectorised by Eigen, or by
-// activate_lanes where Eigen cannot)
+// activation functions in place over n contiguous floats (the exp-based ones by activate_lanes,
+// the same on every target; relu and identity are exact anyway)
 void activate(Activation act, float* p, Index n) {
   if (activate_lanes(act, p, n)) return;
   ArrayMap v(p, n);
@@ -269,11 +244,18 @@ void decode_head(OutputDecoding decoding, const float* v, int m, float* y) {
 // network outputs (rows x net_outputs), de-normalised in place, decoded into y: per row the
 // head with the largest logit (rows x output_size), or with `all` every head (rows x heads x
 // output_size) and their probabilities in p (rows x heads)
-void decode(const Network& net, float* v, Index rows, float* y, bool all = false, float* p = nullptr) {
+enum class Answer { kChosen, kAllHeads, kRaw };
+
+void decode(const Network& net, float* v, Index rows, float* y, Answer answer, float* p) {
   const int m = net.net_outputs(), d = net.output_size(), k = net.heads(), h = net.head_outputs();
+  const bool all = answer == Answer::kAllHeads;
   for (Index r = 0; r < rows; ++r) {
     float* vr = v + r * m;
     for (int i = 0; i < m; ++i) vr[i] = vr[i] * net.out_std[i] + net.out_mean[i];
+    if (answer == Answer::kRaw) {
+      std::copy(vr, vr + m, y + r * m);
+      continue;
+    }
     const float* logits = vr + k * h;  // after the heads (none without branches)
     if (!all) {
       const int best = k == 1 ? 0 : static_cast<int>(std::max_element(logits, logits + k) - logits);
@@ -534,14 +516,15 @@ void add_input_tail(const float* x, std::size_t in, Index rows, std::size_t out,
 }
 
 // the layers over x in chunks of Workspace::kRows; the decoding as decode() with `all`
-void run(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y, bool all,
+void run(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y, Answer answer,
          float* p) {
   const int width = net.max_width();
   if (ws.a.cols() < width)
     throw_expected("predict: workspace",
                    "room for " + str(width) + " features per row (build it from this network)",
                    str(ws.a.cols()));
-  const std::size_t in = net.input_size, k = all ? net.heads() : 1, out = k * net.output_size();
+  const std::size_t in = net.input_size, k = answer == Answer::kAllHeads ? net.heads() : 1;
+  const std::size_t out = answer == Answer::kRaw ? net.net_outputs() : k * net.output_size();
   for (std::size_t r0 = 0; r0 < n; r0 += Workspace::kRows) {
     const Index rows = static_cast<Index>(std::min<std::size_t>(Workspace::kRows, n - r0));
     // cur holds the chunk's activations; dense layers write to nxt and swap
@@ -570,20 +553,25 @@ void run(const Network& net, Workspace& ws, const float* x, std::size_t n, float
           break;
       }
     }
-    decode(net, cur, rows, y + r0 * out, all, p ? p + r0 * k : nullptr);
-    if (net.residual) add_input_tail(x + r0 * in, in, rows, out, y + r0 * out);
+    decode(net, cur, rows, y + r0 * out, answer, p ? p + r0 * k : nullptr);
+    // forward() gives the network's own outputs; the decoded answers add the residual
+    if (net.residual && answer != Answer::kRaw) add_input_tail(x + r0 * in, in, rows, out, y + r0 * out);
   }
 }
 
 }  // namespace
 
 void predict(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y) {
-  run(net, ws, x, n, y, false, nullptr);
+  run(net, ws, x, n, y, Answer::kChosen, nullptr);
+}
+
+void forward(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y) {
+  run(net, ws, x, n, y, Answer::kRaw, nullptr);
 }
 
 void predict_branches(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y,
                       float* p) {
-  run(net, ws, x, n, y, true, p);
+  run(net, ws, x, n, y, Answer::kAllHeads, p);
 }
 
 }  // namespace neurokin

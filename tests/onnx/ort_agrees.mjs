@@ -88,7 +88,8 @@ for (const c of cases) {
     }
     assert.equal(first, x.columns, `${c.name}: the inputs' columns`);
     const out = (await session.run(feeds))[c.output];
-    assert.deepEqual(out.dims, [n, c.columns], `${c.name}: output shape at batch ${n}`);
+    // a clustered model's candidates are [n, K, dof]: compared row-major as n x (K dof)
+    assert.deepEqual(out.dims, [n, ...(c.row_dims ?? [c.columns])], `${c.name}: output shape at batch ${n}`);
     for (let r = 0; probabilities && r < n; ++r) {
       const core = Array.from(y.values.slice(r * c.columns, (r + 1) * c.columns));
       const onnx = Array.from(out.data.slice(r * c.columns, (r + 1) * c.columns));

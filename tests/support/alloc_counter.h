@@ -1,6 +1,6 @@
 // Counts heap allocations in a scope: replaces the global operator new and, on glibc, malloc,
-// calloc and realloc (Eigen allocates with std::malloc). Include it in exactly one translation
-// unit of a test executable.
+// calloc and realloc (Eigen allocates with std::malloc); under AddressSanitizer, hooks its
+// allocator instead. Include it in exactly one translation unit of a test executable.
 #pragma once
 
 #include <cstdlib>
@@ -28,6 +28,17 @@ struct AllocationCounter {
 };
 }  // namespace neurokin::test
 
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer owns malloc and operator new (replacing them stops it at start-up): its
+// allocation hook counts instead, every malloc, calloc, realloc and new included
+extern "C" int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void*, std::size_t), void (*free_hook)(const volatile void*));
+namespace neurokin::test {
+inline void on_malloc(const volatile void*, std::size_t) { note_allocation(); }
+inline void on_free(const volatile void*) {}
+inline const int g_hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}  // namespace neurokin::test
+#else
 // gcc pairs its builtin operator new with these frees; with the replacement they do match
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -66,4 +77,5 @@ void* realloc(void* p, std::size_t n) noexcept {
   return __libc_realloc(p, n);
 }
 }
-#endif
+#endif  // __GLIBC__
+#endif  // __SANITIZE_ADDRESS__

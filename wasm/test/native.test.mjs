@@ -25,7 +25,7 @@ if (!process.env.NEUROKIN_TMP_DIR) process.on('exit', () => fs.rmSync(tmp, { rec
 const M = await loadNeuroKin();
 const kSamples = 500;
 const kSeed = 20240611;
-const kTol = 1e-12;
+const kFkTol = 1e-12;
 
 // our CSV: a header row, then 17 significant digits per number (an exact round trip)
 function writeCsv(file, header, values) {
@@ -65,7 +65,7 @@ for (const { name, file, text } of armFiles()) {
       for (let k = 0; k < 3; ++k) worst = Math.max(worst, Math.abs(r.position[k] - native[k]));
       worst = Math.max(worst, quaternionDistance(r.quaternion, native.slice(3)));
     });
-    assert.ok(worst <= kTol, `${name}: largest wasm - native pose difference ${worst}`);
+    assert.ok(worst <= kFkTol, `${name}: largest wasm - native pose difference ${worst}`);
 
     // task vectors (the input of `neurokin ik`)
     const taskFile = path.join(tmp, `${name}_task.csv`);
@@ -82,43 +82,60 @@ for (const { name, file, text } of armFiles()) {
         for (let k = 0; k < t.length; ++k) worstTask = Math.max(worstTask, Math.abs(t[k] - native[k]));
       }
     });
-    assert.ok(worstTask <= kTol, `${name}: largest wasm - native task difference ${worstTask}`);
+    assert.ok(worstTask <= kFkTol, `${name}: largest wasm - native task difference ${worstTask}`);
     console.log(`# ${name}: ${kSamples + 1} configurations, max |wasm - native| pose ${worst}, task ${worstTask}`);
     arm.delete();
   });
 }
 
-// every shipped model and the test fixture: `neurokin predict` (native) and Model.predict (wasm)
-// on the same reachable targets. The two builds differ only in float32 rounding (Eigen's
-// products and exp natively, the core's 4-lane kernels in wasm: docs/js-api.md), so they agree
-// to kPredictTol rad (angles compared around the circle)
-const kPredictTol = 1e-5;
+// every shipped model and the test fixtures on the same reachable targets: the network's
+// outputs before decoding (sin/cos pairs, angles, logits), `neurokin predict --raw` (native)
+// against Model.forward (wasm), and the decoded answers, `neurokin predict` against
+// Model.predict. Both builds run the same kernels in the same order (shared/src/nn.cpp), so
+// the outputs agree to the bit; decoding goes through each C library's atan2 / exp, within an
+// ulp or two. Both must agree to kNetTol (rad for angles).
+const kNetTol = 1e-6;
 const modelsDir = path.resolve(path.dirname(armFiles()[0].file), '..');
-const modelFiles = [path.join(modelsDir, 'fixtures', 'tiny_planar2.json'),
-                    ...fs.readdirSync(modelsDir).map((d) => path.join(modelsDir, d, 'ik.json')).filter((f) => fs.existsSync(f))];
+const fixtures = path.join(modelsDir, 'fixtures');
+const modelFiles = [
+  ...fs.readdirSync(fixtures).filter((f) => f.endsWith('.json') && !f.endsWith('.config.json')).map((f) => path.join(fixtures, f)),
+  ...fs.readdirSync(modelsDir).flatMap((d) => ['ik.json', 'feasibility.json'].map((f) => path.join(modelsDir, d, f)))
+    .filter((f) => fs.existsSync(f))];
+
+// the largest difference between rows of numbers, around the circle when `wrap`
+function largestDifference(rows, flat, wrap) {
+  let worst = 0;
+  rows.forEach((r, i) => r.forEach((v, k) => {
+    const d = Math.abs(flat[i * r.length + k] - v);
+    worst = Math.max(worst, wrap ? Math.min(d % (2 * Math.PI), 2 * Math.PI - (d % (2 * Math.PI))) : d);
+  }));
+  return worst;
+}
+
 for (const file of modelFiles) {
   const label = path.relative(modelsDir, file);
-  test(`${label}: wasm predict = native predict`, () => {
+  test(`${label}: wasm = native, outputs and answers`, () => {
     const model = new M.Model(fs.readFileSync(file, 'utf8'));
     const arm = model.arm();
-    const targets = arm.taskVectors(arm.sample(kSamples, kSeed), kSamples);
-    const inFile = path.join(tmp, `${label.replace(/\W/g, '_')}_targets.csv`);
-    const outFile = path.join(tmp, `${label.replace(/\W/g, '_')}_q.csv`);
+    const targets = Float32Array.from(arm.taskVectors(arm.sample(kSamples, kSeed), kSamples));
+    const stem = path.join(tmp, label.replace(/\W/g, '_'));
     // the network sees float32 inputs: give the CLI exactly those values
-    writeCsv(inFile, Array.from({ length: arm.taskSize }, (_, i) => `t${i}`), Float64Array.from(Float32Array.from(targets)));
-    runCli(['predict', '--model', file, '--in', inFile, '--out', outFile]);
-    const native = readCsv(outFile);
-    assert.equal(native.rows.length, kSamples);
-    const q = model.predict(Float32Array.from(targets), kSamples);
-    let worst = 0;
-    native.rows.forEach((r, i) => {
-      for (let k = 0; k < arm.dof; ++k) {
-        const d = Math.abs(q[i * arm.dof + k] - r[k]) % (2 * Math.PI);
-        worst = Math.max(worst, Math.min(d, 2 * Math.PI - d));
-      }
-    });
-    assert.ok(worst <= kPredictTol, `${label}: largest wasm - native joint difference ${worst} rad`);
-    console.log(`# ${label}: ${kSamples} targets, max |wasm - native| ${worst.toExponential(2)} rad`);
+    writeCsv(`${stem}_targets.csv`, Array.from({ length: arm.taskSize }, (_, i) => `t${i}`), Float64Array.from(targets));
+    runCli(['predict', '--model', file, '--in', `${stem}_targets.csv`, '--out', `${stem}_raw.csv`, '--raw']);
+    runCli(['predict', '--model', file, '--in', `${stem}_targets.csv`, '--out', `${stem}_answers.csv`]);
+    const raw = readCsv(`${stem}_raw.csv`).rows;
+    assert.equal(raw.length, kSamples);
+    assert.equal(raw[0].length, model.netOutputs);
+    const outputs = largestDifference(raw, model.forward(targets, kSamples), false);
+    assert.ok(outputs <= kNetTol, `${label}: largest wasm - native output difference ${outputs}`);
+
+    // ik: the joints (then the CLI's error columns); feasibility: class, name, then probabilities
+    const ik = model.kind === 'ik';
+    const answers = readCsv(`${stem}_answers.csv`).rows.map((r) => (ik ? r.slice(0, arm.dof) : r.slice(2)));
+    const decoded = largestDifference(answers, model.predict(targets, kSamples), ik);
+    assert.ok(decoded <= kNetTol, `${label}: largest wasm - native ${ik ? 'joint' : 'probability'} difference ${decoded}`);
+    console.log(`# ${label}: ${kSamples} targets, max |wasm - native| outputs ${outputs.toExponential(2)}, ` +
+                `${ik ? 'joints' : 'probabilities'} ${decoded.toExponential(2)}`);
     arm.delete();
     model.delete();
   });

@@ -2,7 +2,9 @@
 // `vite` serves it and `vite build` puts it into dist/ as it is (ONNX Runtime Web's own wasm
 // file is an asset of its lazily imported chunk: Vite copies it to dist/assets/):
 //   public/wasm/    neurokin.{js,wasm} from the wasm build (make wasm)
-//   public/models/  the arm files, every shipped model (ARM/ik.json, ARM/ik.onnx), index.json
+//   public/models/  the arm files, every shipped model (ARM/ik.json, ARM/ik.onnx), each arm's
+//                   feasibility classifier (ARM/feasibility.json: the page runs it on the core,
+//                   so its .onnx is not needed), index.json
 // Usage: node web/scripts/stage.mjs [WASM_BIN_DIR]   (default build/wasm/bin)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,7 +38,7 @@ fs.writeFileSync(path.join(publicDir, 'wasm', 'package.json'), '{"type": "common
 // arms and shipped models, and the index the page reads (so it never asks for a missing file)
 const modelsDir = path.join(repoDir, 'models');
 fs.rmSync(path.join(publicDir, 'models'), { recursive: true, force: true });
-const index = { arms: [], models: {} };
+const index = { arms: [], models: {}, feasibility: {} };
 for (const f of fs.readdirSync(path.join(modelsDir, 'arms')).filter((f) => f.endsWith('.json')).sort()) {
   const name = path.basename(f, '.json');
   copy(path.join(modelsDir, 'arms', f), path.join(publicDir, 'models', 'arms', f));
@@ -50,7 +52,14 @@ for (const f of fs.readdirSync(path.join(modelsDir, 'arms')).filter((f) => f.end
     }
   }
   if (entry.json || entry.onnx) index.models[name] = entry;
+  const classifier = path.join(modelsDir, name, 'feasibility.json');
+  if (fs.existsSync(classifier)) {
+    copy(classifier, path.join(publicDir, 'models', name, 'feasibility.json'));
+    index.feasibility[name] = `models/${name}/feasibility.json`;
+  }
 }
 fs.writeFileSync(path.join(publicDir, 'models', 'index.json'), JSON.stringify(index, null, 2) + '\n');
 
-console.log(`stage: ${index.arms.length} arms, models for ${Object.keys(index.models).join(', ') || 'none'} -> ${path.relative(repoDir, publicDir)}/`);
+const names = (o) => Object.keys(o).join(', ') || 'none';
+console.log(`stage: ${index.arms.length} arms, models for ${names(index.models)}, classifiers for ` +
+            `${names(index.feasibility)} -> ${path.relative(repoDir, publicDir)}/`);

@@ -38,6 +38,18 @@ export class WasmBackend {
       branch, q: Float64Array.from(outputs.subarray(k * dof, (k + 1) * dof)), probability: probabilities[k],
     }));
   }
+  // a clustered model's networks (0 for one network): predict() gives the FK-consistent one
+  get clusters() {
+    return this.model.clusters;
+  }
+  // every cluster's answer: [{branch: 'cluster k', q: Float64Array (rad), chosen}]
+  predictCandidates(target) {
+    const { outputs, chosen } = this.model.predictCandidates(Float32Array.from(target), 1);
+    const dof = this.model.outputSize;
+    return Array.from({ length: this.model.clusters }, (_, k) => ({
+      branch: `cluster ${k}`, q: Float64Array.from(outputs.subarray(k * dof, (k + 1) * dof)), chosen: chosen[0] === k,
+    }));
+  }
   dispose() {
     this.model.delete();
   }
@@ -66,7 +78,8 @@ export async function bestTime(fn, alive) {
   return best;
 }
 
-// an ik model's sizes must be the arm's task size and joint count
+// an ik model's sizes must be the arm's task size and joint count (kind: 'ik', 'ik_clustered',
+// 'feasibility' or 'trajectory')
 function checkModelFits(kind, arm, inputSize, outputSize) {
   if (kind === 'feasibility') throw new Error('this is a feasibility model, not an IK model (it outputs class probabilities)');
   if (kind === 'trajectory')
@@ -105,6 +118,9 @@ export class OnnxBackend {
     b.kind = 'onnx';
     b.input = session.inputNames[0];
     b.output = session.outputNames[0];
+    if (b.output === 'candidates')
+      throw new Error("this is a clustered model's ONNX (every cluster's candidate, no choice): load its .json, " +
+                      'whose networks the core runs and chooses among by forward kinematics');
     // sizes from the graph's declared shapes, when it declares them
     const inShape = session.inputMetadata?.[0]?.shape, outShape = session.outputMetadata?.[0]?.shape;
     const inSize = Array.isArray(inShape) ? inShape.at(-1) : arm.taskSize;
@@ -171,4 +187,17 @@ export function maxAngleDifference(a, b) {
     m = Math.max(m, Math.min(d, 2 * Math.PI - d));
   }
   return m;
+}
+
+// a smooth move of the joints from `from` to `to` starting at time `now` (ms): longer for
+// larger turns, at most 0.9 s
+export function makeTween(from, to, now) {
+  return { from: Float64Array.from(from), to: Float64Array.from(to), t0: now, ms: Math.min(900, 180 + 420 * maxAngleDifference(from, to)) };
+}
+
+// the joints of a tween at time now (ease in-out cubic) and whether it has ended
+export function tweenAt(tw, now) {
+  const u = Math.min(1, (now - tw.t0) / tw.ms);
+  const e = u < 0.5 ? 4 * u * u * u : 1 - (-2 * u + 2) ** 3 / 2;
+  return { q: Float64Array.from(tw.from, (a, i) => a + (tw.to[i] - a) * e), done: u >= 1 };
 }

@@ -1,13 +1,18 @@
 // The browser simulator: wires the core (wasm), the backends, the 3D view and the panel.
 // One state object; every change of target, arm, model, backend or refine goes through
 // solve(), which predicts, refines, classifies, animates the arm and updates the panel and hash.
-import { AnalyticBackend, OnnxBackend, WasmBackend, maxAngleDifference } from './backends.js';
+import { AnalyticBackend, OnnxBackend, WasmBackend, makeTween, maxAngleDifference, tweenAt } from './backends.js';
+import { Classroom, Clock } from './classroom.js';
+import { ComparePanel } from './compare.js';
 import { assetUrl, fetchChecked, loadCore, loadIndex } from './core.js';
-import { CLASSES, classByName } from './feasibility.js';
+import { CLASSES, Classifier, SOURCES, classByName } from './feasibility.js';
+import { decodeModel } from './modelcodec.js';
+import { ModelLoadError, fetchModelBytes, inspectModelBytes, otherArmError, progressText } from './remote.js';
 import { PathRunner } from './path.js';
+import { SharePanel } from './share.js';
 import { SlicePanel } from './slice.js';
 import { computeSolutions, hideSolutions, showSolutions } from './solutions.js';
-import { formatHash, parseHash } from './state.js';
+import { formatHash, parseHash, rawModelUrl } from './state.js';
 import { View } from './scene.js';
 
 const $ = (id) => document.getElementById(id);
@@ -25,8 +30,12 @@ const app = {
   armName: null, arm: null, armJson: null, reach: 1,
   target: null, mode: 'ik',
   backendChoice: 'wasm', refine: false, allSolutions: false,
-  model: null,            // {kind: 'shipped' | 'url' | 'file', label, url?}
+  model: null,            // {kind: 'shipped' | 'url' | 'file' | 'inline', label, url?, data?}
   wasm: null, onnx: null, analytic: null, modelJson: null,
+  classifier: null, classifierJson: null,  // the arm's feasibility network and its file's text
+  feasibilitySource: 'classifier',  // or 'exact': where the class shown comes from
+  modelBytes: null,       // the file as loaded (url, file), for the download buttons
+  cameraMoved: false,     // the camera is where a person or a link put it (it goes into the link)
   q: null, qNet: null, qGoal: null,
   tween: null, solving: 0, solveAgain: false,
   gizmoMode: 'translate',
@@ -68,11 +77,12 @@ function positionOf(target) {
 
 // ---- arm -------------------------------------------------------------------------------
 
-async function setArm(name, { target = null, keepModel = null } = {}) {
+async function setArm(name, { target = null, keepModel = null, armText = null } = {}) {
   // the joints shown are the old arm's until this one's model is loaded and has answered
   $('joints').dataset.ready = '0';
-  const text = await fetchChecked(assetUrl(`models/arms/${name}.json`));
+  const text = armText ?? await fetchChecked(assetUrl(`models/arms/${name}.json`));
   const arm = new app.NK.Arm(text);
+  app.compare.clear();  // its model is for the old arm
   app.arm?.delete();
   app.arm = arm;
   app.armJson = text;
@@ -91,6 +101,7 @@ async function setArm(name, { target = null, keepModel = null } = {}) {
   app.reach = reach;
   app.zRange = [zMin, zMax];
   app.view.setArm(arm.dof, reach, isPlanar());
+  app.cameraMoved = false;
   app.analytic = new AnalyticBackend(arm);
 
   const q0 = clampToLimits(START_Q[name] ?? Array.from(arm.lower(), (lo, i) => (lo + arm.upper()[i]) / 2));
@@ -105,7 +116,30 @@ async function setArm(name, { target = null, keepModel = null } = {}) {
   configureGizmo();
   app.slice.configure(arm, app.reach, app.zRange);
   app.path.reset();
-  await loadModel(keepModel);
+  await loadModel(keepModel, { alongside: loadClassifier(name, arm) });
+}
+
+// the arm's feasibility classifier (models/ARM/feasibility.json), fetched alongside its ik model;
+// when there is none or it cannot load, the page shows the core's exact class and says why
+async function loadClassifier(name, arm) {
+  app.classifier?.dispose();
+  app.classifier = app.classifierJson = null;
+  const url = app.index.feasibility?.[name];
+  let problem = url ? null : `no feasibility classifier ships for ${name}`;
+  if (url) {
+    try {
+      const text = await fetchChecked(assetUrl(url));
+      if (arm !== app.arm) return;  // another arm was picked meanwhile
+      app.classifier = new Classifier(app.NK, text, arm);
+      app.classifierJson = text;
+    } catch (e) {
+      problem = `the classifier ${url} did not load: ${e.message}`;
+    }
+  }
+  $('feasibility-note').textContent = problem
+    ? `${problem[0].toUpperCase()}${problem.slice(1)}. The class shown is the core's exact one (IK + conditioning).` : '';
+  $('feasibility-note').hidden = !problem;
+  $('feasibility-source').querySelector('[data-source=classifier]').disabled = !app.classifier;
 }
 
 // a target from the hash, checked by the core; null (and a message) when it is not valid
@@ -150,21 +184,29 @@ function disposeBackends() {
   app.wasm = app.onnx = app.modelJson = null;
 }
 
-// source: null (the arm's shipped model), {url}, or {file: File}
-async function loadModel(source) {
+// source: null (the arm's shipped model), {url, bytes?}, {file: File} or {inline: modeldata};
+// alongside: a promise (the classifier's loading) to wait for before the first answer
+async function loadModel(source, { alongside = null } = {}) {
   disposeBackends();
   app.model = null;
   const shipped = app.index.models[app.armName];
   try {
-    if (source?.url) await loadModelFrom(source.url, await fetchChecked(source.url, 'bytes'), { kind: 'url', url: source.url });
+    if (source?.url) await loadModelFromUrl(source.url, source.bytes);
     else if (source?.file) await loadModelFrom(source.file.name, await source.file.arrayBuffer(), { kind: 'file' });
+    else if (source?.inline) {
+      await loadModelFrom(`${app.armName}-ik.json`, new TextEncoder().encode(source.inline.text), { kind: 'inline', data: source.inline.data });
+      app.model.label = `${app.armName}/ik from the link (float16 weights)`;
+    }
   } catch (e) {
-    showError(`model ${source.url ?? source.file.name}: ${e.message}. Using ${shipped?.json ? 'the shipped model' : 'the core\'s IK'} instead.`);
+    const instead = `Using ${shipped?.json ? 'the shipped model' : 'the core\'s IK'} instead.`;
+    showError(e instanceof ModelLoadError ? `${e.message} ${instead}` : `model ${source.url ?? source.file?.name ?? 'from the link'}: ${e.message}. ${instead}`);
     disposeBackends();
     app.model = null;
   }
+  $('model-progress').hidden = true;
   if (!app.model && shipped?.json) {
     const text = await fetchChecked(assetUrl(shipped.json));
+    app.modelBytes = null;
     app.wasm = new WasmBackend(app.NK, text, app.arm, `shipped ${app.armName}/ik`);
     app.modelJson = text;
     app.model = { kind: 'shipped', label: `${app.armName}/ik (shipped)` };
@@ -173,12 +215,40 @@ async function loadModel(source) {
   else showNotice(null);
   if (app.backendChoice === 'onnx') await ensureOnnx();
   describeModel();
-  app.slice.setModel(app.armJson, app.modelJson);
+  await alongside;
+  app.slice.setModel(app.armJson, app.modelJson, app.classifierJson);
   await solve();
+}
+
+// a model= URL (GitHub and similar page links rewritten to the file): progress while it
+// arrives, then a check that it is a model, and one for this arm (ModelLoadError otherwise)
+async function fetchModel(url) {
+  const progress = $('model-progress');
+  progress.hidden = false;
+  progress.textContent = `loading the model from ${url}…`;
+  const bytes = await fetchModelBytes(url, (got, total) => {
+    progress.textContent = `loading the model from ${url}: ${progressText(got, total)}`;
+  });
+  return { bytes, info: inspectModelBytes(bytes, new URL(url, document.baseURI).href) };
+}
+
+async function loadModelFromUrl(given, fetched = null) {
+  const url = rawModelUrl(given), href = new URL(url, document.baseURI).href;
+  const { bytes, info } = fetched ?? await fetchModel(url);
+  if (info.type === 'json' && info.arm && info.arm !== app.armName) throw otherArmError(href, info.arm, app.armName);
+  try {
+    await loadModelFrom(url, bytes, { kind: 'url', url });
+  } catch (e) {
+    // sizes that do not fit this arm (an .onnx file names no arm); anything else the core refused
+    if (/needs \d+ \(/.test(e.message)) throw new ModelLoadError('other-arm', `model for another arm: ${href}: ${e.message}`);
+    throw new ModelLoadError('not-a-model', `not a model: ${href}: ${e.message}`);
+  }
+  if (url !== given.trim()) app.model.note = `(${given} is a web page; its file is ${url})`;
 }
 
 async function loadModelFrom(name, bytes, model) {
   const u8 = new Uint8Array(bytes);
+  app.modelBytes = u8;
   // ONNX files are protobuf; our models are JSON text (first non-space byte '{')
   const firstByte = u8.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
   if (/\.onnx$/i.test(name) || (firstByte !== undefined && firstByte !== 0x7b)) {
@@ -223,11 +293,12 @@ function activeBackend() {
 
 function describeModel() {
   const m = app.model;
-  $('model-name').textContent = m ? `Model: ${m.label}` : 'Model: none (closed-form IK)';
+  $('model-name').textContent = m ? `Model: ${m.label}${m.note ? ` ${m.note}` : ''}` : 'Model: none (closed-form IK)';
   document.querySelectorAll('#backend-picker button').forEach((b) => {
     b.classList.toggle('on', b.dataset.backend === app.backendChoice);
     b.disabled = b.dataset.backend === 'wasm' ? !app.wasm && !!app.model : false;
   });
+  app.share.update();
 }
 
 // ---- solving -------------------------------------------------------------------------------
@@ -273,7 +344,6 @@ async function solveOnce() {
     pos = refined.positionError;
     rot = refined.orientationError;
   }
-  const feasibility = arm.classifyPose(target);
 
   // the arm: FK mode shows the sliders' configuration; otherwise animate to the answer
   if (app.mode === 'fk') shown = app.q;
@@ -299,21 +369,52 @@ async function solveOnce() {
   $('refine-text').textContent = (refined
     ? `network alone: ${fmtMm(netPos * 1000)} mm${hasRot ? ` / ${deg(netRot).toFixed(2)}°` : ''} → refined in ${refined.iterations} iteration${refined.iterations === 1 ? '' : 's'}: ${refined.status.replace('_', ' ')}`
     : '') + (wrapped.within ? '' : ' The network\'s answer is outside the joint limits.');
-  const cls = classByName(feasibility.class);
-  $('feasibility').textContent = feasibility.class;
-  $('feasibility').style.background = cls.colour;
-  $('feasibility-detail').textContent = feasibility.classIndex > 0 ? `σmin/σmax = ${feasibility.inverseCondition.toFixed(3)}` : '';
-  document.querySelectorAll('#legend li').forEach((li) => li.classList.toggle('current', li.dataset.cls === cls.name));
-  app.view.setTargetColour(cls.colour);
+  showFeasibility(target);
   $('joints').textContent = Array.from(shown, (v) => v.toFixed(6)).join(',');
   $('target-text').textContent = describeTarget(target);
   $('backend').textContent = backend.kind === 'analytic' ? 'core-ik' : backend.kind;
   $('backend').title = backend.label;
   updateSliders(shown);
   updateSolutions(shown);
+  app.compare.update(target);
   writeHash();
   scheduleMeasure();
   app.slice.request(target);
+}
+
+// the target's class from the source chosen (the classifier, or the core's exact class: the
+// best-conditioned IK solution within the limits), on the badge, the legend and the target marker;
+// where the two differ, a note says what each says
+function showFeasibility(target) {
+  const exact = app.arm.classifyPose(target);
+  const net = app.classifier?.classifyOne(target) ?? null;
+  const source = net && app.feasibilitySource === 'classifier' ? 'classifier' : 'exact';
+  const shown = source === 'classifier' ? net : exact;
+  const cls = classByName(shown.class);
+  document.querySelectorAll('#feasibility-source button').forEach((b) => b.classList.toggle('on', b.dataset.source === source));
+  const badge = $('feasibility');
+  badge.textContent = shown.class;
+  badge.dataset.source = source;
+  badge.style.background = cls.colour;
+  const sureness = (f) => (f.probability > 0.999 ? '> 99.9% sure' : `${(100 * f.probability).toFixed(f.probability > 0.99 ? 1 : 0)}% sure`);
+  const conditioning = (f) => (f.classIndex > 0 ? `σmin/σmax = ${f.inverseCondition.toFixed(3)}` : 'no solution within the limits');
+  $('feasibility-detail').textContent = source === 'classifier' ? sureness(net) : conditioning(exact);
+  const differ = $('feasibility-differ');
+  differ.hidden = !net || net.classIndex === exact.classIndex;
+  differ.dataset.classifier = net?.class ?? '';
+  differ.dataset.exact = exact.class;
+  if (!differ.hidden)
+    differ.textContent = `They disagree here: ${SOURCES.classifier} says ${classByName(net.class).label.toLowerCase()} (${sureness(net)}); ` +
+      `${SOURCES.exact} finds ${classByName(exact.class).label.toLowerCase()} (${conditioning(exact)}).`;
+  document.querySelectorAll('#legend li').forEach((li) => li.classList.toggle('current', li.dataset.cls === cls.name));
+  app.view.setTargetColour(cls.colour);
+}
+
+function chooseFeasibilitySource(source) {
+  app.feasibilitySource = source;
+  showFeasibility(app.target);
+  app.slice.request(app.target);
+  writeHash();
 }
 
 function targetQuaternion(target) {
@@ -352,19 +453,15 @@ function updateSolutions(shown = app.qGoal) {
 // ---- animation -------------------------------------------------------------------------------
 
 function animateTo(q) {
-  const from = app.q;
-  const d = maxAngleDifference(from, q);
-  app.tween = { from: Float64Array.from(from), to: Float64Array.from(q), t0: performance.now(), ms: Math.min(900, 180 + 420 * d) };
+  app.tween = makeTween(app.q, q, app.clock.now);
 }
 
 function stepAnimation(now) {
-  const tw = app.tween;
-  if (!tw) return;
-  const u = Math.min(1, (now - tw.t0) / tw.ms);
-  const e = u < 0.5 ? 4 * u * u * u : 1 - (-2 * u + 2) ** 3 / 2;  // ease in-out cubic
-  app.q = Float64Array.from(tw.from, (a, i) => a + (tw.to[i] - a) * e);
+  if (!app.tween) return;
+  const { q, done } = tweenAt(app.tween, now);
+  app.q = q;
   drawArm(app.q);
-  if (u >= 1) app.tween = null;
+  if (done) app.tween = null;
 }
 
 // ---- timing and agreement -----------------------------------------------------------------
@@ -519,6 +616,7 @@ function buildPanel() {
   }
   document.querySelectorAll('#mode-picker button').forEach((b) => b.addEventListener('click', () => setMode(b.dataset.mode)));
   document.querySelectorAll('#backend-picker button').forEach((b) => b.addEventListener('click', () => chooseBackend(b.dataset.backend)));
+  document.querySelectorAll('#feasibility-source button').forEach((b) => b.addEventListener('click', () => chooseFeasibilitySource(b.dataset.source)));
   $('gizmo-translate').addEventListener('click', () => { app.gizmoMode = 'translate'; configureGizmo(); });
   $('gizmo-rotate').addEventListener('click', () => { app.gizmoMode = 'rotate'; configureGizmo(); });
   $('pitch').addEventListener('input', () => {
@@ -574,24 +672,98 @@ async function chooseBackend(name) {
 
 // ---- the URL hash ------------------------------------------------------------------------------
 
+// everything a link reopens (state.js); the model as the page holds it: by reference for a URL,
+// inline for a model that came inside the link, none for the shipped one or a file
+function viewState() {
+  const v = app.view, path = app.path;
+  return {
+    arm: app.armName, target: app.target, backend: app.backendChoice, refine: app.refine, allSolutions: app.allSolutions,
+    mode: app.mode, q: app.mode === 'fk' ? app.q : null, feasibility: app.feasibilitySource,
+    path: path.kind, radius: Number($('path-radius').value), points: path.points,
+    camera: app.cameraMoved ? [...v.camera.position.toArray(), ...v.orbit.target.toArray()] : null,
+    model: app.model?.kind === 'url' ? app.model.url : null,
+    modelData: app.model?.kind === 'inline' ? app.model.data : null,
+    ...app.compare.linkState(),
+    ...app.classroom.linkState(),
+  };
+}
+
 function writeHash() {
-  const hash = formatHash({ arm: app.armName, target: app.target, backend: app.backendChoice, refine: app.refine,
-                            allSolutions: app.allSolutions, model: app.model?.kind === 'url' ? app.model.url : null });
+  const hash = formatHash(viewState());
   if (hash !== location.hash) {
     app.lastHash = hash;
     history.replaceState(null, '', hash);
   }
 }
 
+// an inline model from the link: its text and its arm (it carries its own, so no fetch)
+function inlineModel(data) {
+  const text = decodeModel(data);
+  const arm = JSON.parse(text).arm;
+  return { data, text, armName: arm?.name, armText: JSON.stringify(arm) };
+}
+
 async function applyHash() {
-  const { state, problems } = parseHash(location.hash, app.index.arms);
+  const { state, problems } = parseHash(location.hash, app.index.offline ? null : app.index.arms);
   if (problems.length) showError(`link: ${problems.join('; ')}`);
   app.refine = state.refine ?? false;
   $('refine').checked = app.refine;
   app.allSolutions = state.allSolutions ?? false;
   $('all-solutions').checked = app.allSolutions;
   app.backendChoice = state.backend ?? 'wasm';
-  await setArm(state.arm ?? app.armName ?? 'puma3', { target: state.target, keepModel: state.model ? { url: state.model } : null });
+  app.feasibilitySource = state.feasibility ?? 'classifier';
+  app.classroom.apply(state);
+  let keepModel = state.model ? { url: state.model } : null, armText = null, armName = state.arm;
+  if (state.modelData) {
+    try {
+      const inline = inlineModel(state.modelData);
+      if (armName && inline.armName !== armName) throw otherArmError('the model in this link', inline.armName, armName);
+      armName = inline.armName;
+      if (!app.index.arms.includes(armName)) app.index.arms.push(armName);
+      armText = inline.armText;
+      keepModel = { inline };
+    } catch (e) {
+      showError(e instanceof ModelLoadError ? e.message : `the model in this link cannot be read: ${e.message}`);
+    }
+  } else if (state.model && !state.arm) {
+    // a link with a model and no arm: the model's arm
+    try {
+      const fetched = await fetchModel(rawModelUrl(state.model));
+      armName = fetched.info.arm ?? undefined;
+      keepModel.bytes = fetched;
+    } catch (e) {
+      showError(e.message);
+      keepModel = null;
+      $('model-progress').hidden = true;
+    }
+  }
+  await setArm(armName ?? app.armName ?? 'puma3', { target: state.target, keepModel, armText });
+  if (state.path) app.path.choose(state.path);
+  if (state.radius) {
+    $('path-radius').value = state.radius;
+    app.path.radiusSet = true;
+  }
+  if (state.points) app.path.points = state.points;
+  if (state.mode === 'fk' && state.q) {
+    if (state.q.length === app.arm.dof) {
+      app.q = clampToLimits(state.q);
+      app.tween = null;
+      app.target = app.arm.fk(app.q).task;
+      drawArm(app.q);
+    } else showError(`link: q: ${app.armName} has ${app.arm.dof} joints, got ${state.q.length} values`);
+  }
+  if ((state.mode ?? 'ik') !== app.mode) setMode(state.mode ?? 'ik');
+  else if (state.mode === 'path') app.path.rebuild();
+  if (state.camera) {
+    const c = state.camera;
+    app.view.camera.position.set(c[0], c[1], c[2]);
+    app.view.orbit.target.set(c[3], c[4], c[5]);
+    app.view.orbit.update();
+    app.cameraMoved = true;
+  }
+  await app.compare.apply(state);
+  if (state.tour) app.classroom.tour.open(state.tour);
+  writeHash();
 }
 
 // ---- start ---------------------------------------------------------------------------------------
@@ -603,15 +775,34 @@ async function main() {
     showError(`cannot draw in 3D here (WebGL): ${e.message}`);
     return;
   }
-  try {
-    [app.NK, app.index] = await Promise.all([loadCore(), loadIndex()]);
-  } catch (e) {
-    showError(`cannot start: ${e.message}`);
+  const [core, index] = await Promise.allSettled([loadCore(), loadIndex()]);
+  if (core.status === 'rejected') {
+    showError(`cannot start: ${core.reason.message}`);
     return;
   }
+  app.NK = core.value;
+  if (index.status === 'fulfilled') app.index = index.value;
+  else {
+    // offline (or the site's models are gone): a model inside the link still works
+    app.index = { arms: [], models: {}, offline: true };
+    if (!/modeldata=/.test(location.hash)) showError(`cannot load the list of arms and models: ${index.reason.message}`);
+  }
   app.slice = new SlicePanel(app, assetUrl('wasm/neurokin.js'));
-  app.path = new PathRunner(app, { drawArm, activeBackend, positionOf, fmtMm, describeTarget, updateSliders });
+  app.path = new PathRunner(app, { drawArm, activeBackend, positionOf, fmtMm, describeTarget, updateSliders, writeHash });
+  app.clock = new Clock();
+  app.classroom = new Classroom(app, { setMode, writeHash, solve, updateSolutions });
+  app.compare = new ComparePanel(app, { drawArm, showError, fmtMm, writeHash, fetchModel });
+  app.share = new SharePanel(app, { viewState, showError });
   buildPanel();
+  // a camera moved by a person belongs in the link
+  // (written once it comes to rest: the orbit's damping moves it on after the mouse lets go)
+  let cameraTimer = 0;
+  app.view.orbit.addEventListener('start', () => { app.cameraMoved = true; });
+  app.view.orbit.addEventListener('change', () => {
+    if (!app.cameraMoved) return;
+    clearTimeout(cameraTimer);
+    cameraTimer = setTimeout(writeHash, 250);
+  });
   await applyHash();
 
   // each frame: our own work (path, animation), then three.js; with app.frameLog set to an array
@@ -619,8 +810,10 @@ async function main() {
   // the arm was moving (1) or still (0)
   const frame = (now) => {
     const t0 = performance.now();
-    app.path.step(now);
-    stepAnimation(now);
+    const sim = app.clock.tick(now);  // the animations' time: paused, stepped or sped up
+    app.path.step(sim);
+    stepAnimation(sim);
+    app.compare.step(sim);
     const t1 = performance.now();
     app.view.render();
     app.frameLog?.push(now, t1 - t0, performance.now() - t1, app.tween || app.mode === 'path' ? 1 : 0);

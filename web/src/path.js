@@ -18,11 +18,7 @@ export class PathRunner {
     this.paused = false;
     this.busy = false;
     this.trace = [];
-    document.querySelectorAll('#path-picker button').forEach((b) => b.addEventListener('click', () => {
-      this.kind = b.dataset.path;
-      document.querySelectorAll('#path-picker button').forEach((x) => x.classList.toggle('on', x === b));
-      this.rebuild();
-    }));
+    document.querySelectorAll('#path-picker button').forEach((b) => b.addEventListener('click', () => this.choose(b.dataset.path)));
     $('path-radius').addEventListener('input', () => this.rebuild());
     $('path-play').addEventListener('click', () => {
       this.paused = !this.paused;
@@ -44,6 +40,13 @@ export class PathRunner {
         this.rebuild();
       }
     });
+  }
+
+  // 'circle' or 'points'
+  choose(kind) {
+    this.kind = kind;
+    document.querySelectorAll('#path-picker button').forEach((x) => x.classList.toggle('on', x.dataset.path === kind));
+    this.rebuild();
   }
 
   start(target) {
@@ -130,6 +133,7 @@ export class PathRunner {
     this.trace = [];
     this.s = 0;
     this.last = null;
+    this.hooks.writeHash();  // the path is part of the link
   }
 
   pointAt(s) {

@@ -179,6 +179,10 @@ export class View {
     this.arm = new ArmMeshes(this.scene, dof, r);
     this.ghost = new ArmMeshes(this.scene, dof, r * 1.02, { ghost: true });
     this.ghost.visible = false;
+    // a second model's answer on the same target (compare.js), in its own colour
+    this.compareArm?.dispose(this.scene);
+    this.compareArm = new ArmMeshes(this.scene, dof, r * 0.92, { colour: 0x12877a });
+    this.compareArm.visible = false;
     const step = reach > 1.2 ? 0.25 : reach > 0.5 ? 0.1 : 0.05;
     const size = Math.ceil((reach * 2.6) / step) * step;
     this.grid = new THREE.GridHelper(size, Math.round(size / step), 0x9aa4b2, 0xcfd5de);

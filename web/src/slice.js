@@ -1,6 +1,10 @@
 // The workspace slice panel: a plane through the target (horizontal, vertical through the base
 // axis, or across it; offset along its normal), computed 64 x 64 in a Web Worker and drawn as
-// a texture, coloured by feasibility class or by the network's position error.
+// a texture, coloured by feasibility class (from the source the page shows: the classifier or
+// the exact class), by where the classifier and the exact class differ, or by the network's
+// position error.
+import { DIFFER_COLOUR, SOURCES } from './feasibility.js';
+
 const SIZE = 64;
 
 const PLANES = {
@@ -9,6 +13,13 @@ const PLANES = {
 };
 
 const $ = (id) => document.getElementById(id);
+
+// 'N cells (x%): a reachable by the classifier only, b by the core only, c in another class'
+function describeDiffer({ netOnly, exactOnly, otherClass }, pct) {
+  const total = netOnly + exactOnly + otherClass;
+  const parts = [[netOnly, 'reachable by the classifier only'], [exactOnly, 'by the core only'], [otherClass, 'another class']];
+  return `${total} cells (${pct(total)})` + (total ? `: ${parts.map(([k, what]) => `${k} ${what}`).join(', ')}` : '');
+}
 
 export class SlicePanel {
   constructor(app, coreUrl) {
@@ -21,6 +32,7 @@ export class SlicePanel {
     this.pending = false;
     this.dirty = false;
     this.id = 0;
+    $('slice-differ-key').querySelector('i').style.background = DIFFER_COLOUR;
     $('slice').addEventListener('change', () => this.toggle($('slice').checked));
     document.querySelectorAll('#slice-colour button').forEach((b) => b.addEventListener('click', () => {
       this.colour = b.dataset.colour;
@@ -62,10 +74,16 @@ export class SlicePanel {
     $('slice-offset-value').textContent = '0.00 m';
   }
 
-  setModel(armJson, modelJson) {
-    this.armJson = armJson;
-    this.modelJson = modelJson;
-    this.worker?.postMessage({ type: 'init', coreUrl: this.coreUrl, armJson, modelJson });
+  // the arm, its ik network (or null) and its feasibility classifier (or null), as JSON text
+  setModel(armJson, modelJson, classifierJson) {
+    Object.assign(this, { armJson, modelJson, classifierJson });
+    $('slice-colour').querySelector('[data-colour=differ]').disabled = !classifierJson;
+    this.worker?.postMessage(this.initMessage());
+  }
+
+  initMessage() {
+    return { type: 'init', coreUrl: this.coreUrl, armJson: this.armJson, modelJson: this.modelJson,
+             classifierJson: this.classifierJson };
   }
 
   toggle(on) {
@@ -78,10 +96,10 @@ export class SlicePanel {
       this.worker.onerror = (e) => {
         $('slice-status').textContent = `worker failed: ${e.message}`;
       };
-      this.worker.postMessage({ type: 'init', coreUrl: this.coreUrl, armJson: this.armJson, modelJson: this.modelJson });
+      this.worker.postMessage(this.initMessage());
     }
     if (on) this.request(this.app.target);
-    else $('slice-scale').hidden = true;
+    else $('slice-scale').hidden = $('slice-differ-key').hidden = true;
   }
 
   // plane basis in world: centre and the two spanning vectors (full extent)
@@ -106,14 +124,17 @@ export class SlicePanel {
     }
     this.pending = true;
     this.dirty = false;
-    const colour = this.colour === 'error' && this.modelJson ? 'error' : 'class';
-    if (this.colour === 'error' && !this.modelJson)
-      $('slice-status').textContent = 'no network for the wasm core: coloured by class';
+    const colour = this.colour === 'error' && !this.modelJson ? 'class'
+      : this.colour === 'differ' && !this.classifierJson ? 'class' : this.colour;
+    if (colour !== this.colour)
+      $('slice-status').textContent = this.colour === 'error' ? 'no network for the wasm core: coloured by class'
+        : 'no classifier for this arm: coloured by the exact class';
     this.lastBasis = this.basis(target);
     this.lastColour = colour;
     this.t0 = performance.now();
     const rest = Array.from(target).slice(this.planar ? 2 : 3);
-    this.worker.postMessage({ type: 'compute', id: ++this.id, size: SIZE, basis: this.lastBasis, rest, colour });
+    this.worker.postMessage({ type: 'compute', id: ++this.id, size: SIZE, basis: this.lastBasis, rest, colour,
+                              source: this.app.feasibilitySource });
   }
 
   onMessage(msg) {
@@ -123,11 +144,17 @@ export class SlicePanel {
       $('slice-status').textContent = `slice: ${msg.message}`;
     } else if (msg.type === 'slice' && this.enabled) {
       this.app.view.setSlice(msg.rgba, SIZE, this.lastBasis);
-      const total = SIZE * SIZE, reachable = total - msg.counts[0];
-      $('slice-status').textContent = `${SIZE} × ${SIZE} in ${msg.ms.toFixed(0)} ms (Web Worker; ${(performance.now() - this.t0).toFixed(0)} ms round trip), ` +
-        `${((100 * reachable) / total).toFixed(0)}% reachable`;
-      $('slice-status').dataset.ms = msg.ms.toFixed(1);
+      // what was drawn, for the console and the tests: each cell's class and its colour
+      this.last = { classes: msg.classes, rgba: msg.rgba, source: msg.source, basis: this.lastBasis, colour: this.lastColour };
+      const total = SIZE * SIZE, pct = (k) => `${((100 * k) / total).toFixed(0)}%`;
+      const status = $('slice-status');
+      status.textContent = `${SIZE} × ${SIZE} in ${msg.ms.toFixed(0)} ms (Web Worker; ${(performance.now() - this.t0).toFixed(0)} ms round trip), ` +
+        `${pct(total - msg.counts[0])} reachable according to ${SOURCES[msg.source]}` +
+        (msg.differ === null ? '' : `; the two differ on ${describeDiffer(msg.differ, pct)}`);
+      status.dataset.ms = msg.ms.toFixed(1);
+      status.dataset.source = msg.source;
       $('slice-scale').hidden = this.lastColour !== 'error';
+      $('slice-differ-key').hidden = this.lastColour !== 'differ';
       $('slice-scale-max').textContent = `${msg.maxMm.toFixed(2)} mm`;
     }
     if (this.dirty) this.request(this.app.target);

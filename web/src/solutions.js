@@ -1,8 +1,9 @@
 // "Show all solutions": every inverse-kinematics answer for the current target, drawn as
-// translucent ghost arms with a label each and listed in the panel. The answers come from the
-// network's branch heads when the loaded model has them (each head's answer, its probability and
-// the error of its forward kinematics), otherwise from the core's closed-form solver (every
-// branch within the joint limits, exact).
+// translucent ghost arms with a label each and listed in the panel. The answers come from a
+// clustered model's networks (each cluster's candidate and its FK error; the arm takes the one
+// whose FK is nearest the target), from the network's branch heads when the loaded model has
+// them (each head's answer, its probability and the error of its forward kinematics), otherwise
+// from the core's closed-form solver (every branch within the joint limits, exact).
 import { maxAngleDifference } from './backends.js';
 
 const $ = (id) => document.getElementById(id);
@@ -34,11 +35,16 @@ function errorsOf(arm, target, qs) {
   return arm.taskErrors(targets, q, n);
 }
 
-// the solutions for target: {source: 'heads' | 'closed-form' | 'none', solutions: [{branch, q,
-// probability (heads only), within (the limits), positionError (m), orientationError (rad)}]}
+// the solutions for target: {source: 'clusters' | 'heads' | 'closed-form' | 'none', solutions:
+// [{branch, q, probability (heads only), chosen (clusters only), within (the limits),
+// positionError (m), orientationError (rad)}]}
 export function computeSolutions(arm, wasmBackend, target) {
   let source, found;
-  if (wasmBackend && wasmBackend.branches.length > 0) {
+  if (wasmBackend && wasmBackend.clusters > 0) {
+    // the core has turned each candidate into the limits where whole turns allow
+    source = 'clusters';
+    found = wasmBackend.predictCandidates(target).map((c) => ({ ...c, within: arm.wrapIntoLimits(c.q).within }));
+  } else if (wasmBackend && wasmBackend.branches.length > 0) {
     // heads are trained without the limits: each answer turned into them where whole turns allow
     source = 'heads';
     found = wasmBackend.predictBranches(target).map((h) => {
@@ -90,9 +96,13 @@ export function showSolutions(view, arm, result, { shown, hasRot, armName, noHea
                                             (s.within ? '' : ' (outside the limits)');
     li.classList.toggle('current', isShown);
     li.dataset.shown = isShown ? '1' : '0';
+    if (s.chosen !== undefined) li.dataset.chosen = s.chosen ? '1' : '0';
     list.append(li);
   });
-  $('solutions-source').textContent = source === 'heads'
+  $('solutions-source').textContent = source === 'clusters'
+    ? `The clustered model's ${solutions.length} networks, one per k-means cluster of joint configurations: each ` +
+      "one's answer and where it really puts the tool (mm from the target); the arm takes the nearest (FK consistency)."
+    : source === 'heads'
     ? `The network's ${solutions.length} branch heads: each head's answer, how likely the network thinks its branch is, ` +
       'and where that answer really puts the tool (mm from the target).'
     : source === 'closed-form'

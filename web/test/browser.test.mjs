@@ -11,8 +11,10 @@ import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+import { decodeModel } from '../src/modelcodec.js';
 import { chromiumPath, launchChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
+import { CLASSES as PAGE_CLASSES, DIFFER_COLOUR, hexToRgb, sliceTargets } from '../src/feasibility.js';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoDir = path.resolve(webDir, '..');
@@ -43,15 +45,17 @@ after(async () => {
   await server?.close();
 });
 
-// a fresh page at hash; console errors and page errors are collected
-async function open(hash = '', { allow = [] } = {}) {
+// a fresh page at hash; console errors and page errors are collected; setup(page) runs first
+async function open(hash = '', { allow = [], setup = null } = {}) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await setup?.(page);
   const problems = [];
   page.on('console', (m) => {
     if (m.type() === 'error' && !allow.some((re) => re.test(m.text()))) problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(server.url + hash);
+  // (generous: the machines that run this are shared, and a page's first load can wait its turn)
+  await page.goto(server.url + hash, { timeout: 90000 });
   await ready(page);
   return { page, problems };
 }
@@ -137,6 +141,47 @@ function headMaxMm(model, arm, n = 500) {
 }
 
 const CLASSES = ['unreachable', 'near_singular', 'adequate', 'high_manipulability'];
+
+// each arm's shipped feasibility classifier, run by the core here (Model.predict): per target the
+// likeliest class and how far its probability is ahead of the runner-up's
+const classifiers = Object.fromEntries(Object.keys(arms).map((name) =>
+  [name, new NK.Model(fs.readFileSync(path.join(repoDir, 'models', name, 'feasibility.json'), 'utf8'))]));
+function classifierClasses(name, targets, n) {
+  const p = classifiers[name].predict(Float32Array.from(targets), n);
+  return Array.from({ length: n }, (_, i) => {
+    const row = Array.from(p.subarray(4 * i, 4 * i + 4));
+    const [first, second] = [0, 1, 2, 3].sort((a, b) => row[b] - row[a]);
+    return { classIndex: first, class: CLASSES[first], margin: row[first] - row[second] };
+  });
+}
+
+// what the feasibility panel shows: the class name, its source, the target marker's colour, the
+// disagreement and the fallback notes (null when hidden)
+async function readFeasibility(page) {
+  return page.evaluate(() => {
+    const el = (id) => document.querySelector(`[data-testid=${id}]`);
+    const note = (id) => (el(id).hidden ? null : { text: el(id).textContent, ...el(id).dataset });
+    return {
+      shown: el('feasibility').textContent, source: el('feasibility').dataset.source,
+      marker: `#${window.neurokin.view.targetBall.material.color.getHexString()}`,
+      differ: note('feasibility-differ'), note: note('feasibility-note'),
+      classifierButton: !el('feasibility-classifier').disabled,
+    };
+  });
+}
+const colourOf = (name) => PAGE_CLASSES[CLASSES.indexOf(name)].colour;
+
+// the slice's status has a new time (the next slice after a click is drawn)
+async function nextSlice(page, click) {
+  await page.evaluate(() => { delete document.querySelector('[data-testid=slice-status]').dataset.ms; });
+  if (click) await page.click(click);
+  await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms, null, { timeout: 30000 });
+  return page.evaluate(() => {
+    const { classes, rgba, source, basis } = window.neurokin.slice.last;
+    const status = document.querySelector('[data-testid=slice-status]');
+    return { classes: Array.from(classes), rgba: Array.from(rgba), source, basis, ms: Number(status.dataset.ms), text: status.textContent };
+  });
+}
 
 test('every arm loads with no console errors, predicts, shows its error and class, draws', async () => {
   for (const name of Object.keys(arms)) {
@@ -347,12 +392,139 @@ test('workspace slice: 64 x 64 in a Web Worker within 250 ms, by class and by ne
     await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms, null, { timeout: 30000 });
     const ms = Number(await page.getAttribute('[data-testid=slice-status]', 'data-ms'));
     assert.ok(ms <= 250, `${name}: 64 x 64 slice took ${ms} ms`);
+    // by class: the classifier's; the network's error: where the core finds the target reachable
+    assert.equal(await page.getAttribute('[data-testid=slice-status]', 'data-source'), name === 'kr6' ? 'classifier' : 'exact');
     assert.match(await page.textContent('[data-testid=slice-status]'), /64 × 64 in \d+ ms .*% reachable/);
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(shotsDir, `${name}-slice.png`) });
     assert.deepEqual(problems, []);
     await page.close();
   }
+});
+
+test('feasibility: the arm\'s shipped classifier gives the class of a clearly unreachable and of a well-inside target', async () => {
+  // far beyond each arm's reach; and the forward kinematics of a seeded configuration that both the
+  // classifier (by a clear margin) and the core call reachable
+  const far = { planar2: [3.5, 0.5], puma3: [2.0, 0.3, 0.6], omx4: [0.9, 0.1, 0.2, 0], kr6: [2.0, 0.2, 0.5, 0, 0, 0, 1] };
+  for (const [name, arm] of Object.entries(arms)) {
+    assert.ok(index.feasibility?.[name], `${name}: no classifier staged in web/dist (index.json)`);
+    const samples = arm.taskVectors(arm.sample(200, 3), 200);
+    const exact = arm.classifyPoses(samples, 200).classIndex;
+    const net = classifierClasses(name, samples, 200);
+    const i = net.findIndex((c, k) => c.classIndex > 0 && c.classIndex === exact[k] && c.margin > 0.5);
+    assert.ok(i >= 0, `${name}: no seeded target the classifier calls reachable with a margin`);
+    const inside = Array.from(samples.subarray(i * arm.taskSize, (i + 1) * arm.taskSize));
+    for (const [target, expected] of [[far[name], 'unreachable'], [inside, net[i].class]]) {
+      assert.equal(classifierClasses(name, target, 1)[0].class, expected, `${name} ${target}: the classifier here says otherwise`);
+      const { page, problems } = await open(`#arm=${name}&target=${target.join(',')}`);
+      const f = await readFeasibility(page);
+      assert.equal(f.shown, expected, `${name} ${target}`);
+      assert.equal(f.source, 'classifier');
+      assert.equal(f.marker, colourOf(expected), `${name}: the target marker's colour`);
+      assert.equal(f.note, null);
+      assert.equal(f.differ, null, `${name} ${target}: the core agrees here`);
+      assert.deepEqual(problems, []);
+      await page.close();
+    }
+  }
+});
+
+test('feasibility: the switch between the classifier and the exact class; where they disagree the page says what each says', async () => {
+  // a reachable puma3 target (seeded) where the classifier, by a clear margin, is not the core
+  const arm = arms.puma3, n = 3000;
+  const targets = arm.taskVectors(arm.sample(n, 5), n);
+  const exact = arm.classifyPoses(targets, n).classIndex;
+  const net = classifierClasses('puma3', targets, n);
+  const i = net.findIndex((c, k) => c.classIndex !== exact[k] && c.margin > 0.1);
+  assert.ok(i >= 0, 'no seeded target where the classifier and the core disagree');
+  const target = Array.from(targets.subarray(3 * i, 3 * i + 3));
+  const [netClass, exactClass] = [net[i].class, CLASSES[exact[i]]];
+  const { page, problems } = await open(`#arm=puma3&target=${target.join(',')}`);
+  let f = await readFeasibility(page);
+  assert.deepEqual([f.shown, f.source, f.marker], [netClass, 'classifier', colourOf(netClass)]);
+  assert.ok(f.differ, 'no disagreement shown');
+  assert.deepEqual([f.differ.classifier, f.differ.exact], [netClass, exactClass]);
+  assert.match(f.differ.text, /disagree/);
+  await page.click('[data-testid=feasibility-exact]');
+  f = await readFeasibility(page);
+  assert.deepEqual([f.shown, f.source, f.marker], [exactClass, 'exact', colourOf(exactClass)]);
+  assert.ok(f.differ, 'the disagreement is shown from either side');
+  assert.ok(await page.$eval('[data-testid=feasibility-exact]', (b) => b.classList.contains('on')));
+  // the choice is in the link, and a link opens with it
+  const hash = await page.evaluate(() => location.hash);
+  assert.match(hash, /&feas=exact/);
+  const again = await open(hash);
+  f = await readFeasibility(again.page);
+  assert.deepEqual([f.shown, f.source], [exactClass, 'exact']);
+  assert.deepEqual(again.problems, []);
+  await again.page.close();
+  await page.click('[data-testid=feasibility-classifier]');
+  f = await readFeasibility(page);
+  assert.deepEqual([f.shown, f.source], [netClass, 'classifier']);
+  assert.doesNotMatch(await page.evaluate(() => location.hash), /feas=/);
+  await page.evaluate(() => document.querySelector('#legend').scrollIntoView({ block: 'center' }));
+  await page.screenshot({ path: path.join(shotsDir, 'puma3-feasibility-differ.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('feasibility: when the classifier cannot load, the core\'s exact class and a note saying why', async () => {
+  const cases = [
+    // a dead file, and another arm's classifier in its place
+    ['planar2', [0.4, 1.2], (route) => route.fulfill({ status: 404, body: 'not found' }), /did not load: .*HTTP 404/],
+    ['omx4', [0.2, 0.05, 0.15, 0.3], (route) => route.fulfill({ path: path.join(repoDir, 'models', 'puma3', 'feasibility.json') }),
+     /did not load: it maps 3 inputs to 4 classes; omx4 needs 4 \(position_pitch\) to 4/],
+  ];
+  for (const [name, target, answer, reason] of cases) {
+    const { page, problems } = await open(`#arm=${name}&target=${target.join(',')}`, {
+      allow: [/404/], setup: (p) => p.route(`**/models/${name}/feasibility.json`, answer),
+    });
+    const f = await readFeasibility(page);
+    const exact = arms[name].classifyPose(Float64Array.from(target)).class;
+    assert.ok(f.note, `${name}: no note`);
+    assert.match(f.note.text, reason);
+    assert.match(f.note.text, /exact one \(IK \+ conditioning\)/);
+    assert.deepEqual([f.shown, f.source, f.classifierButton, f.differ], [exact, 'exact', false, null]);
+    assert.equal((await readState(page)).error, null, 'a missing classifier is a note, not an error');
+    assert.deepEqual(problems, []);
+    await page.close();
+  }
+});
+
+test('workspace slice: coloured by the classifier, each cell its likeliest class; by the exact class when switched; where the two differ', async () => {
+  const arm = arms.puma3, n = 64 * 64;
+  const { page, problems } = await open('#arm=puma3&target=0.45,0.35,0.7');
+  await page.check('[data-testid=slice]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=slice-status]').dataset.ms, null, { timeout: 30000 });
+  const byNet = await nextSlice(page, '[data-testid=slice-plane-vertical]');
+  assert.ok(byNet.ms <= 250, `64 x 64 by the classifier took ${byNet.ms} ms`);
+  assert.equal(byNet.source, 'classifier');
+  assert.match(byNet.text, /reachable according to the classifier/);
+  const targets = sliceTargets(64, byNet.basis, [], 3, 3);
+  const expected = classifierClasses('puma3', targets, n).map((c) => c.classIndex);
+  assert.deepEqual(byNet.classes, expected, 'each cell is the classifier\'s class');
+  byNet.classes.forEach((c, k) => assert.deepEqual(byNet.rgba.slice(4 * k, 4 * k + 3), hexToRgb(PAGE_CLASSES[c].colour)));
+  // the exact class, when switched: the core's, and not everywhere the classifier's
+  const byCore = await nextSlice(page, '[data-testid=feasibility-exact]');
+  assert.equal(byCore.source, 'exact');
+  assert.deepEqual(byCore.classes, Array.from(arm.classifyPoses(targets, n).classIndex));
+  const differ = byCore.classes.filter((c, k) => c !== expected[k]).length;
+  // (puma3's classifier is 99.56% right on poses drawn as in training; a slice crosses more class
+  // boundaries than those do)
+  assert.ok(differ > 0 && differ < n / 10, `the two differ on ${differ} cells`);
+  // where they differ: those cells in the one colour no class uses, and their count
+  const both = await nextSlice(page, '[data-testid=slice-differ]');
+  const count = (test) => expected.filter((c, k) => c !== byCore.classes[k] && test(c, byCore.classes[k])).length;
+  const [netOnly, coreOnly] = [count((a, b) => b === 0), count((a, b) => a === 0)];
+  assert.match(both.text, new RegExp(`differ on ${differ} cells \\(\\d+%\\): ${netOnly} reachable by the classifier only, ` +
+                                     `${coreOnly} by the core only, ${differ - netOnly - coreOnly} another class`));
+  const magenta = hexToRgb(DIFFER_COLOUR);
+  const marked = expected.filter((c, k) => both.rgba.slice(4 * k, 4 * k + 3).every((v, j) => v === magenta[j]));
+  assert.equal(marked.length, differ);
+  console.log(`# puma3 slice: by the classifier ${byNet.ms} ms, exact ${byCore.ms} ms, both ${both.ms} ms; ${differ} of ${n} cells differ`);
+  await page.screenshot({ path: path.join(shotsDir, 'puma3-slice-differ.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
 });
 
 test('path mode: the tool follows a circle and the error trace is drawn', async () => {
@@ -609,4 +781,409 @@ test('kr6: the rotate gizmo turns the target; the predicted joints follow within
   await page.screenshot({ path: path.join(shotsDir, 'kr6-rotated.png') });
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+// ---- sharing (docs/sharing.md) -------------------------------------------------------------------
+
+// Copy link, and the link it made (data-inline: the model is inside it; data-refused: it would not fit)
+async function copyLink(page, button = '[data-testid=share]') {
+  await page.evaluate(() => { document.querySelector('[data-testid=share-url]').value = ''; });
+  await page.click(button);
+  await page.waitForFunction(() => document.querySelector('[data-testid=share-url]').value !== '');
+  return page.evaluate(() => {
+    const out = document.querySelector('[data-testid=share-url]');
+    return { link: out.value, inline: out.dataset.inline === '1', refused: out.dataset.refused === '1',
+             note: document.querySelector('[data-testid=share-note]').textContent };
+  });
+}
+
+// what a link must reopen besides the joints
+async function readView(page) {
+  return page.evaluate(() => {
+    const app = window.neurokin, v = app.view;
+    return {
+      arm: app.armName, mode: app.mode, refine: app.refine, all: app.allSolutions, backend: app.backendChoice,
+      target: Array.from(app.target), camera: [...v.camera.position.toArray(), ...v.orbit.target.toArray()],
+      sliders: Array.from(document.querySelectorAll('[data-testid=sliders] input'), (el) => Number(el.value)),
+      hidden: Array.from(document.querySelectorAll('#panel section[data-section]'), (el) => (el.hidden ? el.dataset.section : null)).filter(Boolean),
+      classroom: document.body.classList.contains('classroom'), speed: app.clock.speed,
+    };
+  });
+}
+
+const close = (a, b, tol) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= tol);
+
+// orbit the camera with the mouse, from a point of the view away from the arm and the gizmo
+async function orbitCamera(page) {
+  const box = await page.locator('#stage canvas').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.85, box.y + box.height * 0.8);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; ++i) await page.mouse.move(box.x + box.width * 0.85 - 12 * i, box.y + box.height * 0.8 - 4 * i);
+  await page.mouse.up();
+  await page.waitForFunction(() => /camera=/.test(location.hash));
+  // the orbit's damping would carry the camera on for many frames (slow ones on a busy machine):
+  // stop its inertia, then the hash follows once the camera rests
+  await page.evaluate(() => {
+    const o = window.neurokin.view.orbit;
+    o.enableDamping = false;
+    o.update();
+    o.enableDamping = true;
+  });
+  await page.waitForFunction(() => {
+    const v = window.neurokin.view, c = location.hash.match(/camera=([^&]*)/)?.[1].split(',').map(Number);
+    return c && [...v.camera.position.toArray(), ...v.orbit.target.toArray()].every((x, i) => Math.abs(x - c[i]) < 1e-4);
+  }, null, { timeout: 30000, polling: 200 });
+}
+
+test('Copy link: the link reopens the same joints and view (FK mode, camera, toggles); puma3\'s model is too large to inline', async () => {
+  const { page, problems } = await open('#arm=puma3&refine=1&all=1');
+  await page.click('[data-testid=mode-fk]');
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid=slider-0]');
+    el.value = '-0.7';
+    el.dispatchEvent(new Event('input'));
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid=joints]').textContent.startsWith('-0.700000'));
+  await ready(page);
+  await orbitCamera(page);
+  const before = await readState(page), view = await readView(page);
+  const made = await copyLink(page);
+  // 448,518 weights: the inline link would pass the limit, so the link names the shipped model
+  assert.equal(made.inline, false);
+  assert.equal(made.refused, true);
+  assert.match(made.note, /would make it [\d,]+ KB, over the 512 KB this page allows.*refers to the site's shipped puma3 model/);
+  assert.doesNotMatch(made.link, /modeldata=/);
+  assert.match(made.link, /mode=fk&q=-0\.7,/);
+  const b = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await b.goto(made.link);
+  await ready(b);
+  const after = await readState(b), view2 = await readView(b);
+  assert.deepEqual(after.joints, before.joints);
+  assert.equal(after.error, null);
+  assert.deepEqual({ ...view2, camera: null, target: null, sliders: null }, { ...view, camera: null, target: null, sliders: null });
+  assert.ok(close(view2.sliders, view.sliders, 5e-6), `sliders ${view2.sliders} != ${view.sliders}`);  // 6 decimals in the link
+  assert.ok(close(view2.target, view.target, 1e-6), `target ${view2.target} != ${view.target}`);
+  assert.ok(close(view2.camera, view.camera, 1e-4), `camera ${view2.camera} != ${view.camera}`);
+  assert.ok(view.camera.some((v, i) => Math.abs(v - [1.45, -1.45, 1.05][i % 3]) > 0.01), 'the camera did not move');
+  assert.equal(decodeURIComponent(await b.evaluate(() => location.hash)), decodeURIComponent(new URL(made.link).hash));
+  assert.deepEqual(problems, []);
+  await page.close();
+  await b.close();
+});
+
+test('an inline planar2 link: under the limit, with its size, and it works with the network blocked', async () => {
+  const arm = arms.planar2;
+  const target = Array.from(arm.fk([0.9, -1.2]).task).map((v) => Number(v.toFixed(6)));
+  const { page, problems } = await open(`#arm=planar2&target=${target.join(',')}`);
+  const made = await copyLink(page);
+  const kb = made.link.length / 1024;
+  console.log(`# inline planar2 link: ${made.link.length} characters (${kb.toFixed(0)} KB); ${made.note}`);
+  assert.equal(made.inline, true);
+  assert.ok(made.link.length <= 512 * 1024);
+  assert.match(made.note, new RegExp(`^${Math.round(kb)} KB link: the model travels inside it \\(134,148 weights as float16`));
+  const data = new URL(made.link).hash.match(/modeldata=([A-Za-z0-9_-]+)/)[1];
+  // a fresh browser context where only the page itself loads: no models/, no other site
+  const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const origin = new URL(server.url).origin, blocked = [];
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.origin === origin && !u.pathname.startsWith('/models/')) return route.continue();
+    blocked.push(u.pathname);
+    return route.abort();
+  });
+  const b = await context.newPage();
+  const errors = [];
+  b.on('pageerror', (e) => errors.push(e.message));
+  await b.goto(made.link);
+  await ready(b);
+  const s = await readState(b);
+  assert.equal(s.error, null);
+  assert.match(await b.textContent('[data-testid=model-name]'), /planar2\/ik from the link \(float16 weights\)/);
+  assert.ok(blocked.some((p) => p.startsWith('/models/')), `nothing was blocked: ${blocked}`);
+  // the joints are the float16 model's, as the core computes them here, and within the measured
+  // float16 difference (share.test.mjs) of the page that made the link
+  const model = new NK.Model(decodeModel(data));
+  const q = arm.wrapIntoLimits(model.predict(Float32Array.from(target), 1)).q;
+  assert.ok(close(s.joints, Array.from(q), 2e-6), `page ${s.joints}, core ${Array.from(q)}`);
+  const original = await readState(page);
+  assert.ok(close(s.joints, original.joints, 2.5e-3), `float16 ${s.joints} vs float32 ${original.joints}`);
+  assert.ok(errorMm(arm, target, s.joints) <= expectedMaxMm('planar2') + 0.4);
+  // the reopened page's own link carries the same model
+  const again = await copyLink(b);
+  assert.equal(new URL(again.link).hash.match(/modeldata=([A-Za-z0-9_-]+)/)[1], data);
+  assert.deepEqual([...problems, ...errors], []);
+  model.delete();
+  await page.close();
+  await context.close();
+});
+
+test('a model too large to inline is refused with the message; a hosted address makes it a by-reference link', async () => {
+  const { page, problems } = await open('#arm=puma3');
+  await page.setInputFiles('[data-testid=file]', { name: 'my-puma3.json', mimeType: 'application/json',
+                                                   buffer: fs.readFileSync(path.join(repoDir, 'models', 'puma3', 'ik.json')) });
+  await page.waitForFunction(() => /my-puma3\.json/.test(document.querySelector('[data-testid=model-name]').textContent));
+  await ready(page);
+  let made = await copyLink(page);
+  assert.equal(made.refused, true);
+  assert.equal(made.inline, false);
+  assert.match(made.note, /The model inside the link would make it 1,0\d\d KB, over the 512 KB this page allows .*Put the file on the web .* paste its address below/);
+  assert.doesNotMatch(made.link, /model(data)?=/);
+  assert.ok(await page.isVisible('[data-testid=share-model-url]'));
+  await page.fill('[data-testid=share-model-url]', 'https://github.com/someone/robots/blob/main/puma3/ik.json');
+  made = await copyLink(page);
+  assert.match(decodeURIComponent(made.link), /model=https:\/\/raw\.githubusercontent\.com\/someone\/robots\/main\/puma3\/ik\.json/);
+  assert.match(made.note, /refers to https:\/\/raw\.githubusercontent\.com/);
+  // the short-link switch: by reference even when the model would fit
+  await page.click('[data-testid=arm-planar2]');
+  await page.waitForFunction(() => window.neurokin.armName === 'planar2');
+  await ready(page);
+  await page.check('[data-testid=share-by-reference]');
+  made = await copyLink(page);
+  assert.equal(made.inline, false);
+  assert.match(made.note, /refers to the site's shipped planar2 model/);
+  assert.ok(made.link.length < 300);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a model URL that fails says which: not found, blocked by CORS, not a model, a model for another arm (and the page goes on)', async () => {
+  const modelsDir = path.join(repoDir, 'models');
+  const foreign = await serve(modelsDir);               // another origin, no CORS header
+  const friendly = await serve(modelsDir, 0, { cors: true });  // another origin that allows reading
+  try {
+    await urlFailures(foreign, friendly, modelsDir);
+  } finally {
+    await foreign.close();
+    await friendly.close();
+  }
+});
+
+async function urlFailures(foreign, friendly, modelsDir) {
+  const cases = [
+    [`models/planar2/nothing.json`, /^model not found: http:\/\/127\.0\.0\.1:\d+\/models\/planar2\/nothing\.json \(HTTP 404\)/],
+    [`${foreign.url}planar2/ik.json`, new RegExp(`^model blocked by CORS: ${foreign.url}planar2/ik\\.json: its server answered but does not let other sites read`)],
+    ['index.html', /^not a model: http:\/\/127\.0\.0\.1:\d+\/index\.html is a web page \(HTML\)/],
+    ['models/index.json', /^not a model: .*models\/index\.json is a JSON file with no "format" field/],
+    [`${friendly.url}arms/planar2.json`, /^not a model: .*arms\/planar2\.json is an arm file/],
+    [`${friendly.url}puma3/ik.json`, new RegExp(`^model for another arm: ${friendly.url}puma3/ik\\.json is a model for puma3, not planar2`)],
+    [`${friendly.url}puma3/ik.onnx`, /^model for another arm: .*puma3\/ik\.onnx: this model maps 3 inputs to 3 outputs; planar2 needs 2/],
+    ['models/<img src=x onerror="window.hacked=1">.json', /^model not found: .*%3Cimg%20src=x%20onerror=/],
+  ];
+  for (const [url, re] of cases) {
+    const { page, problems } = await open(`#arm=planar2&model=${encodeURIComponent(url)}`, { allow: [/404|CORS|Failed to load|ERR_FAILED/] });
+    const s = await readState(page);
+    assert.match(s.error ?? '', re, url);
+    assert.match(s.error, /Using the shipped model instead/);
+    assert.equal(s.backend, 'wasm');  // the shipped model took over
+    assert.ok(errorMm(arms.planar2, s.target, s.joints) <= expectedMaxMm('planar2') + 0.01);
+    assert.equal(await page.evaluate(() => document.querySelectorAll('#error img').length + (window.hacked ?? 0)), 0);
+    assert.deepEqual(problems, [], url);
+    await page.close();
+  }
+  // strings from a file are text, never markup
+  const evil = await browser.newPage();
+  await evil.route('**/evil.json', (r) => r.fulfill({ body: '{"format": "<img src=x onerror=\\"window.hacked=1\\">"}', contentType: 'application/json' }));
+  await evil.goto(`${server.url}#arm=planar2&model=evil.json`);
+  await ready(evil);
+  assert.match((await readState(evil)).error, /not a model: .*evil\.json is a JSON file with "format": "<img src=x onerror=/);
+  assert.equal(await evil.evaluate(() => document.querySelectorAll('#error img').length + (window.hacked ?? 0)), 0);
+  await evil.close();
+  // the same files from a host that allows reading work, with progress shown while they arrive;
+  // a link with no arm takes the model's
+  const progress = [];
+  const { page, problems } = await open(`#model=${encodeURIComponent(`${friendly.url}planar2/ik.json`)}`);
+  const s = await readState(page);
+  assert.equal(s.error, null);
+  assert.equal(await page.evaluate(() => window.neurokin.armName), 'planar2');
+  assert.match(await page.textContent('[data-testid=model-name]'), /Model: ik\.json/);
+  const b = await browser.newPage();
+  await b.addInitScript(() => {
+    window.progressSeen = [];
+    new MutationObserver(() => {
+      const el = document.querySelector('[data-testid=model-progress]');
+      if (el && !el.hidden) window.progressSeen.push(el.textContent);
+    }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+  await b.goto(`${server.url}#arm=puma3&model=${encodeURIComponent(`${friendly.url}puma3/ik.json`)}`);
+  await ready(b);
+  progress.push(...await b.evaluate(() => window.progressSeen));
+  assert.ok(progress.some((t) => /loading the model from .*puma3\/ik\.json: \d+% of 2\.4 MB/.test(t)), `progress: ${progress.slice(0, 3)}`);
+  // a GitHub page link is rewritten to the raw file (served here through a route)
+  const g = await browser.newPage();
+  await g.route('https://raw.githubusercontent.com/**', (r) => r.fulfill({
+    body: fs.readFileSync(path.join(modelsDir, 'planar2', 'ik.json')), headers: { 'access-control-allow-origin': '*' } }));
+  await g.goto(`${server.url}#arm=planar2&model=${encodeURIComponent('https://github.com/someone/robots/blob/main/planar2/ik.json')}`);
+  await ready(g);
+  const gs = await readState(g);
+  assert.equal(gs.error, null);
+  assert.match(await g.textContent('[data-testid=model-name]'), /raw\.githubusercontent\.com\/someone\/robots\/main\/planar2\/ik\.json/);
+  assert.match(decodeURIComponent(gs.hash), /model=https:\/\/raw\.githubusercontent\.com/);
+  assert.deepEqual(problems, []);
+  for (const p of [page, b, g]) await p.close();
+}
+
+test('downloads: the model as JSON and ONNX, the view as PNG', async () => {
+  const { page, problems } = await open('#arm=planar2');
+  const get = async (id) => {
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${id}]`)]);
+    return { name: d.suggestedFilename(), bytes: fs.readFileSync(await d.path()) };
+  };
+  const json = await get('export-json');
+  assert.equal(json.name, 'planar2-ik.json');
+  assert.equal(json.bytes.toString(), fs.readFileSync(path.join(repoDir, 'models', 'planar2', 'ik.json'), 'utf8'));
+  const onnx = await get('export-onnx');
+  assert.equal(onnx.name, 'planar2-ik.onnx');
+  assert.ok(onnx.bytes.equals(fs.readFileSync(path.join(repoDir, 'models', 'planar2', 'ik.onnx'))));
+  const png = await get('export-png');
+  assert.equal(png.name, 'neurokinematics-planar2.png');
+  assert.equal(png.bytes.subarray(1, 4).toString(), 'PNG');
+  const [w, h] = [png.bytes.readUInt32BE(16), png.bytes.readUInt32BE(20)];
+  const canvas = await page.evaluate(() => [window.neurokin.view.renderer.domElement.width, window.neurokin.view.renderer.domElement.height]);
+  assert.deepEqual([w, h], canvas);
+  // a model without an ONNX file (the fixture, through the file dialog): no ONNX download
+  await page.setInputFiles('[data-testid=file]', { name: 'tiny.json', mimeType: 'application/json',
+                                                   buffer: fs.readFileSync(path.join(repoDir, 'models', 'fixtures', 'tiny_planar2.json')) });
+  await page.waitForFunction(() => document.querySelector('[data-testid=export-onnx]').disabled);
+  assert.match(await page.getAttribute('[data-testid=export-onnx]', 'title'), /no ONNX file for this model/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// ---- classroom mode (docs/classroom.md) ---------------------------------------------------------------
+
+test('classroom mode: the teacher\'s link hides what it should, in large type; the tour steps forward and back by keyboard', async () => {
+  const { page, problems } = await open('#arm=puma3');
+  await page.click('#classroom-builder summary');
+  await page.uncheck('[data-testid=classroom-show-solutions]');
+  const made = await copyLink(page, '[data-testid=share-classroom]');
+  assert.match(made.link, /classroom=1&hide=solutions,inference,model,compare,share&tour=1/);
+  const b = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await b.goto(made.link);
+  await ready(b);
+  const v = await readView(b);
+  assert.equal(v.classroom, true);
+  assert.deepEqual(v.hidden.sort(), ['compare', 'inference', 'model', 'share', 'solutions']);
+  for (const shown of ['arm', 'mode', 'target', 'feasibility'])
+    assert.ok(await b.isVisible(`#panel section[data-section=${shown}]`), `${shown} is hidden`);
+  const size = await b.evaluate(() => parseFloat(getComputedStyle(document.querySelector('#panel')).fontSize));
+  assert.ok(size >= 18, `panel type ${size}px`);
+  // the tour opens at step 1 (FK), and the keyboard moves it
+  const step = () => b.evaluate(() => {
+    const t = document.querySelector('[data-testid=tour]');
+    return t.hidden ? 0 : Number(t.dataset.step);
+  });
+  assert.equal(await step(), 1);
+  assert.match(await b.textContent('[data-testid=tour-title]'), /Forward kinematics/);
+  assert.equal(await b.evaluate(() => window.neurokin.mode), 'fk');
+  assert.ok(await b.isDisabled('[data-testid=tour-prev]'));
+  await b.keyboard.press('ArrowRight');
+  assert.equal(await step(), 2);
+  assert.match(await b.textContent('[data-testid=tour-title]'), /Inverse kinematics/);
+  assert.equal(await b.evaluate(() => window.neurokin.mode), 'ik');
+  await b.keyboard.press('ArrowRight');
+  assert.equal(await step(), 3);
+  await b.waitForFunction(() => Number(document.querySelector('[data-testid=solutions]').dataset.count) >= 2);
+  await b.keyboard.press('PageDown');  // a presenter's clicker
+  assert.equal(await step(), 4);
+  assert.match(await b.textContent('[data-testid=tour-text]'), /[\d,]+ targets it never saw in training it is [\d.]+ mm off on average/);
+  await b.keyboard.press('ArrowRight');
+  assert.equal(await step(), 5);
+  assert.match(await b.textContent('[data-testid=tour-title]'), /colours/);
+  assert.ok(await b.isDisabled('[data-testid=tour-next]'));
+  await b.keyboard.press('ArrowRight');  // past the end: stays
+  assert.equal(await step(), 5);
+  assert.match(await b.evaluate(() => location.hash), /tour=5/);
+  await b.keyboard.press('ArrowLeft');
+  assert.equal(await step(), 4);
+  await b.click('[data-testid=tour-prev]');
+  assert.equal(await step(), 3);
+  await b.screenshot({ path: path.join(shotsDir, 'classroom-tour.png') });
+  await b.keyboard.press('Escape');
+  assert.equal(await step(), 0);
+  assert.doesNotMatch(await b.evaluate(() => location.hash), /tour=/);
+  // leaving classroom mode shows everything again
+  await b.click('[data-testid=classroom-exit]');
+  const w = await readView(b);
+  assert.equal(w.classroom, false);
+  assert.deepEqual(w.hidden, []);
+  assert.doesNotMatch(await b.evaluate(() => location.hash), /classroom=|hide=/);
+  assert.deepEqual(problems, []);
+  await page.close();
+  await b.close();
+});
+
+test('transport: pause stops path mode, step moves it by one step, speed is in the link', async () => {
+  const { page, problems } = await open('#arm=planar2&mode=path&speed=2');
+  assert.equal((await readView(page)).speed, 2);
+  assert.ok(await page.evaluate(() => document.querySelector('[data-testid="transport-speed-2"]').classList.contains('on')));
+  const s = () => page.evaluate(() => window.neurokin.path.s);
+  await page.waitForFunction(() => window.neurokin.path.s > 0.05);
+  await page.click('[data-testid=transport-play]');
+  assert.equal(await page.getAttribute('[data-testid=transport]', 'data-playing'), '0');
+  await page.waitForTimeout(100);
+  const s0 = await s();
+  await page.waitForTimeout(600);
+  assert.equal(await s(), s0, 'the path moved while paused');
+  await page.click('[data-testid=transport-step]');
+  await page.waitForFunction((v) => window.neurokin.path.s > v, s0);
+  const s1 = await s();
+  // one step is 0.1 s of animation (whatever the speed): a 80th of the 8 s lap
+  const lap = await page.evaluate(() => window.neurokin.path.lengths.at(-1));
+  assert.ok(Math.abs((s1 - s0) - (lap * 0.1) / 8) < 1e-9, `a step moved ${s1 - s0}, expected ${(lap * 0.1) / 8}`);
+  await page.waitForTimeout(400);
+  assert.equal(await s(), s1);
+  await page.click('[data-testid="transport-speed-0.5"]');
+  assert.match(await page.evaluate(() => location.hash), /speed=0\.5/);
+  await page.click('[data-testid=transport-play]');
+  await page.waitForFunction((v) => window.neurokin.path.s > v, s1);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('compare: a second model on the same target with its error; the link carries it', async () => {
+  const arm = arms.planar2;
+  const target = Array.from(arm.fk([0.6, 1.4]).task).map((v) => Number(v.toFixed(6)));
+  const { page, problems } = await open(`#arm=planar2&target=${target.join(',')}`);
+  const fixture = fs.readFileSync(path.join(repoDir, 'models', 'fixtures', 'tiny_planar2.json'), 'utf8');
+  await page.setInputFiles('[data-testid=compare-file]', { name: 'tiny_planar2.json', mimeType: 'application/json', buffer: Buffer.from(fixture) });
+  await page.waitForSelector('[data-testid=compare-table]:not([hidden])');
+  const read = (p) => p.evaluate(() => {
+    const b = document.querySelector('[data-testid=compare-error-b]');
+    return { a: document.querySelector('[data-testid=compare-error-a]').textContent, b: b.textContent, mm: Number(b.dataset.mm),
+             q: b.dataset.q.split(',').map(Number), armShown: window.neurokin.view.compareArm.group.visible };
+  });
+  const c = await read(page);
+  const model = new NK.Model(fixture);
+  const q = arm.wrapIntoLimits(model.predict(Float32Array.from(target), 1)).q;
+  assert.ok(close(c.q, Array.from(q), 1e-6), `page ${c.q}, core ${Array.from(q)}`);
+  assert.ok(Math.abs(c.mm - errorMm(arm, target, q)) < 1e-6);
+  assert.ok(c.armShown);
+  const s = await readState(page);
+  assert.equal(c.a, `${await page.textContent('[data-testid=tool-error-mm]')} mm`);
+  assert.ok(c.mm > s.errorMm, 'the untrained fixture should be worse than the shipped model');
+  assert.match(s.hash, /comparedata=/);
+  // moving the target moves both answers
+  const t2 = Array.from(arm.fk([1.2, -0.5]).task);
+  await page.evaluate((h) => { location.hash = h; }, s.hash.replace(/target=[^&]*/, `target=${t2.join(',')}`));
+  await page.waitForFunction((x) => Math.abs(window.neurokin.target[0] - x) < 1e-9, t2[0]);
+  await ready(page);
+  const c2 = await read(page);
+  const q2 = arm.wrapIntoLimits(model.predict(Float32Array.from(t2), 1)).q;
+  assert.ok(close(c2.q, Array.from(q2), 1e-3), `after the move: page ${c2.q}, core ${Array.from(q2)}`);
+  // a copied link brings both models
+  const made = await copyLink(page);
+  const b = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await b.goto(made.link);
+  await ready(b);
+  await b.waitForSelector('[data-testid=compare-table]:not([hidden])');
+  const c3 = await read(b);
+  assert.ok(close(c3.q, c2.q, 1e-3));
+  await b.screenshot({ path: path.join(shotsDir, 'planar2-compare.png') });
+  await page.click('[data-testid=compare-off]');
+  assert.ok(await page.isHidden('[data-testid=compare-table]'));
+  assert.doesNotMatch(await page.evaluate(() => location.hash), /compare/);
+  assert.deepEqual(problems, []);
+  model.delete();
+  await page.close();
+  await b.close();
 });

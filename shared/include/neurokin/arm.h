@@ -20,6 +20,9 @@ namespace neurokin {
 // the largest number of joints any arm may have; lets the solvers use fixed-capacity
 // Eigen storage (no heap) for every per-iteration quantity
 inline constexpr int kMaxJoints = 12;
+// the largest coordinate of any fixed translation (metres): far beyond any arm, far below
+// where squared task errors overflow (an arm 1e308 m long gave inf poses and NaN errors)
+inline constexpr double kMaxLength = 1e6;
 
 // what part of the tool pose the task controls, hence the task vector and Jacobian rows
 enum class TaskKind {
@@ -74,10 +77,17 @@ struct Arm {
 };
 
 // parse an arm; throws Error naming the field ("arm.joints[2].axis: expected a non-zero
-// 3-vector, got [0,0,0]") on any malformed, missing or out-of-range value
+// 3-vector, got [0,0,0]") on any malformed, missing or out-of-range value (lengths beyond
+// kMaxLength included)
 Arm arm_from_json(const nlohmann::json& j);
 Arm arm_from_json_text(const std::string& text);
 nlohmann::json arm_to_json(const Arm& arm);
+
+// the same arm with another task (kr6 positioned only: task kPosition), as if its file said
+// so: the source is rewritten, so models embed the arm they were trained for, and the
+// conditioning thresholds are dropped (they are the other task Jacobian's). Throws Error as
+// arm_from_json does for a task the arm cannot serve ("pose" on fewer than 6 joints).
+Arm with_task(const Arm& arm, TaskKind task);
 
 // ARM is a file path, or a name looked up as <dir>/<name>.json in the search path
 // (NEUROKIN_ARMS_DIR, then models/arms relative to the working directory and to the

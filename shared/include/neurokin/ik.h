@@ -42,7 +42,10 @@ struct IkResult {
 // Levenberg-Marquardt (Levenberg 1944, Marquardt 1963; damping adapted as in Nielsen 1999)
 // on the task error, with joints clamped to their limits. Starts from q0 when given (e.g. a
 // network's prediction), else from the middle of the limits, then random restarts until
-// the budget is spent. Allocates nothing.
+// the budget is spent. A q0 with a non-finite entry (what a network answers for a target far
+// outside what it learned, 1e37 m away) is no guess: the middle of the limits is used, so
+// such a target gets its status (unreachable) as it would without q0. Throws Error for a
+// malformed target or a q0 of the wrong size. Allocates nothing.
 IkResult solve_ik(const Arm& arm, const JointsRef& target, const IkOptions& opt = {});
 IkResult solve_ik(const Arm& arm, const JointsRef& target, const IkOptions& opt,
                   const JointsRef& q0);

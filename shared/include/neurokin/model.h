@@ -54,6 +54,12 @@ nlohmann::json model_to_json(const Model& m);
 std::string encode_floats(const float* v, std::size_t n);
 std::vector<float> decode_floats(const std::string& b64, const std::string& where);
 
+// one raw input row for the network: input_size values, each a finite float32 (the network
+// computes in float32, where 1e300 has no value); throws Error "<where>: expected 2 values
+// (the model's input.size), got 3" or "<where>[0]: expected a finite float32, got 1e+300"
+void check_network_input(const Model& m, const Eigen::Ref<const Eigen::VectorXd>& x,
+                         const std::string& where);
+
 // convenience over predict() for one sample, double in and out (decoded: angles or
 // probabilities); x is the model's whole input (trajectory: target, then current joints).
 // Throws Error when x has the wrong size or a non-finite entry

@@ -135,6 +135,10 @@ struct Workspace {
 // outputs. Throws Error only when ws was built for a narrower network.
 void predict(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y);
 
+// the network's outputs before decoding: y[n x net_outputs()], de-normalised (sin/cos pairs,
+// angles or logits, then the heads' logits). What two builds of the core are compared on.
+void forward(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y);
+
 // every head's answer: y[n x heads() x output_size] and p[n x heads()], the softmax of the
 // logits (1 without heads). predict() returns, per row, the head with the largest p.
 void predict_branches(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y,

@@ -19,5 +19,6 @@ void add_export_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_track_command(CLI::App& app);
+void add_ablate_command(CLI::App& app);
 
 }  // namespace neurokin::cli

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "neurokin/clustered.h"
 #include "neurokin/error.h"
+#include "neurokin/json_util.h"
 #include "neurokin/kinematics.h"
 
 namespace neurokin::cli {
@@ -92,6 +94,11 @@ io::NumericTable read_targets_and_joints(const Arm& arm, const std::string& path
   return t;
 }
 
+void check_network_inputs(const Model& model, const io::NumericTable& t) {
+  for (std::size_t i = 0; i < t.rows(); ++i)
+    check_network_input(model, row_vector(t, i), row_where(t, i) + ": target");
+}
+
 Eigen::Map<const Eigen::VectorXd> row_vector(const io::NumericTable& t, std::size_t i) {
   return Eigen::Map<const Eigen::VectorXd>(t.row(i), t.cols);
 }
@@ -108,6 +115,14 @@ void add_pose(io::CsvWriter& w, const Eigen::Isometry3d& X_WT) {
   const Eigen::Quaterniond q_WT = canonical_quaternion(X_WT.linear());
   add_values(w, X_WT.translation());
   add_values(w, q_WT.coeffs());  // Eigen stores (x, y, z, w), our file order
+}
+
+bool is_clustered_file(const std::string& path) {
+  try {
+    return is_clustered_model(json_util::parse(json_util::read_file(path, "model file"), "model file"));
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 void check_model_arm(const Model& model, const std::string& model_path, const Arm& arm) {

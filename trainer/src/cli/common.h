@@ -37,6 +37,8 @@ io::NumericTable read_joints(const Arm& arm, const std::string& path);
 io::NumericTable read_targets(const Arm& arm, const std::string& path);
 // rows of a task vector then dof() current joints (a trajectory model's input), both checked
 io::NumericTable read_targets_and_joints(const Arm& arm, const std::string& path);
+// every row fits the model's float32 input (check_network_input); messages name file and line
+void check_network_inputs(const Model& model, const io::NumericTable& t);
 
 // row i as a vector, and "file:line" of row i for messages
 Eigen::Map<const Eigen::VectorXd> row_vector(const io::NumericTable& t, std::size_t i);
@@ -45,6 +47,10 @@ std::string row_where(const io::NumericTable& t, std::size_t i);
 // appends cells: joint angles; a pose (x,y,z, quaternion with w >= 0); a task vector
 void add_values(io::CsvWriter& w, const Eigen::Ref<const Eigen::VectorXd>& v);
 void add_pose(io::CsvWriter& w, const Eigen::Isometry3d& X_WT);
+
+// true when the model file is a clustered model (kind "ik_clustered"; neurokin/clustered.h);
+// false for anything else, a malformed file included (its loader then says what is wrong)
+bool is_clustered_file(const std::string& path);
 
 // an ik model usable with this arm, else Error naming both ("model m.json is for arm ...")
 void check_model_arm(const Model& model, const std::string& model_path, const Arm& arm);

@@ -10,12 +10,16 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/eval_ik.h"
 #include "data/dataset.h"
 #include "data/feasibility.h"
 #include "data/trajectory.h"
+#include "neurokin/clustered.h"
 #include "neurokin/conditioning.h"
 #include "neurokin/ik.h"
 #include "neurokin/kinematics.h"
+#include "train/clustered.h"
 #include "train/trainer.h"
 
 namespace neurokin::cli {
@@ -30,35 +34,8 @@ struct EvalArgs {
   int refine = 0;
   double kd_radius = -1;  // classifiers: the margin of the fresh data (< 0: the training one)
   bool json = false;
+  std::string compare;  // clustered models: a single ik model evaluated on the same targets
 };
-
-// the model's training data config (parsed by from_json), else the defaults of its type
-template <class Config>
-Config training_config(const Model& m, Config (*from_json)(const nlohmann::json&, const std::string&)) {
-  const auto& cfg = m.metadata.value("config", nlohmann::json::object());
-  return cfg.contains("data") ? from_json(cfg["data"], "model.metadata.config.data") : Config{};
-}
-
-// the model's ik training data config (branch preference, focus circle), when it has one
-data::DataConfig training_data_config(const Model& m) { return training_config(m, data::data_config_from_json); }
-
-// fresh targets, with joints canonicalised on the model's own branch preference; with
-// `focus`, the rows drawn near the training focus circle (seed 001's path) instead
-train::Samples fresh_targets(const Model& m, long long n, std::uint64_t seed, bool focus) {
-  data::DataConfig dc = training_data_config(m);
-  dc.n = n;
-  dc.seed = seed;
-  dc.sampling = data::Sampling::kUniform;
-  if (focus) dc.focus->share = 0.999;
-  else dc.focus.reset();
-  data::Dataset d = data::make_dataset(m.arm, dc);
-  const std::vector<std::uint8_t> near_circle = d.focus;
-  train::Samples s = train::to_samples(std::move(d));
-  s.test.clear();
-  for (std::size_t i = 0; i < s.size(); ++i)
-    if (!focus || near_circle[i]) s.test.push_back(static_cast<int>(i));
-  return s;
-}
 
 // microseconds per prediction at a batch size, over at least ~0.2 s of calls
 double us_per_prediction(const Model& m, const train::Samples& s, int batch) {
@@ -77,50 +54,12 @@ double us_per_prediction(const Model& m, const train::Samples& s, int batch) {
   return el * 1e6 / (double(calls) * batch);
 }
 
-struct RefineStats {
-  std::size_t solved = 0;  // converged to the tolerances
-  double success = 0, mean_iterations = 0, mean_us = 0, mean_pos_mm = 0, mean_rot_deg = 0;
-};
-
-// the core's solver as `neurokin ik` runs it (tolerances 1e-5 m / 1e-4 rad, 5 ms, seeded random
-// restarts) with N iterations per attempt, from each start
-template <class Start>
-RefineStats refine_all(const Model& m, const train::Samples& s, int iterations, Start&& start) {
-  IkOptions opt;
-  opt.max_iterations = iterations;
-  RefineStats r;
-  const double n = static_cast<double>(s.size());
-  for (size_t k = 0; k < s.size(); ++k) {
-    const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXf>(&s.x[k * s.task_size], s.task_size).cast<double>();
-    const Eigen::VectorXd q0 = start(k);
-    const auto t0 = Clock::now();
-    opt.seed = k;
-    const IkResult res = solve_ik(m.arm, x, opt, q0);
-    r.mean_us += std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
-    r.solved += res.status == IkStatus::kConverged;
-    r.mean_iterations += res.iterations / n;
-    r.mean_pos_mm += res.position_error * 1e3 / n;
-    r.mean_rot_deg += res.orientation_error * 180 / M_PI / n;
-  }
-  r.success = s.size() ? r.solved / n : 0.0;  // a count, not a sum of 1 / n (exactly 1 when all)
-  return r;
-}
-
-nlohmann::json to_json(const RefineStats& r) {
-  return {{"success_rate", r.success},
-          {"solved", r.solved},
-          {"mean_iterations", r.mean_iterations},
-          {"mean_us", r.mean_us},
-          {"position_mean_mm", r.mean_pos_mm},
-          {"orientation_mean_deg", r.mean_rot_deg}};
-}
-
 // a classifier on a fresh feasibility dataset (the training data config with --seed and --n
 // poses in the config's ratio): accuracy, confusion matrix, per-class precision and recall,
 // and the binary reachable / unreachable accuracy
 void eval_classifier(const EvalArgs& args, const Model& m) {
   if (args.refine > 0) throw Error("--refine needs an ik model, got a feasibility model");
-  data::FeasibilityConfig fc = training_config(m, data::feasibility_config_from_json);
+  data::FeasibilityConfig fc = training_config(m.metadata, data::feasibility_config_from_json);
   const double share = double(fc.reachable) / double(fc.reachable + fc.unreachable);
   fc.reachable = std::max(1LL, std::llround(args.n * share));
   fc.unreachable = args.n - fc.reachable;
@@ -165,7 +104,7 @@ void eval_classifier(const EvalArgs& args, const Model& m) {
 // error of one step, from current joints near the answer; `neurokin track` follows whole paths
 void eval_trajectory(const EvalArgs& args, const Model& m) {
   if (args.refine > 0) throw Error("--refine needs an ik model, got a trajectory model (see neurokin track)");
-  data::TrajectoryConfig tc = training_config(m, data::trajectory_config_from_json);
+  data::TrajectoryConfig tc = training_config(m.metadata, data::trajectory_config_from_json);
   tc.n = std::max<long long>(args.n, tc.per_point);
   tc.seed = args.seed;
   tc.val_share = tc.test_share = 0;
@@ -183,17 +122,111 @@ void eval_trajectory(const EvalArgs& args, const Model& m) {
              e.mean_m * 1e3, e.p95_m * 1e3, e.p99_m * 1e3, e.max_m * 1e3, e.joint_mae);
 }
 
+// microseconds per target of the clustered model: every member and the FK of each candidate
+double us_per_clustered_target(const ClusteredModel& m, const train::Samples& s) {
+  ClusteredWorkspace ws(m);
+  const int k = m.k();
+  std::vector<float> q(static_cast<std::size_t>(k) * m.arm.dof());
+  std::vector<double> pe(k), oe(k);
+  int best = 0;
+  long calls = 0;
+  const auto t0 = Clock::now();
+  double el = 0;
+  while (el < 0.2 || calls < 3) {
+    predict_candidates(m, ws, &s.x[(calls % s.size()) * s.task_size], 1, q.data(), pe.data(), oe.data(), &best);
+    ++calls;
+    el = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  return el * 1e6 / double(calls);
+}
+
+// a clustered model on fresh targets: the FK-consistent answer (the best of the K candidates),
+// the distinct good solutions among them; and --compare's single model on the same targets
+void eval_clustered(const EvalArgs& args) {
+  const ClusteredModel m = load_clustered_model(args.model);
+  const train::Samples s = fresh_targets(m.arm, m.metadata, args.n, args.seed, false);
+  const train::ClusteredStats c = train::evaluate_clustered(m, s, s.test);
+  nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed},
+                        {"clusters", m.k()}};
+  out["clustered"] = train::to_json(c);
+  out["clustered"]["us_per_target"] = us_per_clustered_target(m, s);
+  out["clustered"]["joints_against"] = "the sampled joints (any branch)";
+  std::optional<train::ErrorStats> single;
+  if (!args.compare.empty()) {
+    const Model sm = load_model(args.compare);
+    check_model_arm(sm, args.compare, m.arm);
+    single = train::evaluate(sm, s, s.test);
+    out["single"] = train::to_json(*single);
+    out["single"]["model"] = args.compare;
+    out["single"]["us_per_target"] = us_per_prediction(sm, s, 1);
+    out["single"]["joints_against"] = "the sampled joints (any branch)";
+  }
+  if (args.refine > 0) {
+    ClusteredWorkspace ws(m);
+    const int k = m.k(), dof = m.arm.dof();
+    std::vector<float> q(static_cast<std::size_t>(k) * dof);
+    std::vector<double> pe(k), oe(k);
+    IkOptions opt;  // as `neurokin ik` runs: seeded random restarts within 5 ms
+    opt.max_iterations = args.refine;
+    const RefineStats r = refine_all(m.arm, s, opt, [&](std::size_t row) {
+      int best = 0;
+      predict_candidates(m, ws, &s.x[row * s.task_size], 1, q.data(), pe.data(), oe.data(), &best);
+      return Eigen::Map<const Eigen::VectorXf>(&q[static_cast<std::size_t>(best) * dof], dof).cast<double>().eval();
+    });
+    out["refined"] = to_json(r);
+    out["refined"]["start"] = "the FK-consistent candidate";
+    out["refine_iterations"] = args.refine;
+  }
+  if (args.json) {
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  const train::ErrorStats& b = c.best;
+  fmt::print("{} ({} clusters) on {} fresh targets of {} (seed {})\n", args.model, m.k(), s.size(), m.arm.name,
+             args.seed);
+  fmt::print("{:>26} {:>16} {:>16}\n", "", "clustered", single ? "single" : "");
+  auto row = [&](const char* name, double vc, double vs, const char* unit) {
+    fmt::print("{:>26} {:>16.3f} {:>16}\n", fmt::format("{} {}", name, unit), vc,
+               single ? fmt::format("{:.3f}", vs) : "");
+  };
+  const train::ErrorStats e = single.value_or(train::ErrorStats{});
+  row("position mean", b.mean_m * 1e3, e.mean_m * 1e3, "mm");
+  row("position p50", b.p50_m * 1e3, e.p50_m * 1e3, "mm");
+  row("position p95", b.p95_m * 1e3, e.p95_m * 1e3, "mm");
+  row("position p99", b.p99_m * 1e3, e.p99_m * 1e3, "mm");
+  row("position max", b.max_m * 1e3, e.max_m * 1e3, "mm");
+  row("within 5 mm", b.within_5mm * 100, e.within_5mm * 100, "%");
+  row("orientation mean", b.rot_mean_deg, e.rot_mean_deg, "deg");
+  row("orientation p95", b.rot_p95_deg, e.rot_p95_deg, "deg");
+  row("outside limits", b.outside_limits * 100, e.outside_limits * 100, "%");
+  row("time per target", out["clustered"]["us_per_target"].get<double>(),
+      single ? out["single"]["us_per_target"].get<double>() : 0.0, "us");
+  fmt::print("  distinct good solutions per target ({}): mean {:.3f}, {:.2f}% of targets have 2 or more\n",
+             out["clustered"]["distinct_rule"].get<std::string>(), c.distinct_mean, c.two_or_more * 100);
+  fmt::print("  the FK-consistent choice came from cluster:");
+  for (std::size_t k = 0; k < c.chosen_share.size(); ++k) fmt::print(" {} {:.1f}%", k, c.chosen_share[k] * 100);
+  fmt::print("\n");
+  if (args.refine > 0) {
+    const auto& r = out["refined"];
+    fmt::print("  refined from the chosen candidate, {} iterations an attempt: solved {:.2f}%  position {:.4f} mm\n",
+               args.refine, r["success_rate"].get<double>() * 100, r["position_mean_mm"].get<double>());
+  }
+}
+
 void run_eval(const EvalArgs& args) {
+  if (is_clustered_file(args.model)) return eval_clustered(args);
+  if (!args.compare.empty())
+    throw Error("--compare: needs a clustered model (kind \"ik_clustered\") as --model, got " + args.model);
   const Model m = load_model(args.model);
   if (m.kind == ModelKind::kFeasibility) return eval_classifier(args, m);
   if (m.kind == ModelKind::kTrajectory) return eval_trajectory(args, m);
-  const train::Samples s = fresh_targets(m, args.n, args.seed, false);
+  const train::Samples s = fresh_targets(m.arm, m.metadata, args.n, args.seed, false);
   const train::ErrorStats e = train::evaluate(m, s, s.test);
   nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed}};
   out["network"] = train::to_json(e);
   std::optional<train::ErrorStats> focus;
-  if (training_data_config(m).focus) {
-    const train::Samples f = fresh_targets(m, std::max<long long>(args.n / 10, 100), args.seed + 1, true);
+  if (training_data_config(m.metadata).focus) {
+    const train::Samples f = fresh_targets(m.arm, m.metadata, std::max<long long>(args.n / 10, 100), args.seed + 1, true);
     focus = train::evaluate(m, f, f.test);
     out["focus_path"] = train::to_json(*focus);
   }
@@ -204,12 +237,10 @@ void run_eval(const EvalArgs& args) {
   RefineStats seeded, fixed;
   if (args.refine > 0) {
     Workspace ws(m.net);
-    std::vector<float> q(m.arm.dof());
-    seeded = refine_all(m, s, args.refine, [&](size_t k) {
-      predict(m.net, ws, &s.x[k * s.task_size], 1, q.data());
-      return Eigen::Map<const Eigen::VectorXf>(q.data(), m.arm.dof()).cast<double>().eval();
-    });
-    fixed = refine_all(m, s, args.refine, [&](size_t) { return m.arm.mid(); });
+    IkOptions opt;  // as `neurokin ik` runs: seeded random restarts within 5 ms
+    opt.max_iterations = args.refine;
+    seeded = refine_all(m.arm, s, opt, [&](size_t k) { return network_start(m, ws, s, k); });
+    fixed = refine_all(m.arm, s, opt, [&](size_t) { return m.arm.mid(); });
     out["refined"] = to_json(seeded);
     out["refined"]["start"] = "the network's prediction";
     out["dls_from_mid"] = to_json(fixed);
@@ -255,7 +286,11 @@ void add_eval_command(CLI::App& app) {
       "poses without the training margin (arbitrarily close to reachable ones).\n\n"
       "Trajectory models are evaluated on one step from fresh perturbation data made as for training\n"
       "(--seed, --n samples); `neurokin track` follows a circle and a line with them.\n\n"
+      "Clustered models (kind ik_clustered): the candidate chosen by FK consistency (the best of the K),\n"
+      "the share within 5 mm, and how many distinct good solutions the candidates hold per target;\n"
+      "--compare MODEL evaluates a single ik model on the same targets beside it.\n\n"
       "Example: neurokin eval --model models/kr6/ik.json --n 10000 --refine 20 --json\n"
+      "         neurokin eval --model models/omx4/ik-clustered.json --n 10000 --compare models/omx4/ik.json\n"
       "         neurokin eval --model models/kr6/feasibility.json --n 80000");
   cmd->add_option("--model", args->model, "model file (JSON)")->required()->type_name("FILE");
   cmd->add_option("--n", args->n, "targets")->check(CLI::Range(1LL, 100'000'000LL))->capture_default_str();
@@ -265,6 +300,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--kd-radius", args->kd_radius,
                   "classifiers: margin of the fresh unreachable poses (kd units; 0: none; default: the training one)")
       ->check(CLI::Range(0.0, 10.0));
+  cmd->add_option("--compare", args->compare,
+                  "clustered models: also evaluate this single ik model on the same targets, side by side")
+      ->type_name("MODEL.json");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->callback([args] { run_eval(*args); });
 }

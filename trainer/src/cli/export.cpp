@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "export/onnx_export.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
@@ -20,11 +21,25 @@ struct ExportArgs {
   std::string name;
 };
 
+// a clustered model: one graph, every cluster's candidate out
+void export_clustered(const ExportArgs& args, const std::string& name) {
+  const ClusteredModel m = load_clustered_model(args.model);
+  const std::string bytes = onnx_export::export_clustered(m, name);
+  io::write_file_atomic(args.onnx, bytes);
+  if (args.onnx != io::kStdStream)
+    std::cout << fmt::format("{}: {} model '{}' for {} ({} clusters), opset {}, {} [{}, {}] -> {} [{}, {}, {}], ",
+                             args.onnx, kClusteredKind, name, m.arm.name, m.k(), onnx_export::kOpset,
+                             onnx_export::kInputName, onnx_export::kBatchDim, task_size(m.arm.task),
+                             onnx_export::kCandidatesName, onnx_export::kBatchDim, m.k(), m.arm.dof())
+              << bytes.size() << " bytes\n";
+}
+
 void run_export(const ExportArgs& args) {
-  const Model m = load_model(args.model);
   // the file's stem names the model unless --name does ("kr6_ik.json" -> "kr6_ik")
   const std::string name =
       args.name.empty() ? std::filesystem::path(args.model).stem().string() : args.name;
+  if (is_clustered_file(args.model)) return export_clustered(args, name);
+  const Model m = load_model(args.model);
   const std::string bytes = onnx_export::export_model(m, name);
   io::write_file_atomic(args.onnx, bytes);
   // a summary, unless the graph itself went to standard output
@@ -46,7 +61,8 @@ void add_export_command(CLI::App& app) {
   cmd->footer(
       "The graph takes the raw task vector as input 'target' [batch, task size] and gives\n"
       "'joints' [batch, dof] in radians (ik) or 'probabilities' [batch, 4] (feasibility):\n"
-      "encoding, normalisation and decoding are inside it (docs/onnx.md).\n\n"
+      "encoding, normalisation and decoding are inside it (docs/onnx.md). A clustered model gives\n"
+      "'candidates' [batch, K, dof], every cluster's answer; the caller picks by FK consistency.\n\n"
       "Example: neurokin export --model models/kr6_ik.json --onnx kr6_ik.onnx");
   cmd->add_option("--model", args->model, "model file (neurokin-model JSON)")
       ->required()

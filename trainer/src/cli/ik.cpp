@@ -79,6 +79,7 @@ void run_ik(IkArgs args) {
   if (model) ws.emplace(model->net);
 
   const io::NumericTable targets = read_targets(arm, args.io.in);
+  if (model) check_network_inputs(*model, targets);
   io::CsvWriter out(concat(
       joint_columns(arm),
       {"status", "position_error_m", "orientation_error_rad", "iterations", "microseconds"}));

@@ -12,8 +12,10 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "io/csv.h"
+#include "neurokin/clustered.h"
 #include "neurokin/error.h"
 #include "neurokin/ik.h"
+#include "neurokin/json_util.h"
 #include "neurokin/kinematics.h"
 #include "neurokin/model.h"
 
@@ -206,6 +208,37 @@ std::string model_summary(const Model& m, const std::string& path) {
   return s;
 }
 
+// a clustered model: the choice rule, then each cluster's centroid, samples and network size
+std::string clustered_summary(const ClusteredModel& m, const std::string& path) {
+  std::string s = fmt::format("model        {}\n", path);
+  s += fmt::format("kind         {} ({} networks, one per k-means cluster in joint space)\n", kClusteredKind, m.k());
+  s += fmt::format("arm          {} ({} joints; `neurokin info {}` describes it)\n", m.arm.name, m.arm.dof(),
+                   m.arm.name);
+  s += fmt::format("task         {}\n", task_text(m.arm.task));
+  s += fmt::format("selection    FK consistency: smallest position error (m) + {} x orientation error (rad)\n",
+                   num(m.orientation_weight));
+  Table t({"cluster", "centroid (rad)", "samples", "encoding", "layers", "parameters"});
+  std::size_t total = 0;
+  for (int k = 0; k < m.k(); ++k) {
+    const Cluster& c = m.clusters[k];
+    std::string centroid;
+    for (Eigen::Index i = 0; i < c.centroid.size(); ++i) centroid += (i ? " " : "") + fmt::format("{:.2f}", c.centroid[i]);
+    t.add({std::to_string(k), centroid, std::to_string(c.samples), encoding_name(c.model.net.encoding),
+           std::to_string(c.model.net.layers.size()), std::to_string(c.model.net.parameter_count())});
+    total += c.model.net.parameter_count();
+  }
+  s += t.str("  ");
+  s += fmt::format("parameters   {}\n", total);
+  const auto metrics = m.metadata.find("metrics");
+  if (metrics != m.metadata.end() && metrics->is_object() && !metrics->empty()) {
+    s += "metrics\n";
+    Table mt({"name", "value"});
+    for (const auto& [k, v] : metrics->items()) mt.add({k, short_json(v)});
+    s += mt.str("  ");
+  }
+  return s;
+}
+
 void run_info(const std::string& what) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -214,18 +247,16 @@ void run_info(const std::string& what) {
     std::cout << arm_summary(load_arm(what));
     return;
   }
-  const std::string text = io::read_text(what);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(fmt::format("{}: expected JSON (an arm or a model file), got a parse error: {}",
-                            what, e.what()));
-  }
+  // the loaders' own reader: their size limit and nesting depth, messages naming the file
+  const nlohmann::json j = json_util::parse(json_util::read_file(what, "file"), what);
   const std::string format =
       j.is_object() && j.contains("format") && j["format"].is_string() ? j["format"] : "";
   // the core's messages name the field; the file name tells which file
   try {
+    if (format == kModelFormat && is_clustered_model(j)) {
+      std::cout << clustered_summary(clustered_model_from_json(j), what);
+      return;
+    }
     if (format == kModelFormat) {
       std::cout << model_summary(model_from_json(j), what);
       return;

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "io/atomic_file.h"
+#include "neurokin/clustered.h"
 #include "neurokin/conditioning.h"
 #include "neurokin/error.h"
 #include "neurokin/ik.h"
@@ -21,28 +22,70 @@ struct PredictArgs {
   std::string model;
   InOut io;
   int refine = 0;
+  bool all_solutions = false;  // every cluster's (or branch head's) candidate
+  bool raw = false;       // the network's outputs before decoding
   bool classify = false;  // `neurokin classify`: feasibility models only
 };
 
-// joint angles per row, then the error they leave (after up to `refine` DLS iterations)
+// joint angles, then the error they leave at the target (after up to `refine` DLS iterations)
+TaskError add_answer(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& target, const float* y, int refine,
+                     io::CsvWriter& out) {
+  Eigen::VectorXd q = Eigen::Map<const Eigen::VectorXf>(y, arm.dof()).cast<double>();
+  if (refine > 0) {
+    IkOptions opt;
+    opt.max_iterations = refine;
+    opt.max_restarts = 0;
+    opt.time_budget_ms = 0;  // iterations, not the clock, bound the work: reproducible
+    q = solve_ik(arm, target, opt, q).q;
+  }
+  const TaskError err = task_error(arm, fk(arm, q), target);
+  add_values(out, q);
+  out.add(err.position_error).add(err.orientation_error);
+  return err;
+}
+
+// joint angles per row, then the error they leave
 void write_ik(const Model& m, const io::NumericTable& targets, const std::vector<float>& y,
               int refine, io::CsvWriter& out) {
-  const Arm& arm = m.arm;
-  IkOptions opt;
-  opt.max_iterations = refine;
-  opt.max_restarts = 0;
-  opt.time_budget_ms = 0;  // iterations, not the clock, bound the work: reproducible
   for (std::size_t i = 0; i < targets.rows(); ++i) {
     // a trajectory model's rows hold the current joints after the target
-    const auto target = row_vector(targets, i).head(task_size(arm.task));
-    Eigen::VectorXd q =
-        Eigen::Map<const Eigen::VectorXf>(y.data() + i * arm.dof(), arm.dof()).cast<double>();
-    if (refine > 0) q = solve_ik(arm, target, opt, q).q;
-    const TaskError err = task_error(arm, fk(arm, q), target);
-    add_values(out, q);
-    out.add(err.position_error).add(err.orientation_error);
+    add_answer(m.arm, row_vector(targets, i).head(task_size(m.arm.task)), y.data() + i * m.arm.dof(), refine, out);
     out.end_row();
   }
+}
+
+// candidates: n x k x dof; chosen: per row. One line per candidate (row, candidate, joints,
+// errors, chosen), or with all = false the chosen one per row (joints, errors, candidate)
+void write_candidates(const Arm& arm, const io::NumericTable& targets, int k, const std::vector<float>& q,
+                      const std::vector<int>& chosen, int refine, bool all, const std::string& what,
+                      const std::string& path) {
+  const std::vector<std::string> answer = concat(joint_columns(arm), {"position_error_m", "orientation_error_rad"});
+  io::CsvWriter out(all ? concat(concat({"row", what}, answer), {"chosen"}) : concat(answer, {what}));
+  for (std::size_t i = 0; i < targets.rows(); ++i)
+    for (int c = 0; c < k; ++c) {
+      if (!all && c != chosen[i]) continue;
+      if (all) out.add(static_cast<std::int64_t>(i)).add(c);
+      add_answer(arm, row_vector(targets, i), &q[(i * k + c) * arm.dof()], refine, out);
+      out.add(all ? static_cast<int>(c == chosen[i]) : c);
+      out.end_row();
+    }
+  io::write_file_atomic(path, out.text());
+}
+
+// a clustered model: every member's candidate, the choice by FK consistency
+void run_clustered(const PredictArgs& args) {
+  if (args.classify)
+    throw Error(fmt::format("{}: classify needs a feasibility model, got a clustered ik model (use predict)", args.model));
+  const ClusteredModel m = load_clustered_model(args.model);
+  const io::NumericTable targets = read_targets(m.arm, args.io.in);
+  const std::vector<float> x(targets.values.begin(), targets.values.end());
+  const std::size_t n = targets.rows();
+  std::vector<float> q(n * m.k() * m.arm.dof());
+  std::vector<double> pe(n * m.k()), oe(n * m.k());
+  std::vector<int> best(n);
+  ClusteredWorkspace ws(m);
+  predict_candidates(m, ws, x.data(), n, q.data(), pe.data(), oe.data(), best.data());
+  write_candidates(m.arm, targets, m.k(), q, best, args.refine, args.all_solutions, "cluster", args.io.out);
 }
 
 // the most probable class, its name, then every probability
@@ -58,6 +101,14 @@ void write_feasibility(int classes, const io::NumericTable& targets, const std::
 }
 
 void run_predict(const PredictArgs& args) {
+  if (is_clustered_file(args.model)) {
+    if (args.raw) throw Error(args.model + ": --raw needs a model with one network; a clustered model has several");
+    return run_clustered(args);
+  }
+  if (args.raw && args.refine > 0)
+    throw Error("--raw writes the network's outputs before decoding: there are no joints to --refine");
+  if (args.raw && args.all_solutions)
+    throw Error("--raw writes the network's outputs before decoding, heads included: drop --all-solutions");
   const Model m = load_model(args.model);
   if (args.classify && m.kind != ModelKind::kFeasibility) {
     throw Error(fmt::format("{}: classify needs a feasibility model, got a {} model (use predict)", args.model,
@@ -68,19 +119,49 @@ void run_predict(const PredictArgs& args) {
     throw Error(fmt::format("{}: --refine needs an ik or trajectory model, got a {} model", args.model,
                             model_kind_name(m.kind)));
   }
+  if (args.all_solutions && m.net.heads() < 2) {
+    throw Error(fmt::format("{}: --all-solutions needs a clustered model (kind \"ik_clustered\") or a network "
+                            "with branch heads; this {} network gives one answer",
+                            args.model, model_kind_name(m.kind)));
+  }
   const int outputs = m.net.output_size();
   if (joints_out && outputs != m.arm.dof()) {
     throw Error(fmt::format("{}: expected {} network outputs (the joints of {}), got {}",
                             args.model, m.arm.dof(), m.arm.name, outputs));
   }
 
-  // one batched call: the workspace processes it in chunks without allocating (load_model
-  // checked that the input is the task vector, for trajectory models then the current joints)
+  // one batched call: the workspace processes it in chunks without allocating; a trajectory
+  // model reads the target, then the current joints
   const io::NumericTable targets = m.kind == ModelKind::kTrajectory ? read_targets_and_joints(m.arm, args.io.in)
                                                                    : read_targets(m.arm, args.io.in);
+  check_network_inputs(m, targets);
   const std::vector<float> x(targets.values.begin(), targets.values.end());
-  std::vector<float> y(targets.rows() * outputs);
   Workspace ws(m.net);
+  if (args.raw) {
+    const int width = m.net.net_outputs();
+    std::vector<float> y(targets.rows() * width);
+    forward(m.net, ws, x.data(), targets.rows(), y.data());
+    std::vector<std::string> header;
+    for (int k = 0; k < width; ++k) header.push_back(fmt::format("out{}", k));
+    io::CsvWriter out(header);
+    for (std::size_t i = 0; i < targets.rows(); ++i) {
+      for (int k = 0; k < width; ++k) out.add(static_cast<double>(y[i * width + k]));
+      out.end_row();
+    }
+    io::write_file_atomic(args.io.out, out.text());
+    return;
+  }
+  if (args.all_solutions) {
+    // every branch head's answer, the likeliest chosen (as predict() does)
+    const int k = m.net.heads();
+    std::vector<float> q(targets.rows() * k * outputs), p(targets.rows() * k);
+    predict_branches(m.net, ws, x.data(), targets.rows(), q.data(), p.data());
+    std::vector<int> chosen(targets.rows());
+    for (std::size_t i = 0; i < targets.rows(); ++i)
+      chosen[i] = static_cast<int>(std::max_element(&p[i * k], &p[i * k] + k) - &p[i * k]);
+    return write_candidates(m.arm, targets, k, q, chosen, args.refine, true, "head", args.io.out);
+  }
+  std::vector<float> y(targets.rows() * outputs);
   predict(m.net, ws, x.data(), targets.rows(), y.data());
 
   if (joints_out) {
@@ -109,7 +190,12 @@ void add_predict_command(CLI::App& app) {
       "trajectory models read the target, then the current joints (x,y,q1,q2 for planar2) and\n"
       "write the next joints and their errors the same way (`neurokin track` follows paths).\n"
       "feasibility models write class (0 unreachable, 1 near_singular, 2 adequate,\n"
-      "3 high_manipulability), its name, and the probabilities p0..p3.\n\n"
+      "3 high_manipulability), its name, and the probabilities p0..p3.\n"
+      "Clustered models (kind ik_clustered) write the candidate chosen by FK consistency and its\n"
+      "cluster; with --all-solutions one line per cluster: row, cluster, joints, errors, chosen (1/0).\n"
+      "Networks with branch heads: --all-solutions writes every head's answer (row, head, ...).\n"
+      "--raw writes the network's outputs before decoding instead (out0, out1, ...: sin/cos\n"
+      "pairs or angles, then any branch heads' logits; a classifier's logits).\n\n"
       "Example: neurokin predict --model models/kr6_ik.json --in targets.csv --refine 20");
   cmd->add_option("--model", args->model, "model file (neurokin-model JSON)")
       ->required()
@@ -119,6 +205,9 @@ void add_predict_command(CLI::App& app) {
                   "refine ik predictions with up to N damped least-squares iterations")
       ->type_name("N")
       ->check(non_negative());
+  cmd->add_flag("--all-solutions", args->all_solutions,
+                "every candidate: each cluster's of a clustered model, each head's of a branch-head network");
+  cmd->add_flag("--raw", args->raw, "write the network's outputs before decoding (out0, out1, ...)");
   cmd->callback([args] { run_predict(*args); });
 }
 

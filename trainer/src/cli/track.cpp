@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -75,11 +76,44 @@ std::vector<std::pair<std::string, JointVec>> starts(const Arm& arm, const Named
   return s;
 }
 
-nlohmann::json to_json(const TrackResult& r) {
-  return {{"mean_error_mm", r.mean_error_m * 1e3},
-          {"max_error_mm", r.max_error_m * 1e3},
-          {"max_joint_jump_rad", r.max_jump_rad},
-          {"max_joint_jump_point", r.max_jump_point}};
+// a start's branch is followed as far as a closed-form solution within the limits stays within
+// this of the previous point's (path points are a few cm apart: joints move hundredths of a rad)
+constexpr double kFollowJumpRad = 0.5;
+
+// the first point where the start's branch cannot go on: no closed-form solution within the
+// limits near the previous point's (the branch leaves the limits or the workspace there, and a
+// solver that keeps its branch must stop or lag); -1 when it follows the whole path, or the arm
+// has no closed form
+int branch_ends_at(const Arm& arm, const std::vector<TaskVec>& path, const JointVec& q0) {
+  if (!has_analytic_ik(arm)) return -1;
+  JointVec q = q0;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const AnalyticSolutions sol = solve_ik_analytic(arm, path[i]);
+    double nearest = std::numeric_limits<double>::infinity();
+    int best = -1;
+    for (int k = 0; k < sol.count; ++k) {
+      double d = 0;
+      for (int j = 0; j < arm.dof(); ++j) d = std::max(d, std::abs(wrap_angle(sol.sol[k].q[j] - q[j])));
+      if (d < nearest) nearest = d, best = k;
+    }
+    if (nearest > kFollowJumpRad) return static_cast<int>(i);
+    q = sol.sol[best].q;
+  }
+  return -1;
+}
+
+// the figures of one run; with `until` >= 0 also the mean error over the points before it
+nlohmann::json to_json(const TrackResult& r, int until) {
+  nlohmann::json j = {{"mean_error_mm", r.mean_error_m * 1e3},
+                      {"max_error_mm", r.max_error_m * 1e3},
+                      {"max_joint_jump_rad", r.max_jump_rad},
+                      {"max_joint_jump_point", r.max_jump_point}};
+  if (until > 0) {
+    double sum = 0;
+    for (int i = 0; i < until; ++i) sum += r.error_m[i];
+    j["mean_error_mm_while_followable"] = sum / until * 1e3;
+  }
+  return j;
 }
 
 // the stateless model to compare with: --stateless, else ik.json beside the model when there is one
@@ -111,9 +145,13 @@ void run_track(const TrackArgs& args) {
   for (const NamedPath& p : paths(m.arm, args)) {
     nlohmann::json jp = {{"path", p.name}, {"spec", p.spec}, {"starts", nlohmann::json::array()}};
     for (const auto& [branch, q0] : starts(m.arm, p)) {
-      nlohmann::json js = {{"branch", branch}, {"q0", std::vector<double>(q0.data(), q0.data() + q0.size())}};
-      js["trajectory"] = to_json(track_path(m, p.targets, q0, args.opt));
-      if (s) js["stateless"] = to_json(track_path(*s, p.targets, q0, args.opt));
+      const int ends = branch_ends_at(m.arm, p.targets, q0);
+      nlohmann::json js = {{"branch", branch},
+                           {"q0", std::vector<double>(q0.data(), q0.data() + q0.size())},
+                           {"branch_followable", ends < 0}};
+      if (ends >= 0) js["branch_ends_at_point"] = ends;
+      js["trajectory"] = to_json(track_path(m, p.targets, q0, args.opt), ends);
+      if (s) js["stateless"] = to_json(track_path(*s, p.targets, q0, args.opt), ends);
       jp["starts"].push_back(js);
     }
     out["paths"].push_back(jp);
@@ -127,7 +165,7 @@ void run_track(const TrackArgs& args) {
   fmt::print("{:<8} {:<28} {:<10} {:>10} {:>10} {:>14}\n", "path", "start branch", "model", "mean mm", "max mm",
              "max jump rad");
   for (const auto& jp : out["paths"])
-    for (const auto& js : jp["starts"])
+    for (const auto& js : jp["starts"]) {
       for (const char* who : {"trajectory", "stateless"}) {
         if (!js.contains(who)) continue;
         const auto& r = js[who];
@@ -135,6 +173,12 @@ void run_track(const TrackArgs& args) {
                    js["branch"].get<std::string>(), who, r["mean_error_mm"].get<double>(),
                    r["max_error_mm"].get<double>(), r["max_joint_jump_rad"].get<double>());
       }
+      if (js.contains("branch_ends_at_point"))
+        fmt::print("  the {} branch leaves the limits at point {}: no solver keeping it can follow further "
+                   "(trajectory mean {:.3f} mm before it)\n",
+                   js["branch"].get<std::string>(), js["branch_ends_at_point"].get<int>(),
+                   js["trajectory"].value("mean_error_mm_while_followable", 0.0));
+    }
 }
 
 }  // namespace
@@ -148,7 +192,9 @@ void add_track_command(CLI::App& app) {
       "point, each from the current joints to a target at most --max-step metres away; the stateless\n"
       "ik model (--stateless, default: ik.json beside the model) answers each point alone. Reported:\n"
       "tracking error (mean, max, mm) and the largest joint jump between consecutive points (rad,\n"
-      "wrapped): a branch flip is a jump of about a radian or more.\n\n"
+      "wrapped): a branch flip is a jump of about a radian or more. Where the start's branch leaves\n"
+      "the joint limits along the path (no closed-form solution within the limits near the last one),\n"
+      "that point is reported and the mean error before it: no solver keeping the branch goes further.\n\n"
       "Example: neurokin track --model models/planar2/ik-trajectory.json --circle 1,0,0,0.5 \\\n"
       "           --line 1.5,-0.5,0,0.5,1.2,0 --points 200 --json");
   cmd->add_option("--model", args->model, "trajectory model file (JSON)")->required()->type_name("FILE");

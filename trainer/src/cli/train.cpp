@@ -10,11 +10,13 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/training.h"
 #include "data/dataset.h"
 #include "data/feasibility.h"
 #include "export/onnx_export.h"
 #include "io/atomic_file.h"
 #include "neurokin/json_util.h"
+#include "train/clustered.h"
 #include "train/trainer.h"
 
 namespace neurokin::cli {
@@ -28,6 +30,7 @@ struct TrainArgs {
   int epochs = 0, threads = -1;
   long long n = 0;
   std::string cache;
+  std::string init;
   bool quiet = false;
 };
 
@@ -38,7 +41,8 @@ train::Samples ik_samples(const Arm& arm, const train::TrainConfig& cfg, const s
   data::Dataset d = cache.empty() ? data::make_dataset(arm, dc, cfg.threads)
                                   : data::load_or_make_dataset(arm, dc, cache, cfg.threads, &why);
   fmt::print(stderr, "data: {} samples of {} ({} train / {} validation / {} test), {}\n", d.n, arm.name,
-             d.split.train, d.split.val, d.split.test, cache.empty() || !why.empty() ? "made" : "loaded from " + cache);
+             d.split.train, d.split.val, d.split.test,
+             cache.empty() ? "made" : why.empty() ? "loaded from " + cache : "made (" + why + ")");
   if (!d.report.branches.empty()) fmt::print(stderr, "{}", data::format_branch_report(d.report));
   return train::to_samples(std::move(d));
 }
@@ -68,8 +72,43 @@ train::Samples trajectory_samples(const Arm& arm, const train::TrainConfig& cfg)
   return train::to_samples(std::move(d));
 }
 
+// k-means, one network per cluster, then the clustered model, its ONNX (every candidate) and a report
+void write_clustered(const TrainFiles& files, const train::TrainConfig& cfg, const Arm& arm,
+                     const train::Samples& samples, const train::TrainOptions& opt,
+                     std::chrono::steady_clock::time_point t0) {
+  ClusteredModel model = train::train_clustered(cfg, arm, samples, opt);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  model.metadata["command"] = files.command;
+  model.metadata["wall_seconds"] = seconds;
+  const std::string name = std::filesystem::path(files.out).filename().string();
+  io::write_file_atomic(files.out + ".json", clustered_model_to_json(model).dump() + "\n");
+  onnx_export::write_clustered_onnx(files.out + ".onnx", model, name);
+  std::size_t parameters = 0;
+  for (const Cluster& c : model.clusters) parameters += c.model.net.parameter_count();
+  const nlohmann::json report = {{"model", name + ".json"},
+                                 {"onnx", name + ".onnx"},
+                                 {"arm", arm.name},
+                                 {"clusters", model.k()},
+                                 {"parameters", parameters},
+                                 {"metrics", model.metadata["metrics"]},
+                                 {"kmeans", model.metadata["kmeans"]},
+                                 {"members", model.metadata["members"]},
+                                 {"data", model.metadata["data"]},
+                                 {"config", model.metadata["config"]},
+                                 {"command", model.metadata["command"]},
+                                 {"wall_seconds", seconds}};
+  io::write_file_atomic(files.out + ".report.json", report.dump(2) + "\n");
+  const auto& test = model.metadata["metrics"]["test"];
+  fmt::print("{}: {} clusters; the FK-consistent answer on the test split: position error mean {:.3f} mm, p95 {:.3f} mm, "
+             "max {:.3f} mm, {:.2f}% within 5 mm; orientation mean {:.3f} deg; {:.2f} distinct good solutions per "
+             "target ({} samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.c<k>.log.csv\n",
+             name, model.k(), test["position_mean_mm"].get<double>(), test["position_p95_mm"].get<double>(),
+             test["position_max_mm"].get<double>(), test["position_within_5mm_share"].get<double>() * 100,
+             test["orientation_mean_deg"].get<double>(), test["distinct_solutions_mean"].get<double>(),
+             test["n"].get<long>(), seconds, files.out, files.out, files.out, files.out);
+}
+
 void run_train(const TrainArgs& args) {
-  const auto t0 = std::chrono::steady_clock::now();
   nlohmann::json j = json_util::parse(json_util::read_file(args.config, "config file"),
                                       "config file '" + args.config + "'");
   // flags override fields: --epochs, --threads, --n, then every --set in order
@@ -84,47 +123,24 @@ void run_train(const TrainArgs& args) {
   } else if (args.n > 0) {
     j["data"]["n"] = args.n;
   }
+  if (!args.init.empty()) j["init"] = args.init;
   for (const auto& s : args.sets) train::apply_override(j, s);
-  const train::TrainConfig cfg = train::config_from_json(j);
-  const Arm arm = load_arm(cfg.arm);
-  const bool classifier = cfg.kind == "feasibility", trajectory = cfg.kind == "trajectory";
-  if ((classifier || trajectory) && !args.cache.empty())
-    throw Error("--cache: " + cfg.kind + " datasets are not cached yet (drop --cache)");
+  TrainFiles files;
+  files.out = args.out;
+  files.cache = args.cache;
+  files.resume = args.resume;
+  files.quiet = args.quiet;
+  files.command = "neurokin train --config " + args.config + " --out " + args.out;
+  if (j.value("kind", "ik") == "ik_clustered") {
+    train_to_files(j, files);
+    return;  // the clustered model's summary is printed as it is written
+  }
+  const Model model = train_to_files(j, files);
 
-  const std::filesystem::path out(args.out);
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  const auto t_data = std::chrono::steady_clock::now();
-  const train::Samples samples = classifier   ? feasibility_samples(arm, cfg)
-                                 : trajectory ? trajectory_samples(arm, cfg)
-                                              : ik_samples(arm, cfg, args.cache);
-  fmt::print(stderr, "data made or loaded in {:.1f} s\n",
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_data).count());
-
-  train::TrainOptions opt;
-  opt.out = args.out;
-  opt.resume = args.resume;
-  opt.progress = !args.quiet;
-  Model model = train::train_model(cfg, arm, samples, opt);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  model.metadata["command"] = "neurokin train --config " + args.config + " --out " + args.out;
-  model.metadata["wall_seconds"] = seconds;
-
-  // the model, its ONNX twin and a report, each written atomically
-  const std::string name = out.filename().string();
-  io::write_file_atomic(args.out + ".json", model_to_json(model).dump() + "\n");
-  onnx_export::write_onnx(args.out + ".onnx", model, name);
-  nlohmann::json report = {{"model", name + ".json"},
-                           {"onnx", name + ".onnx"},
-                           {"arm", arm.name},
-                           {"parameters", model.net.parameter_count()},
-                           {"metrics", model.metadata["metrics"]},
-                           {"data", model.metadata["data"]},
-                           {"config", model.metadata["config"]},
-                           {"command", model.metadata["command"]},
-                           {"wall_seconds", seconds}};
-  io::write_file_atomic(args.out + ".report.json", report.dump(2) + "\n");
+  const std::string name = std::filesystem::path(args.out).filename().string();
   const auto& test = model.metadata["metrics"]["test"];
-  if (classifier) {
+  const double seconds = model.metadata["wall_seconds"];
+  if (model.kind == ModelKind::kFeasibility) {
     fmt::print("{}: test accuracy {:.4f}%, binary reachable/unreachable accuracy {:.4f}% ({} errors) ({} "
                "samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
                name, test["accuracy"].get<double>() * 100, test["binary_accuracy"].get<double>() * 100,
@@ -141,6 +157,55 @@ void run_train(const TrainArgs& args) {
 
 }  // namespace
 
+Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const train::TrainConfig cfg = train::config_from_json(config);
+  const Arm arm = train::config_arm(cfg);
+  if (!cfg.init.empty()) load_model(cfg.init);  // a missing or broken file fails before the data are made
+  const bool classifier = cfg.kind == "feasibility", trajectory = cfg.kind == "trajectory";
+  if ((classifier || trajectory) && !files.cache.empty())
+    throw Error("--cache: " + cfg.kind + " datasets are not cached yet (drop --cache)");
+
+  const std::filesystem::path out(files.out);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  const auto t_data = std::chrono::steady_clock::now();
+  const train::Samples samples = classifier   ? feasibility_samples(arm, cfg)
+                                 : trajectory ? trajectory_samples(arm, cfg)
+                                              : ik_samples(arm, cfg, files.cache);
+  fmt::print(stderr, "data made or loaded in {:.1f} s\n",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_data).count());
+
+  train::TrainOptions opt;
+  opt.out = files.out;
+  opt.resume = files.resume;
+  opt.progress = !files.quiet;
+  if (cfg.kind == "ik_clustered") {
+    write_clustered(files, cfg, arm, samples, opt, t0);
+    return {};
+  }
+  Model model = train::train_model(cfg, arm, samples, opt);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  model.metadata["command"] = files.command;
+  model.metadata["wall_seconds"] = seconds;
+
+  // the model, its ONNX twin and a report, each written atomically
+  const std::string name = out.filename().string();
+  io::write_file_atomic(files.out + ".json", model_to_json(model).dump() + "\n");
+  onnx_export::write_onnx(files.out + ".onnx", model, name);
+  nlohmann::json report = {{"model", name + ".json"},
+                           {"onnx", name + ".onnx"},
+                           {"arm", arm.name},
+                           {"task", task_name(arm.task)},
+                           {"parameters", model.net.parameter_count()},
+                           {"metrics", model.metadata["metrics"]},
+                           {"data", model.metadata["data"]},
+                           {"config", model.metadata["config"]},
+                           {"command", model.metadata["command"]},
+                           {"wall_seconds", seconds}};
+  io::write_file_atomic(files.out + ".report.json", report.dump(2) + "\n");
+  return model;
+}
+
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand("train", "Train an IK, trajectory or feasibility network with oneDNN from a config file");
@@ -149,7 +214,9 @@ void add_train_command(CLI::App& app) {
       "OUT.log.csv and OUT.ckpt (the last finished epoch; --resume continues from it to the same\n"
       "result as an uninterrupted run). Ctrl-C stops between two batches and keeps the checkpoint.\n\n"
       "A config with \"kind\": \"feasibility\" trains the 4-class feasibility classifier (cross-entropy)\n"
-      "on reachable and confirmed unreachable poses (trainer/src/data/feasibility.h). A config with\n"
+      "on reachable and confirmed unreachable poses (trainer/src/data/feasibility.h).\n"
+      "\"kind\": \"ik_clustered\" clusters the sampled joints with k-means (config.clusters) and trains\n"
+      "one network per cluster (OUT.c<k>.log.csv); the answer is chosen by FK consistency.\n"
       "\"kind\": \"trajectory\" trains (target, current joints) -> next joints on seed 004's perturbation\n"
       "data (trainer/src/data/trajectory.h); `neurokin track` follows paths with it.\n\n"
       "Example: neurokin train --config models/configs/planar2-ik.json --out models/planar2/ik\n"
@@ -157,6 +224,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--config", args->config, "training config (JSON)")->required()->type_name("FILE");
   cmd->add_option("--out", args->out, "output prefix, e.g. models/kr6/ik")->required()->type_name("PREFIX");
   cmd->add_flag("--resume", args->resume, "continue from OUT.ckpt");
+  cmd->add_option("--init", args->init,
+                  "fine-tune: start from this trained model's weights (same arm and network shape; sets config init)")
+      ->type_name("MODEL.json");
   cmd->add_option("--set", args->sets, "override a config field: --set loss.fk_position=2 (repeatable)")
       ->type_name("KEY=VALUE");
   cmd->add_option("--epochs", args->epochs, "override epochs")->check(CLI::Range(1, 1000000));

@@ -346,28 +346,45 @@ void wrap_to_nearest_zero(const Arm& arm, JointVec& q) {
 
 // ---- canonicalisation --------------------------------------------------------------------
 
-Canonicaliser::Canonicaliser(const Arm& arm, const std::vector<std::string>& preference)
-    : arm_(arm), branches_(analytic_branch_names(arm)) {
-  if (branches_.empty())
-    throw Error("branch_preference: arm '" + arm.name +
+std::vector<int> branch_indices(const Arm& arm, const std::vector<std::string>& names,
+                                const std::string& where) {
+  const std::vector<std::string> branches = analytic_branch_names(arm);
+  if (branches.empty())
+    throw Error(where + ": arm '" + arm.name +
                 "' has no closed-form IK solver, so its samples cannot be put on one branch" +
                 (arm.analytic.empty() ? std::string(" (arm.analytic is empty)")
                                       : " ('" + arm.analytic + "' does not fit its geometry)"));
   std::string valid;
-  for (const auto& b : branches_) valid += (valid.empty() ? "" : ", ") + b;
+  for (const auto& b : branches) valid += (valid.empty() ? "" : ", ") + b;
+  std::vector<int> index(names.size());
+  for (size_t k = 0; k < names.size(); ++k) {
+    const auto it = std::find(branches.begin(), branches.end(), names[k]);
+    const std::string w = where + "[" + std::to_string(k) + "]";
+    if (it == branches.end())
+      throw_expected(w, "a branch of " + arm.name + " (" + valid + ")", "\"" + names[k] + "\"");
+    index[k] = static_cast<int>(it - branches.begin());
+    if (std::find(index.begin(), index.begin() + k, index[k]) != index.begin() + k)
+      throw_expected(w, "a branch not listed before", "\"" + names[k] + "\" again");
+  }
+  return index;
+}
+
+std::vector<int> positions_in(const std::vector<std::string>& from, const std::vector<std::string>& to) {
+  std::vector<int> at(from.size(), -1);
+  for (size_t i = 0; i < from.size(); ++i) {
+    const auto it = std::find(to.begin(), to.end(), from[i]);
+    if (it != to.end()) at[i] = static_cast<int>(it - to.begin());
+  }
+  return at;
+}
+
+Canonicaliser::Canonicaliser(const Arm& arm, const std::vector<std::string>& preference)
+    : arm_(arm), branches_(analytic_branch_names(arm)) {
+  const std::vector<int> listed = branch_indices(arm, preference, "branch_preference");
   // listed branches first, the rest after them in the solver's order
   rank_.assign(branches_.size(), -1);
   int next = 0;
-  for (size_t k = 0; k < preference.size(); ++k) {
-    const auto it = std::find(branches_.begin(), branches_.end(), preference[k]);
-    const std::string w = "branch_preference[" + std::to_string(k) + "]";
-    if (it == branches_.end())
-      throw_expected(w, "a branch of " + arm.name + " (" + valid + ")",
-                     "\"" + preference[k] + "\"");
-    if (rank_[it - branches_.begin()] >= 0)
-      throw_expected(w, "a branch not listed before", "\"" + preference[k] + "\" again");
-    rank_[it - branches_.begin()] = next++;
-  }
+  for (const int b : listed) rank_[b] = next++;
   for (int& r : rank_)
     if (r < 0) r = next++;
 }
@@ -753,12 +770,19 @@ Dataset load_dataset(const std::string& path, std::uint64_t expected_hash) {
                 std::to_string(d.task_size) + ", n " + std::to_string(d.n) + ", config n " +
                 std::to_string(d.config.n) + ", split sums to " +
                 std::to_string(d.split.train + d.split.val + d.split.test) + ")");
-  resize_arrays(d);
-  std::uintmax_t expected = sizeof kMagic + 4 + 8 + 4 + header_size + 8;
-  for_each_array(d, [&](const void*, std::size_t b) { expected += b; });
+  // checked before the arrays are allocated: a header claiming 2^31 samples is a file size
+  // mismatch, not 60 GB of memory (found by tests/fuzz/fuzz_dataset_cache)
+  Dataset one = d;
+  one.n = 1;
+  resize_arrays(one);
+  std::uintmax_t per_sample = 0;
+  for_each_array(one, [&](const void*, std::size_t b) { per_sample += b; });
+  const std::uintmax_t expected =
+      sizeof kMagic + 4 + 8 + 4 + header_size + 8 + per_sample * static_cast<std::uintmax_t>(d.n);
   if (file_size != expected)
     throw Error(path + ": " + (file_size < expected ? "truncated" : "too long") + ": expected " +
                 std::to_string(expected) + " bytes, got " + std::to_string(file_size));
+  resize_arrays(d);
   for_each_array(d, [&](void* p, std::size_t b) { get(p, b, "arrays"); });
   std::uint64_t checksum;
   if (!in.read(reinterpret_cast<char*>(&checksum), 8))

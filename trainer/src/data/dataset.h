@@ -139,6 +139,15 @@ class JointSampler {
   std::vector<std::vector<std::uint32_t>> strata_;  // lhs: per joint, sample -> stratum
 };
 
+// The index of each of `names` among the arm's closed-form branches (analytic_branch_names).
+// Throws Error naming `where` when the arm has no closed-form solver, and `where`[k] for a
+// name that is not one of its branches (listing them) or that repeats an earlier name.
+std::vector<int> branch_indices(const Arm& arm, const std::vector<std::string>& names,
+                                const std::string& where);
+
+// for each name of `from`, its position in `to`; -1 where it is not there
+std::vector<int> positions_in(const std::vector<std::string>& from, const std::vector<std::string>& to);
+
 // the canonical form of configurations: the closed-form solution on the most preferred
 // branch that reaches the configuration's target within the limits
 class Canonicaliser {

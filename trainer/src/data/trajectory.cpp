@@ -25,8 +25,12 @@ TrajectoryConfig trajectory_config_from_json(const json& j, const std::string& w
     read_sampling_fields(f, c.n, c.seed, c.sampling);
     f.integer("per_point", c.per_point, 1, 100000);
     f.number("perturbation", c.perturbation, 0, M_PI, true);
+    f.number("perturbation_min", c.perturbation_min, 0, M_PI);
     read_split_fields(f, c.val_share, c.test_share);
   }
+  if (c.perturbation_min >= c.perturbation)
+    throw_expected(where + ".perturbation_min", "0 or less than perturbation = " + std::to_string(c.perturbation),
+                   std::to_string(c.perturbation_min));
   check_split_shares(c.val_share, c.test_share, where);
   if (c.n < c.per_point)
     throw_expected(where + ".n", "at least per_point = " + std::to_string(c.per_point) + " samples",
@@ -40,6 +44,7 @@ json trajectory_config_to_json(const TrajectoryConfig& c) {
           {"sampling", sampling_name(c.sampling)},
           {"per_point", c.per_point},
           {"perturbation", c.perturbation},
+          {"perturbation_min", c.perturbation_min},
           {"val_share", c.val_share},
           {"test_share", c.test_share}};
 }
@@ -63,9 +68,13 @@ TrajectoryData make_trajectory_data(const Arm& arm, const TrajectoryConfig& c) {
     for (int k = 0; k < c.per_point; ++k) {
       const std::int64_t i = p * c.per_point + k;
       for (int t = 0; t < d.task_size; ++t) d.targets[i * d.task_size + t] = static_cast<float>(x[t]);
+      // the sample's scale: seed 004's fixed one, or log-uniform down to perturbation_min
+      const double scale = c.perturbation_min > 0
+                               ? c.perturbation_min * std::pow(c.perturbation / c.perturbation_min, rng.uniform(0, 1))
+                               : c.perturbation;
       for (int j = 0; j < d.dof; ++j) {
         const Joint& joint = arm.joints[j];
-        const double q = std::clamp(q_next[j] + rng.uniform(-c.perturbation, c.perturbation), joint.lower, joint.upper);
+        const double q = std::clamp(q_next[j] + rng.uniform(-scale, scale), joint.lower, joint.upper);
         d.current[i * d.dof + j] = static_cast<float>(q);
         d.next[i * d.dof + j] = static_cast<float>(q_next[j]);
         mean_step += std::abs(q_next[j] - q) / (double(d.n) * d.dof);

@@ -29,14 +29,15 @@ constexpr float kPi = static_cast<float>(M_PI);
 // named after the node ("layers.2/Gemm"), so a viewer shows where each value comes from
 class Graph {
  public:
-  explicit Graph(onnx::GraphProto* g) : g_(g) {}
+  // prefix: put before every initializer and node name (a clustered model's members share a graph)
+  explicit Graph(onnx::GraphProto* g, std::string prefix = "") : g_(g), prefix_(std::move(prefix)) {}
 
   std::string floats(const std::string& name, const float* v, const Dims& dims) {
     onnx::TensorProto* t = tensor(name, onnx::TensorProto::FLOAT, dims);
     std::int64_t n = 1;
     for (std::int64_t d : dims) n *= d;
     t->mutable_float_data()->Add(v, v + n);
-    return name;
+    return prefix_ + name;
   }
   std::string vector(const std::string& name, const Eigen::VectorXf& v) {
     return floats(name, v.data(), {v.size()});
@@ -47,18 +48,18 @@ class Graph {
   std::string scalar(const std::string& name, float v) { return floats(name, &v, {}); }
   std::string scalar_double(const std::string& name, double v) {
     tensor(name, onnx::TensorProto::DOUBLE, {})->add_double_data(v);
-    return name;
+    return prefix_ + name;
   }
   std::string int64s(const std::string& name, const Dims& v) {
     onnx::TensorProto* t = tensor(name, onnx::TensorProto::INT64, {Dims::value_type(v.size())});
     for (std::int64_t i : v) t->add_int64_data(i);
-    return name;
+    return prefix_ + name;
   }
 
   // op_type(inputs) with integer attributes; returns its output "<scope>/<op_type>[_k]"
   std::string op(const std::string& op_type, const std::vector<std::string>& inputs,
                  const std::string& scope, const Attrs& attrs = {}) {
-    std::string name = scope + "/" + op_type;
+    std::string name = prefix_ + scope + "/" + op_type;
     const int k = uses_[name]++;
     if (k > 0) name += "_" + std::to_string(k);
     onnx::NodeProto* n = g_->add_node();
@@ -86,23 +87,24 @@ class Graph {
  private:
   onnx::TensorProto* tensor(const std::string& name, int type, const Dims& dims) {
     onnx::TensorProto* t = g_->add_initializer();
-    t->set_name(name);
+    t->set_name(prefix_ + name);
     t->set_data_type(type);
     for (std::int64_t d : dims) t->add_dims(d);
     return t;
   }
 
   onnx::GraphProto* g_;
+  std::string prefix_;
   std::map<std::string, int> uses_;
 };
 
-// a float32 [batch, width] graph input or output
-void declare(onnx::ValueInfoProto* v, const std::string& name, int width) {
+// a float32 [batch, dims...] graph input or output
+void declare(onnx::ValueInfoProto* v, const std::string& name, const Dims& dims) {
   v->set_name(name);
   onnx::TypeProto_Tensor* t = v->mutable_type()->mutable_tensor_type();
   t->set_elem_type(onnx::TensorProto::FLOAT);
   t->mutable_shape()->add_dim()->set_dim_param(kBatchDim);
-  t->mutable_shape()->add_dim()->set_dim_value(width);
+  for (std::int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
 }
 
 // the rotation matrix of the quaternion in the double columns qx, qy, qz, qw, row-major (R00,
@@ -282,15 +284,10 @@ std::string select_head(Graph& g, const Network& net, const std::string& y) {
   return picked;
 }
 
-// the whole pipeline of nn.h predict(), as nodes of g
-void build_graph(const Network& net, const std::string& output, onnx::GraphProto* gp) {
-  Graph g(gp);
-  // a residual (trajectory) network reads the current joints as a second input and adds them
-  const int joints = net.residual ? net.output_size() : 0;
-  declare(gp->add_input(), kInputName, net.input_size - joints);
-  if (joints) declare(gp->add_input(), kJointsInputName, joints);
-  declare(gp->add_output(), output, net.output_size());
-
+// the whole pipeline of nn.h predict(), as nodes of g from the graph input(s): the decoded answer.
+// A residual (trajectory) network reads the current joints as a second input and adds them
+std::string network_nodes(Graph& g, const Network& net) {
+  const bool joints = net.residual;
   std::string x = kInputName;
   if (joints) x = g.op("Concat", {kInputName, kJointsInputName}, "input", {{"axis", 1}});
   if (net.encoding != InputEncoding::kRaw) x = encode(g, x, net.encoding);
@@ -303,8 +300,31 @@ void build_graph(const Network& net, const std::string& output, onnx::GraphProto
   x = g.op("Add", {x, g.vector("output.mean", net.out_mean)}, "denormalise");
   if (net.heads() > 1) x = select_head(g, net, x);
   x = decode(g, net, x);
-  if (joints) x = g.op("Add", {x, kJointsInputName}, "residual");
-  g.rename_last_output(x, output);
+  return joints ? g.op("Add", {x, kJointsInputName}, "residual") : x;
+}
+
+void build_graph(const Network& net, const std::string& output, onnx::GraphProto* gp) {
+  Graph g(gp);
+  const int joints = net.residual ? net.output_size() : 0;
+  declare(gp->add_input(), kInputName, {net.input_size - joints});
+  if (joints) declare(gp->add_input(), kJointsInputName, {joints});
+  declare(gp->add_output(), output, {net.output_size()});
+  g.rename_last_output(network_nodes(g, net), output);
+}
+
+// every member under "cluster<k>/", each answer [N, dof] unsqueezed to [N, 1, dof], then
+// concatenated along axis 1: [N, K, dof] (the FK-consistent choice is the caller's: docs/onnx.md)
+void build_clustered_graph(const ClusteredModel& m, onnx::GraphProto* gp) {
+  declare(gp->add_input(), kInputName, {task_size(m.arm.task)});
+  declare(gp->add_output(), kCandidatesName, {m.k(), m.arm.dof()});
+  std::vector<std::string> answers;
+  for (int k = 0; k < m.k(); ++k) {
+    Graph gk(gp, "cluster" + std::to_string(k) + "/");
+    const std::string q = network_nodes(gk, m.clusters[k].model.net);
+    answers.push_back(gk.op("Unsqueeze", {q, gk.int64s("candidates.axis", {1})}, "candidates"));
+  }
+  Graph g(gp);
+  g.rename_last_output(g.op("Concat", answers, "candidates", {{"axis", 1}}), kCandidatesName);
 }
 
 // the scalar entries of a metrics object (nested objects kept, arrays such as curves dropped)
@@ -364,29 +384,22 @@ const char* output_name(ModelKind kind) {
   return kind == ModelKind::kFeasibility ? "probabilities" : "joints";
 }
 
-std::string export_model(const Model& m, const std::string& name) {
-  try {
-    check_model(m);
-  } catch (const Error& e) {
-    throw Error(std::string("onnx export: ") + e.what());
-  }
-  const std::string model_name = name.empty() ? default_name(m) : name;
+namespace {
 
-  onnx::ModelProto model;
+// an empty model: producer, opset, the doc string and the graph's name
+void start_model(onnx::ModelProto& model, const std::string& model_name, const std::string& doc) {
   model.set_ir_version(onnx::IR_VERSION);
   model.set_producer_name("neurokin");
   model.set_producer_version(NEUROKIN_VERSION);
-  model.set_doc_string("NeuroKinematics " + std::string(model_kind_name(m.kind)) +
-                       " model for arm " + m.arm.name + " (docs/onnx.md)");
+  model.set_doc_string(doc);
   onnx::OperatorSetIdProto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(kOpset);
-  add_properties(model, m, model_name);
-  onnx::GraphProto* graph = model.mutable_graph();
-  graph->set_name(model_name);
-  build_graph(m.net, output_name(m.kind), graph);
+  model.mutable_graph()->set_name(model_name);
+}
 
-  // the checker and strict shape inference vouch for the graph before anyone runs it
+// the checker and strict shape inference vouch for the graph before anyone runs it
+std::string check_and_serialize(onnx::ModelProto& model, const std::string& model_name) {
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
@@ -407,8 +420,58 @@ std::string export_model(const Model& m, const std::string& name) {
   return bytes;
 }
 
+}  // namespace
+
+std::string export_model(const Model& m, const std::string& name) {
+  try {
+    check_model(m);
+  } catch (const Error& e) {
+    throw Error(std::string("onnx export: ") + e.what());
+  }
+  const std::string model_name = name.empty() ? default_name(m) : name;
+  onnx::ModelProto model;
+  start_model(model, model_name,
+              "NeuroKinematics " + std::string(model_kind_name(m.kind)) + " model for arm " + m.arm.name +
+                  " (docs/onnx.md)");
+  add_properties(model, m, model_name);
+  build_graph(m.net, output_name(m.kind), model.mutable_graph());
+  return check_and_serialize(model, model_name);
+}
+
+std::string export_clustered(const ClusteredModel& m, const std::string& name) {
+  try {
+    check_clustered_model(m);
+  } catch (const Error& e) {
+    throw Error(std::string("onnx export: ") + e.what());
+  }
+  const std::string model_name = name.empty() ? m.arm.name + "_" + kClusteredKind : name;
+  onnx::ModelProto model;
+  start_model(model, model_name,
+              "NeuroKinematics clustered ik model for arm " + m.arm.name + ": every cluster's candidate; choose "
+              "the one whose FK is nearest the target (docs/onnx.md)");
+  add_property(model, "name", model_name);
+  add_property(model, "arm", m.arm.name);
+  add_property(model, "kind", kClusteredKind);
+  add_property(model, "task", task_name(m.arm.task));
+  add_property(model, "clusters", std::to_string(m.k()));
+  std::string columns;
+  for (const Joint& j : m.arm.joints) columns += (columns.empty() ? "" : ",") + j.name;
+  add_property(model, "output_columns", columns);
+  add_property(model, "selection", "fk_consistency: the candidate with the smallest position error (m) + " +
+                                       std::to_string(m.orientation_weight) + " x orientation error (rad)");
+  const auto metrics = m.metadata.find("metrics");
+  if (metrics != m.metadata.end() && metrics->is_object())
+    add_property(model, "metrics", key_metrics(*metrics).dump());
+  build_clustered_graph(m, model.mutable_graph());
+  return check_and_serialize(model, model_name);
+}
+
 void write_onnx(const std::string& path, const Model& m, const std::string& name) {
   io::write_file_atomic(path, export_model(m, name));
+}
+
+void write_clustered_onnx(const std::string& path, const ClusteredModel& m, const std::string& name) {
+  io::write_file_atomic(path, export_clustered(m, name));
 }
 
 }  // namespace neurokin::onnx_export

@@ -12,27 +12,13 @@ namespace neurokin::train {
 
 BranchTargets branch_targets(const Arm& arm, const Samples& data, const std::vector<std::string>& heads) {
   const std::string where = "config.network.branches";
-  const std::vector<std::string> names = analytic_branch_names(arm);
-  if (names.empty())
-    throw_expected(where, "none: arm '" + arm.name + "' has no closed-form solver to give each branch", "names");
-  std::string valid_names;
-  for (const std::string& b : names) valid_names += (valid_names.empty() ? "\"" : ", \"") + b + "\"";
-  for (std::size_t k = 0; k < heads.size(); ++k) {
-    bool known = false;
-    for (const std::string& b : names) known |= b == heads[k];
-    if (!known)
-      throw_expected(where + "[" + std::to_string(k) + "]", "one of " + valid_names + " (" + arm.name + ")",
-                     "\"" + heads[k] + "\"");
-  }
+  data::branch_indices(arm, heads, where);  // throws for a name that is not one of the arm's branches
   const std::size_t n = data.size();
   if (data.branch.size() != n || data.branch_names.empty())
     throw Error(where + ": the training data carry no branch labels (set data.branch_preference)");
 
   // the dataset's branch index -> head (-1: not a head)
-  std::vector<int> head_of(data.branch_names.size(), -1);
-  for (std::size_t b = 0; b < data.branch_names.size(); ++b)
-    for (std::size_t k = 0; k < heads.size(); ++k)
-      if (data.branch_names[b] == heads[k]) head_of[b] = static_cast<int>(k);
+  const std::vector<int> head_of = data::positions_in(data.branch_names, heads);
 
   BranchTargets t;
   t.heads = static_cast<int>(heads.size());

@@ -33,9 +33,25 @@ TrainConfig config_from_json(const json& j) {
   Fields top(j, "config");
   if (const json* a = top.get("arm")) c.arm = ju::string(*a, top.at("arm"));
   else throw Error("config.arm: missing (required: an arm name or path)");
+  top.string("task", c.task);
+  if (!c.task.empty()) {
+    try {
+      task_from_name(c.task);
+    } catch (const Error&) {
+      throw_expected(top.at("task"), "one of planar_xy, position, position_pitch, pose", "\"" + c.task + "\"");
+    }
+  }
   top.string("kind", c.kind);
-  if (c.kind != "ik" && c.kind != "feasibility" && c.kind != "trajectory")
-    throw_expected(top.at("kind"), "\"ik\", \"feasibility\" or \"trajectory\"", "\"" + c.kind + "\"");
+  if (c.kind != "ik" && c.kind != "feasibility" && c.kind != "ik_clustered" && c.kind != "trajectory")
+    throw_expected(top.at("kind"), "\"ik\", \"feasibility\", \"ik_clustered\" or \"trajectory\"", "\"" + c.kind + "\"");
+  // clustered regression: the k-means settings, read by train/clustered.h
+  if (const json* cl = top.get("clusters")) {
+    if (c.kind != "ik_clustered")
+      throw_expected(top.at("clusters"), "no clusters for kind \"" + c.kind + "\" (set \"kind\": \"ik_clustered\")",
+                     ju::describe(*cl));
+    ju::require_object(*cl, top.at("clusters"));
+    c.clusters = *cl;
+  }
   // a trajectory model's step is added to the current joints: angles, one head
   const bool trajectory = c.kind == "trajectory";
   // a classifier decodes class probabilities
@@ -125,6 +141,7 @@ TrainConfig config_from_json(const json& j) {
   top.integer("batch", c.batch, 1, 1 << 20);
   if (const json* s = top.get("seed")) c.seed = static_cast<std::uint64_t>(ju::integer(*s, top.at("seed"), 0, 1LL << 53));
   top.integer("threads", c.threads, 0, 1024);
+  top.string("init", c.init);
   return c;
 }
 
@@ -172,12 +189,20 @@ json config_to_json(const TrainConfig& c) {
       {"batch", c.batch},
       {"seed", c.seed},
       {"threads", c.threads}};
-  // only when used, so that configs (and checkpoints) from before branch heads read the same
+  // only when used, so that configs (and checkpoints) from before read the same
+  if (!c.task.empty()) j["task"] = c.task;
   if (!c.branches.empty()) {
     j["network"]["branches"] = c.branches;
     j["loss"]["branch"] = c.loss.branch;
   }
+  if (c.kind == "ik_clustered") j["clusters"] = c.clusters;
+  if (!c.init.empty()) j["init"] = c.init;
   return j;
+}
+
+Arm config_arm(const TrainConfig& c) {
+  const Arm arm = load_arm(c.arm);
+  return c.task.empty() ? arm : with_task(arm, task_from_name(c.task));
 }
 
 void apply_override(json& j, const std::string& assignment) {

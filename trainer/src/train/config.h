@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "neurokin/arm.h"
 #include "neurokin/nn.h"
 #include "train/mlp.h"
 
@@ -39,7 +40,9 @@ struct ScheduleConfig {
 
 struct TrainConfig {
   std::string arm;
-  std::string kind = "ik";
+  std::string task;  // empty: the arm's own; else another task of it ("position": kr6 positioned only)
+  std::string kind = "ik";  // "ik", "feasibility", or "ik_clustered" (train/clustered.h)
+  nlohmann::json clusters = nlohmann::json::object();  // ik_clustered: the k-means settings
   nlohmann::json data = nlohmann::json::object();  // the dataset's own config (dataset.h)
   Architecture arch;
   InputEncoding encoding = InputEncoding::kRaw;
@@ -55,11 +58,17 @@ struct TrainConfig {
   int batch = 1024;
   std::uint64_t seed = 1;
   int threads = 0;
+  // fine-tuning: a trained model file to start from (its weights and normalisation; the same
+  // arm, kind, encoding, decoding, heads and layer shapes as this config). "": fresh weights
+  std::string init;
 };
 
 // parse with defaults; throws Error "config.loss.fk_position: expected a number, got ..."
 TrainConfig config_from_json(const nlohmann::json& j);
 nlohmann::json config_to_json(const TrainConfig& c);
+
+// the arm the config trains for: load_arm(c.arm), with c.task when set (with_task)
+Arm config_arm(const TrainConfig& c);
 
 // "a.b.c=value" overrides (value parsed as JSON, else taken as a string), applied before parsing
 void apply_override(nlohmann::json& j, const std::string& assignment);

@@ -37,13 +37,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  const size_t k = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p / 100.0 * v.size())) - (p > 0 ? 1 : 0));
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
-}
-
 // adaptive balancing (seed 001): each active term's weight divided by its running mean, so each
 // term counts by its relative change (the gradient of sum_t base_t log MS_t). The task-space
 // terms, FK position and orientation, are balanced as one: divided by their configured blend
@@ -205,6 +198,13 @@ void Samples::input_row(std::size_t r, float* in) const {
   if (!q_current.empty()) std::copy_n(&q_current[r * dof], dof, in + task_size);
 }
 
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p / 100.0 * v.size())) - (p > 0 ? 1 : 0));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
 // the split's rows as the trainer's train / validation / test lists
 static void assign_split(const data::Split& split, Samples& s) {
   const auto& o = split.order;
@@ -362,6 +362,7 @@ json to_json(const ErrorStats& s) {
               {"position_p95_mm", s.p95_m * 1e3},
               {"position_p99_mm", s.p99_m * 1e3},
               {"position_max_mm", s.max_m * 1e3},
+              {"position_within_5mm_share", s.within_5mm},
               {"orientation_mean_deg", s.rot_mean_deg},
               {"orientation_p95_deg", s.rot_p95_deg},
               {"orientation_max_deg", s.rot_max_deg},
@@ -372,36 +373,36 @@ json to_json(const ErrorStats& s) {
   return j;
 }
 
-ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>& rows) {
+void summarise_errors(const std::vector<double>& pos, const std::vector<double>& rot_deg, ErrorStats& st) {
+  st.n = pos.size();
+  if (pos.empty()) return;
+  const double n = static_cast<double>(pos.size());
+  st.mean_m = std::accumulate(pos.begin(), pos.end(), 0.0) / n;
+  double ss = 0;
+  std::size_t within = 0;
+  for (double p : pos) ss += p * p, within += p <= 5e-3;
+  st.within_5mm = within / n;
+  st.rmse_m = std::sqrt(ss / n);
+  st.std_m = std::sqrt(std::max(0.0, ss / n - st.mean_m * st.mean_m));
+  st.p50_m = percentile(pos, 50);
+  st.p95_m = percentile(pos, 95);
+  st.p99_m = percentile(pos, 99);
+  st.max_m = *std::max_element(pos.begin(), pos.end());
+  st.rot_mean_deg = std::accumulate(rot_deg.begin(), rot_deg.end(), 0.0) / n;
+  st.rot_p95_deg = percentile(rot_deg, 95);
+  st.rot_max_deg = *std::max_element(rot_deg.begin(), rot_deg.end());
+}
+
+ErrorStats answer_errors(const Arm& arm, const Samples& d, const std::vector<int>& rows,
+                         const std::vector<float>& answers, std::vector<double>* position_error_m) {
   ErrorStats st;
   st.n = rows.size();
   if (rows.empty()) return st;
-  const Arm& arm = model.arm;
-  Workspace ws(model.net);
   std::vector<double> pos(rows.size()), rot(rows.size());
-  std::vector<float> x(d.input_size()), q(arm.dof());
   double jse = 0, jae = 0;
-  // branch heads: which head each dataset branch is, to count answers on the canonical one
-  const int heads = model.net.heads();
-  std::vector<int> head_of(d.branch_names.size(), -1);
-  for (size_t b = 0; b < d.branch_names.size(); ++b)
-    for (int h = 0; h < heads && heads > 1; ++h)
-      if (d.branch_names[b] == model.net.branches[h]) head_of[b] = h;
-  std::vector<float> qs(static_cast<size_t>(heads) * arm.dof()), ps(heads);
-  std::size_t agree = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
     const size_t r = rows[k];
-    d.input_row(r, x.data());
-    if (heads > 1) {
-      predict_branches(model.net, ws, x.data(), 1, qs.data(), ps.data());
-      const int h = static_cast<int>(std::max_element(ps.begin(), ps.end()) - ps.begin());
-      std::copy_n(&qs[static_cast<size_t>(h) * arm.dof()], arm.dof(), q.begin());
-      const int b = r < d.branch.size() ? d.branch[r] : -1;
-      agree += b >= 0 && b < static_cast<int>(head_of.size()) && head_of[b] == h;
-    } else {
-      predict(model.net, ws, x.data(), 1, q.data());
-    }
-    Eigen::VectorXd qd = Eigen::Map<const Eigen::VectorXf>(q.data(), arm.dof()).cast<double>();
+    Eigen::VectorXd qd = Eigen::Map<const Eigen::VectorXf>(&answers[k * arm.dof()], arm.dof()).cast<double>();
     st.outside_limits += !wrap_into_limits(arm, qd);
     const Eigen::VectorXd target =
         Eigen::Map<const Eigen::VectorXf>(&d.x[r * d.task_size], d.task_size).cast<double>();
@@ -414,27 +415,85 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
       jae += std::abs(dq);
     }
   }
+  if (position_error_m) *position_error_m = pos;
   const double n = static_cast<double>(rows.size());
-  st.mean_m = std::accumulate(pos.begin(), pos.end(), 0.0) / n;
-  double ss = 0;
-  for (double p : pos) ss += p * p;
-  st.rmse_m = std::sqrt(ss / n);
-  st.std_m = std::sqrt(std::max(0.0, ss / n - st.mean_m * st.mean_m));
-  st.p50_m = percentile(pos, 50);
-  st.p95_m = percentile(pos, 95);
-  st.p99_m = percentile(pos, 99);
-  st.max_m = *std::max_element(pos.begin(), pos.end());
-  st.rot_mean_deg = std::accumulate(rot.begin(), rot.end(), 0.0) / n;
-  st.rot_p95_deg = percentile(rot, 95);
-  st.rot_max_deg = *std::max_element(rot.begin(), rot.end());
+  summarise_errors(pos, rot, st);
   st.outside_limits /= n;
-  if (heads > 1) st.branch_agreement = agree / n;
   st.joint_mse = jse / (n * arm.dof());
   st.joint_mae = jae / (n * arm.dof());
   return st;
 }
 
+ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>& rows,
+                    std::vector<double>* position_error_m) {
+  const Arm& arm = model.arm;
+  Workspace ws(model.net);
+  std::vector<float> answers(rows.size() * arm.dof());
+  // branch heads: which head each dataset branch is, to count answers on the canonical one
+  const int heads = model.net.heads();
+  const std::vector<int> head_of = data::positions_in(d.branch_names, model.net.branches);
+  std::vector<float> qs(static_cast<size_t>(heads) * arm.dof()), ps(heads), x(d.input_size());
+  std::size_t agree = 0;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const size_t r = rows[k];
+    float* q = &answers[k * arm.dof()];
+    d.input_row(r, x.data());  // the target, for trajectory models then the current joints
+    if (heads > 1) {
+      predict_branches(model.net, ws, x.data(), 1, qs.data(), ps.data());
+      const int h = static_cast<int>(std::max_element(ps.begin(), ps.end()) - ps.begin());
+      std::copy_n(&qs[static_cast<size_t>(h) * arm.dof()], arm.dof(), q);
+      const int b = r < d.branch.size() ? d.branch[r] : -1;
+      agree += b >= 0 && b < static_cast<int>(head_of.size()) && head_of[b] == h;
+    } else {
+      predict(model.net, ws, x.data(), 1, q);
+    }
+  }
+  ErrorStats st = answer_errors(arm, d, rows, answers, position_error_m);
+  if (heads > 1 && !rows.empty()) st.branch_agreement = agree / static_cast<double>(rows.size());
+  return st;
+}
+
+namespace {
+
+// fine-tuning: `net` (fresh from the config) takes the weights and normalisation of a trained
+// network of the same shape; anything else is an error naming what differs
+void start_from(const Model& init, Model& model, const std::string& where) {
+  Network& net = model.net;
+  const Network& from = init.net;
+  const auto differ = [&](const std::string& what, const std::string& want, const std::string& got) {
+    throw_expected(where + ": " + what, want + " (this config)", got + " (the model)");
+  };
+  if (init.kind != model.kind) differ("kind", model_kind_name(model.kind), model_kind_name(init.kind));
+  if (init.arm.name != model.arm.name) differ("arm", model.arm.name, init.arm.name);
+  if (from.input_size != net.input_size) differ("input size", std::to_string(net.input_size), std::to_string(from.input_size));
+  if (from.encoding != net.encoding) differ("encoding", encoding_name(net.encoding), encoding_name(from.encoding));
+  if (from.decoding != net.decoding) differ("decoding", decoding_name(net.decoding), decoding_name(from.decoding));
+  const auto names = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& b : v) s += (s.empty() ? "" : ", ") + b;
+    return "[" + s + "]";
+  };
+  if (from.branches != net.branches) differ("branch heads", names(net.branches), names(from.branches));
+  const auto shape = [](const std::vector<Layer>& layers) {
+    std::string s;
+    for (const Layer& l : layers)
+      s += std::string(s.empty() ? "" : ", ") + layer_type_name(l.type) +
+           (l.type == Layer::Type::kActivation ? std::string(" ") + activation_name(l.act)
+                                               : " " + std::to_string(l.in) + "->" + std::to_string(l.out));
+    return s;
+  };
+  if (shape(from.layers) != shape(net.layers)) differ("layers", shape(net.layers), shape(from.layers));
+  net.in_mean = from.in_mean, net.in_std = from.in_std;
+  net.out_mean = from.out_mean, net.out_std = from.out_std;
+  net.layers = from.layers;
+}
+
+}  // namespace
+
 Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, const TrainOptions& opt) {
+  if (cfg.kind == "ik_clustered")
+    throw_expected("config.kind", "\"ik\", \"feasibility\" or \"trajectory\" for one network",
+                   "\"ik_clustered\" (several networks: train/clustered.h train_clustered)");
   const bool classifier = cfg.kind == "feasibility", trajectory = cfg.kind == "trajectory";
   if (trajectory != !data.q_current.empty())
     throw_expected("training data", trajectory ? "current joints for kind \"trajectory\"" : "no current joints for kind \"" + cfg.kind + "\"",
@@ -492,8 +551,9 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
       std::fprintf(stderr, "; on no head %.2f%%\n", 100.0 * targets->unlabelled / data.size());
     }
   }
-  const std::vector<float> features = encode_all(data, cfg.encoding, &net.in_mean, &net.in_std);
   net.layers = make_layers(cfg.arch, enc, outputs, cfg.seed);
+  if (!cfg.init.empty()) start_from(load_model(cfg.init), model, "config.init (" + cfg.init + ")");
+  const std::vector<float> features = encode_all(data, cfg.encoding, &net.in_mean, &net.in_std);
 
   Mlp mlp(net.layers, cfg.batch, cfg.dropout, cfg.seed, cfg.threads);
   std::optional<BatchLoss> loss;  // ik only; classifiers take the cross-entropy

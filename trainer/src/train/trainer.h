@@ -73,10 +73,14 @@ struct TrainOptions {
 Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data,
                   const TrainOptions& opt);
 
+// the p-th percentile (0 to 100) of v, the nearest-rank value; 0 for an empty v
+double percentile(std::vector<double> v, double p);
+
 // position / orientation errors of a model on rows `rows` of data, through the core's
 // predict: the same code the browser runs
 struct ErrorStats {
   double mean_m = 0, std_m = 0, p50_m = 0, p95_m = 0, p99_m = 0, max_m = 0, rmse_m = 0;
+  double within_5mm = 0;  // share of rows whose position error is at most 5 mm
   double rot_mean_deg = 0, rot_p95_deg = 0, rot_max_deg = 0;
   double joint_mse = 0, joint_mae = 0;  // wrapped, rad^2 / rad, against the canonical joints
   double outside_limits = 0;  // share of predictions with a joint outside its limits (by any turn)
@@ -84,7 +88,14 @@ struct ErrorStats {
                                  // branch's head (-1: no heads)
   std::size_t n = 0;
 };
-ErrorStats evaluate(const Model& model, const Samples& data, const std::vector<int>& rows);
+// position_error_m, when given, receives each row's position error (m), in the order of rows
+ErrorStats evaluate(const Model& model, const Samples& data, const std::vector<int>& rows,
+                    std::vector<double>* position_error_m = nullptr);
+// the errors of given answers (rows.size() x dof joint angles, float32) on rows of data
+ErrorStats answer_errors(const Arm& arm, const Samples& data, const std::vector<int>& rows,
+                         const std::vector<float>& answers, std::vector<double>* position_error_m = nullptr);
+// the position (m) and orientation (deg) statistics of ErrorStats from per-row errors (n too)
+void summarise_errors(const std::vector<double>& pos, const std::vector<double>& rot_deg, ErrorStats& st);
 nlohmann::json to_json(const ErrorStats& s);
 
 // a classifier on rows `rows` of data, through the core's predict (the most probable class)
