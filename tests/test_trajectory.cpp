@@ -59,7 +59,8 @@ Model constant_step_model(const Eigen::Vector2f& step) {
 
 }  // namespace
 
-TEST_CASE("trajectory data: current joints within the perturbation of the next ones, targets their FK") {
+TEST_CASE(
+    "trajectory data: current joints within the perturbation of the next ones, targets their FK") {
   const Arm arm = shipped_arm("puma3");
   const data::TrajectoryConfig c = small_config();
   const data::TrajectoryData d = data::make_trajectory_data(arm, c);
@@ -89,6 +90,35 @@ TEST_CASE("trajectory data: current joints within the perturbation of the next o
     other.seed = 8;
     CHECK(data::make_trajectory_data(arm, other).current != d.current);
   }
+  SECTION("perturbation_min: scales log-uniform down to it, so small steps are common") {
+    data::TrajectoryConfig lg = c;
+    lg.n = 4000;
+    lg.perturbation_min = 0.001;
+    const data::TrajectoryData e = data::make_trajectory_data(arm, lg);
+    std::int64_t small = 0, uniform_small = 0;
+    double largest_log = 0;
+    const data::TrajectoryData u = data::make_trajectory_data(arm, [&] {
+      auto v = lg;
+      v.perturbation_min = 0;
+      return v;
+    }());
+    for (std::int64_t i = 0; i < e.n; ++i) {
+      double m = 0, mu = 0;
+      for (int j = 0; j < 3; ++j) {
+        m = std::max(m, double(std::abs(e.next[i * 3 + j] - e.current[i * 3 + j])));
+        mu = std::max(mu, double(std::abs(u.next[i * 3 + j] - u.current[i * 3 + j])));
+      }
+      largest_log = std::max(largest_log, m);
+      small += m < 0.01;
+      uniform_small += mu < 0.01;
+    }
+    CHECK(largest_log <= 0.1 + 1e-6);
+    // P(scale < 0.01) = 1/2 (log-uniform over two decades): about 2,000 of 4,000 samples and
+    // more (joints within larger scales can be small too); uniform within 0.1: 0.1^3 of them
+    CHECK(small > 1200);
+    CHECK(uniform_small < 20);
+    CHECK(e.report["config"]["perturbation_min"] == 0.001);
+  }
   SECTION("the split keeps a point's samples together") {
     REQUIRE(d.split.train + d.split.val + d.split.test == d.n);
     CHECK(d.split.val == 40);
@@ -109,9 +139,16 @@ TEST_CASE("trajectory data config: defaults, and errors naming the field") {
   const data::TrajectoryConfig c = data::trajectory_config_from_json(json::object(), "config.data");
   CHECK(c.per_point == 20);
   CHECK(c.perturbation == 0.1);
-  CHECK(data::trajectory_config_from_json(data::trajectory_config_to_json(small_config()), "d").n == 400);
+  CHECK(data::trajectory_config_from_json(data::trajectory_config_to_json(small_config()), "d").n ==
+        400);
   REQUIRE_THROWS_WITH(data::trajectory_config_from_json(json{{"perturbation", 0}}, "config.data"),
                       Contains("config.data.perturbation"));
+  REQUIRE_THROWS_WITH(
+      data::trajectory_config_from_json(json{{"perturbation_min", 0.2}}, "config.data"),
+      Contains("config.data.perturbation_min: expected 0 or less than perturbation = 0.1"));
+  REQUIRE_THROWS_WITH(
+      data::trajectory_config_from_json(json{{"perturbation_min", -1}}, "config.data"),
+      Contains("config.data.perturbation_min"));
   REQUIRE_THROWS_WITH(data::trajectory_config_from_json(json{{"focus", 1}}, "config.data"),
                       Contains("config.data.focus"));
   REQUIRE_THROWS_WITH(data::trajectory_config_from_json(json{{"n", 5}}, "config.data"),
@@ -128,7 +165,8 @@ TEST_CASE("a trajectory model reads the target then the current joints and adds 
   CHECK(q[0] == Approx(0.3 + 0.25));
   CHECK(q[1] == Approx(-1.2 - 0.5));
 
-  SECTION("the model file says so: kind trajectory, input size 4, the step added on reading it back") {
+  SECTION(
+      "the model file says so: kind trajectory, input size 4, the step added on reading it back") {
     const json j = model_to_json(m);
     CHECK(j["kind"] == "trajectory");
     CHECK(j["input"]["size"] == 4);
@@ -145,9 +183,10 @@ TEST_CASE("a trajectory model reads the target then the current joints and adds 
     j["input"]["std"] = {1, 1};
     j["layers"][0]["in"] = 2;
     j["layers"][0]["weight"] = {0, 0, 0, 0};
-    REQUIRE_THROWS_WITH(model_from_json(j),
-                        Contains("model.input.size: expected 4 (the size of task \"planar_xy\", then 2 "
-                                 "current joints for kind \"trajectory\"), got 2"));
+    REQUIRE_THROWS_WITH(
+        model_from_json(j),
+        Contains("model.input.size: expected 4 (the size of task \"planar_xy\", then 2 "
+                 "current joints for kind \"trajectory\"), got 2"));
   }
   SECTION("a decoding other than angles is refused") {
     json j = model_to_json(m);
@@ -164,10 +203,12 @@ TEST_CASE("a trajectory model reads the target then the current joints and adds 
     ik.net.in_mean = ik.net.in_std = Eigen::VectorXf::Ones(2);
     ik.net.layers[0].in = 2;
     ik.net.layers[0].W = MatrixRM::Zero(2, 2);
-    REQUIRE_THROWS_WITH(check_model(ik), Contains("model: residual: expected false for kind \"ik\""));
+    REQUIRE_THROWS_WITH(check_model(ik),
+                        Contains("model: residual: expected false for kind \"ik\""));
   }
   SECTION("a wrong input size or a NaN is an error, not a crash") {
-    REQUIRE_THROWS_WITH(predict_one(m, ws, Eigen::VectorXd::Zero(2)), Contains("expected 4 values"));
+    REQUIRE_THROWS_WITH(predict_one(m, ws, Eigen::VectorXd::Zero(2)),
+                        Contains("expected 4 values"));
     Eigen::VectorXd bad = x;
     bad[3] = NAN;
     REQUIRE_THROWS_WITH(predict_one(m, ws, bad), Contains("predict_one: x[3]"));
@@ -195,9 +236,12 @@ TEST_CASE("paths and tracking check their input") {
   const auto line = line_path(arm, {0, 0, 0}, {1, 1, 0}, 3, like);
   CHECK(line[1][0] == Approx(0.5));
   CHECK(line[2][1] == Approx(1.0));
-  REQUIRE_THROWS_WITH(circle_path(arm, {1, 0, 0}, -1, {0, 0, 1}, 8, like), Contains("circle_path: radius"));
-  REQUIRE_THROWS_WITH(circle_path(arm, {1, 0, 0}, 1, {1, 0, 0}, 8, like), Contains("(0, 0, 1) for a planar arm"));
-  REQUIRE_THROWS_WITH(line_path(arm, {NAN, 0, 0}, {1, 1, 0}, 3, like), Contains("line_path: from[0]"));
+  REQUIRE_THROWS_WITH(circle_path(arm, {1, 0, 0}, -1, {0, 0, 1}, 8, like),
+                      Contains("circle_path: radius"));
+  REQUIRE_THROWS_WITH(circle_path(arm, {1, 0, 0}, 1, {1, 0, 0}, 8, like),
+                      Contains("(0, 0, 1) for a planar arm"));
+  REQUIRE_THROWS_WITH(line_path(arm, {NAN, 0, 0}, {1, 1, 0}, 3, like),
+                      Contains("line_path: from[0]"));
   REQUIRE_THROWS_WITH(track_path(m, circle, Eigen::VectorXd::Zero(3)), Contains("track_path: q0"));
   TrackOptions opt;
   opt.substeps = 0;
@@ -225,7 +269,8 @@ TEST_CASE("a tiny trajectory model stays on its branch where the stateless model
   dc.n = 120000;
   dc.sampling = data::Sampling::kLhs;
   const train::Samples s = train::to_samples(data::make_trajectory_data(arm, dc));
-  const fs::path dir = fs::temp_directory_path() / ("neurokin_test_trajectory_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("neurokin_test_trajectory_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   train::TrainOptions opt;
   opt.out = (dir / "m").string();

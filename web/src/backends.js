@@ -84,7 +84,7 @@ function checkModelFits(kind, arm, inputSize, outputSize) {
   if (kind === 'feasibility') throw new Error('this is a feasibility model, not an IK model (it outputs class probabilities)');
   if (kind === 'trajectory')
     throw new Error('this is a trajectory model (target and current joints -> next joints), not an IK model ' +
-                    '(follow paths with it from the command line: neurokin track)');
+                    '(path mode runs it for the arm it ships with: Trajectory model; the command line: neurokin track)');
   if (inputSize !== arm.taskSize || outputSize !== arm.dof)
     throw new Error(`this model maps ${inputSize} inputs to ${outputSize} outputs; ` +
                     `${arm.name} needs ${arm.taskSize} (${arm.task}) to ${arm.dof} joint angles`);

@@ -27,13 +27,13 @@ JointVec trajectory_step(const Model& m, Workspace& ws, const JointsRef& q, cons
                          double max_step);
 
 struct TrackOptions {
-  int substeps = 1;       // trajectory models: steps towards each path point
+  int substeps = 1;        // trajectory models: steps towards each path point
   double max_step = 0.05;  // metres per step (clamp_step); <= 0: no clamping
 };
 
 struct TrackResult {
-  std::vector<JointVec> q;       // the joints after each path point
-  std::vector<double> error_m;   // position error at each path point, metres
+  std::vector<JointVec> q;      // the joints after each path point
+  std::vector<double> error_m;  // position error at each path point, metres
   double mean_error_m = 0, max_error_m = 0;
   double max_jump_rad = 0;  // largest joint change (wrapped) between two consecutive points,
                             // q0 to the first one included
@@ -53,7 +53,7 @@ TrackResult track_path(const Model& m, const std::vector<TaskVec>& path, const J
 // normal, a non-finite value, a `like` of the wrong size
 std::vector<TaskVec> circle_path(const Arm& arm, const Eigen::Vector3d& centre_W, double radius,
                                  const Eigen::Vector3d& normal_W, int n, const JointsRef& like);
-std::vector<TaskVec> line_path(const Arm& arm, const Eigen::Vector3d& a_W, const Eigen::Vector3d& b_W,
-                               int n, const JointsRef& like);
+std::vector<TaskVec> line_path(const Arm& arm, const Eigen::Vector3d& a_W,
+                               const Eigen::Vector3d& b_W, int n, const JointsRef& like);
 
 }  // namespace neurokin

@@ -32,30 +32,39 @@ struct NamedPath {
   std::vector<TaskVec> targets;
 };
 
-Eigen::Vector3d point(const std::vector<double>& v, std::size_t at) { return {v[at], v[at + 1], v[at + 2]}; }
+Eigen::Vector3d point(const std::vector<double>& v, std::size_t at) {
+  return {v[at], v[at + 1], v[at + 2]};
+}
 
 // the paths the flags ask for; the parts of a target a path does not set (pitch, orientation)
 // are those of the arm at the middle of its limits
 std::vector<NamedPath> paths(const Arm& arm, const TrackArgs& a) {
   if (a.circle.empty() && a.line.empty())
-    throw Error("track: expected --circle and/or --line, got neither (e.g. --circle 1,0,0,0.5 --line 1.5,-0.5,0,0.5,1.2,0 "
-                "for planar2: centre, radius; from, to; metres)");
+    throw Error(
+        "track: expected --circle and/or --line, got neither (e.g. --circle 1,0,0,0.5 --line "
+        "1.5,-0.5,0,0.5,1.2,0 "
+        "for planar2: centre, radius; from, to; metres)");
   const TaskVec like = task_vector(arm, fk(arm, arm.mid()));
   std::vector<NamedPath> out;
   if (!a.circle.empty()) {
     if (a.circle.size() != 4 && a.circle.size() != 7)
-      throw_expected("--circle", "4 or 7 numbers (cx,cy,cz,radius[,nx,ny,nz])", std::to_string(a.circle.size()));
-    const Eigen::Vector3d normal = a.circle.size() == 7 ? point(a.circle, 4) : Eigen::Vector3d::UnitZ();
+      throw_expected("--circle", "4 or 7 numbers (cx,cy,cz,radius[,nx,ny,nz])",
+                     std::to_string(a.circle.size()));
+    const Eigen::Vector3d normal =
+        a.circle.size() == 7 ? point(a.circle, 4) : Eigen::Vector3d::UnitZ();
     out.push_back({"circle",
-                   {{"centre", {a.circle[0], a.circle[1], a.circle[2]}}, {"radius", a.circle[3]},
+                   {{"centre", {a.circle[0], a.circle[1], a.circle[2]}},
+                    {"radius", a.circle[3]},
                     {"normal", {normal.x(), normal.y(), normal.z()}}},
                    circle_path(arm, point(a.circle, 0), a.circle[3], normal, a.points, like)});
   }
   if (!a.line.empty()) {
-    if (a.line.size() != 6) throw_expected("--line", "6 numbers (ax,ay,az,bx,by,bz)", std::to_string(a.line.size()));
-    out.push_back({"line",
-                   {{"from", {a.line[0], a.line[1], a.line[2]}}, {"to", {a.line[3], a.line[4], a.line[5]}}},
-                   line_path(arm, point(a.line, 0), point(a.line, 3), a.points, like)});
+    if (a.line.size() != 6)
+      throw_expected("--line", "6 numbers (ax,ay,az,bx,by,bz)", std::to_string(a.line.size()));
+    out.push_back(
+        {"line",
+         {{"from", {a.line[0], a.line[1], a.line[2]}}, {"to", {a.line[3], a.line[4], a.line[5]}}},
+         line_path(arm, point(a.line, 0), point(a.line, 3), a.points, like)});
   }
   return out;
 }
@@ -72,7 +81,8 @@ std::vector<std::pair<std::string, JointVec>> starts(const Arm& arm, const Named
     if (r.status == IkStatus::kConverged) s.emplace_back("dls", r.q);
   }
   if (s.empty())
-    throw Error(fmt::format("track: the {}'s first point is not reachable by {} within its limits", p.name, arm.name));
+    throw Error(fmt::format("track: the {}'s first point is not reachable by {} within its limits",
+                            p.name, arm.name));
   return s;
 }
 
@@ -93,7 +103,8 @@ int branch_ends_at(const Arm& arm, const std::vector<TaskVec>& path, const Joint
     int best = -1;
     for (int k = 0; k < sol.count; ++k) {
       double d = 0;
-      for (int j = 0; j < arm.dof(); ++j) d = std::max(d, std::abs(wrap_angle(sol.sol[k].q[j] - q[j])));
+      for (int j = 0; j < arm.dof(); ++j)
+        d = std::max(d, std::abs(wrap_angle(sol.sol[k].q[j] - q[j])));
       if (d < nearest) nearest = d, best = k;
     }
     if (nearest > kFollowJumpRad) return static_cast<int>(i);
@@ -126,22 +137,25 @@ std::string stateless_path(const TrackArgs& a) {
 void run_track(const TrackArgs& args) {
   const Model m = load_model(args.model);
   if (m.kind != ModelKind::kTrajectory)
-    throw Error(fmt::format("{}: expected a trajectory model, got a {} model", args.model, model_kind_name(m.kind)));
+    throw Error(fmt::format("{}: expected a trajectory model, got a {} model", args.model,
+                            model_kind_name(m.kind)));
   const std::string spath = stateless_path(args);
   std::optional<Model> s;
   if (!spath.empty()) {
     s = load_model(spath);
     if (s->kind != ModelKind::kIk || s->arm.name != m.arm.name)
-      throw Error(fmt::format("{}: expected an ik model of arm '{}' to compare with, got a {} model of '{}'", spath,
-                              m.arm.name, model_kind_name(s->kind), s->arm.name));
+      throw Error(fmt::format(
+          "{}: expected an ik model of arm '{}' to compare with, got a {} model of '{}'", spath,
+          m.arm.name, model_kind_name(s->kind), s->arm.name));
   }
-  nlohmann::json out = {{"model", args.model},
-                        {"stateless", spath.empty() ? nlohmann::json(nullptr) : nlohmann::json(spath)},
-                        {"arm", m.arm.name},
-                        {"points", args.points},
-                        {"max_step_m", args.opt.max_step},
-                        {"substeps", args.opt.substeps},
-                        {"paths", nlohmann::json::array()}};
+  nlohmann::json out = {
+      {"model", args.model},
+      {"stateless", spath.empty() ? nlohmann::json(nullptr) : nlohmann::json(spath)},
+      {"arm", m.arm.name},
+      {"points", args.points},
+      {"max_step_m", args.opt.max_step},
+      {"substeps", args.opt.substeps},
+      {"paths", nlohmann::json::array()}};
   for (const NamedPath& p : paths(m.arm, args)) {
     nlohmann::json jp = {{"path", p.name}, {"spec", p.spec}, {"starts", nlohmann::json::array()}};
     for (const auto& [branch, q0] : starts(m.arm, p)) {
@@ -160,24 +174,28 @@ void run_track(const TrackArgs& args) {
     fmt::print("{}\n", out.dump(2));
     return;
   }
-  fmt::print("{} ({}) against {}: {} points a path, steps of at most {} m, {} a point\n", args.model, m.arm.name,
-             spath.empty() ? "no stateless model" : spath, args.points, args.opt.max_step, args.opt.substeps);
-  fmt::print("{:<8} {:<28} {:<10} {:>10} {:>10} {:>14}\n", "path", "start branch", "model", "mean mm", "max mm",
-             "max jump rad");
+  fmt::print("{} ({}) against {}: {} points a path, steps of at most {} m, {} a point\n",
+             args.model, m.arm.name, spath.empty() ? "no stateless model" : spath, args.points,
+             args.opt.max_step, args.opt.substeps);
+  fmt::print("{:<8} {:<28} {:<10} {:>10} {:>10} {:>14}\n", "path", "start branch", "model",
+             "mean mm", "max mm", "max jump rad");
   for (const auto& jp : out["paths"])
     for (const auto& js : jp["starts"]) {
       for (const char* who : {"trajectory", "stateless"}) {
         if (!js.contains(who)) continue;
         const auto& r = js[who];
-        fmt::print("{:<8} {:<28} {:<10} {:>10.3f} {:>10.3f} {:>14.4f}\n", jp["path"].get<std::string>(),
-                   js["branch"].get<std::string>(), who, r["mean_error_mm"].get<double>(),
-                   r["max_error_mm"].get<double>(), r["max_joint_jump_rad"].get<double>());
+        fmt::print("{:<8} {:<28} {:<10} {:>10.3f} {:>10.3f} {:>14.4f}\n",
+                   jp["path"].get<std::string>(), js["branch"].get<std::string>(), who,
+                   r["mean_error_mm"].get<double>(), r["max_error_mm"].get<double>(),
+                   r["max_joint_jump_rad"].get<double>());
       }
       if (js.contains("branch_ends_at_point"))
-        fmt::print("  the {} branch leaves the limits at point {}: no solver keeping it can follow further "
-                   "(trajectory mean {:.3f} mm before it)\n",
-                   js["branch"].get<std::string>(), js["branch_ends_at_point"].get<int>(),
-                   js["trajectory"].value("mean_error_mm_while_followable", 0.0));
+        fmt::print(
+            "  the {} branch leaves the limits at point {}: no solver keeping it can follow "
+            "further "
+            "(trajectory mean {:.3f} mm before it)\n",
+            js["branch"].get<std::string>(), js["branch_ends_at_point"].get<int>(),
+            js["trajectory"].value("mean_error_mm_while_followable", 0.0));
     }
 }
 
@@ -185,22 +203,32 @@ void run_track(const TrackArgs& args) {
 
 void add_track_command(CLI::App& app) {
   auto args = std::make_shared<TrackArgs>();
-  CLI::App* cmd = app.add_subcommand("track", "Follow a circle and a line with a trajectory model and a stateless one");
+  CLI::App* cmd = app.add_subcommand(
+      "track", "Follow a circle and a line with a trajectory model and a stateless one");
   cmd->footer(
       "Each path starts at every closed-form IK branch of its first point within the limits (the\n"
       "core's DLS for arms without one). The trajectory model takes --substeps steps towards each\n"
-      "point, each from the current joints to a target at most --max-step metres away; the stateless\n"
-      "ik model (--stateless, default: ik.json beside the model) answers each point alone. Reported:\n"
+      "point, each from the current joints to a target at most --max-step metres away; the "
+      "stateless\n"
+      "ik model (--stateless, default: ik.json beside the model) answers each point alone. "
+      "Reported:\n"
       "tracking error (mean, max, mm) and the largest joint jump between consecutive points (rad,\n"
-      "wrapped): a branch flip is a jump of about a radian or more. Where the start's branch leaves\n"
-      "the joint limits along the path (no closed-form solution within the limits near the last one),\n"
-      "that point is reported and the mean error before it: no solver keeping the branch goes further.\n\n"
+      "wrapped): a branch flip is a jump of about a radian or more. Where the start's branch "
+      "leaves\n"
+      "the joint limits along the path (no closed-form solution within the limits near the last "
+      "one),\n"
+      "that point is reported and the mean error before it: no solver keeping the branch goes "
+      "further.\n\n"
       "Example: neurokin track --model models/planar2/ik-trajectory.json --circle 1,0,0,0.5 \\\n"
       "           --line 1.5,-0.5,0,0.5,1.2,0 --points 200 --json");
-  cmd->add_option("--model", args->model, "trajectory model file (JSON)")->required()->type_name("FILE");
-  cmd->add_option("--stateless", args->stateless, "ik model to compare with (default: ik.json beside --model)")
+  cmd->add_option("--model", args->model, "trajectory model file (JSON)")
+      ->required()
       ->type_name("FILE");
-  cmd->add_option("--circle", args->circle, "circle: centre x,y,z, radius[, normal x,y,z] (m; normal default z)")
+  cmd->add_option("--stateless", args->stateless,
+                  "ik model to compare with (default: ik.json beside --model)")
+      ->type_name("FILE");
+  cmd->add_option("--circle", args->circle,
+                  "circle: centre x,y,z, radius[, normal x,y,z] (m; normal default z)")
       ->delimiter(',')
       ->expected(1, 7)
       ->type_name("CX,CY,CZ,R[,NX,NY,NZ]");
@@ -208,8 +236,11 @@ void add_track_command(CLI::App& app) {
       ->delimiter(',')
       ->expected(1, 6)
       ->type_name("AX,AY,AZ,BX,BY,BZ");
-  cmd->add_option("--points", args->points, "points a path")->check(CLI::Range(2, 1000000))->capture_default_str();
-  cmd->add_option("--max-step", args->opt.max_step, "metres a step moves the target at most (0: no limit)")
+  cmd->add_option("--points", args->points, "points a path")
+      ->check(CLI::Range(2, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--max-step", args->opt.max_step,
+                  "metres a step moves the target at most (0: no limit)")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
   cmd->add_option("--substeps", args->opt.substeps, "trajectory model steps a point")

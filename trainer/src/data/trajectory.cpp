@@ -29,7 +29,8 @@ TrajectoryConfig trajectory_config_from_json(const json& j, const std::string& w
     read_split_fields(f, c.val_share, c.test_share);
   }
   if (c.perturbation_min >= c.perturbation)
-    throw_expected(where + ".perturbation_min", "0 or less than perturbation = " + std::to_string(c.perturbation),
+    throw_expected(where + ".perturbation_min",
+                   "0 or less than perturbation = " + std::to_string(c.perturbation),
                    std::to_string(c.perturbation_min));
   check_split_shares(c.val_share, c.test_share, where);
   if (c.n < c.per_point)
@@ -67,14 +68,17 @@ TrajectoryData make_trajectory_data(const Arm& arm, const TrajectoryConfig& c) {
     Rng rng = stream_rng(c.seed, kPerturbStream, static_cast<std::uint64_t>(p));
     for (int k = 0; k < c.per_point; ++k) {
       const std::int64_t i = p * c.per_point + k;
-      for (int t = 0; t < d.task_size; ++t) d.targets[i * d.task_size + t] = static_cast<float>(x[t]);
+      for (int t = 0; t < d.task_size; ++t)
+        d.targets[i * d.task_size + t] = static_cast<float>(x[t]);
       // the sample's scale: seed 004's fixed one, or log-uniform down to perturbation_min
       const double scale = c.perturbation_min > 0
-                               ? c.perturbation_min * std::pow(c.perturbation / c.perturbation_min, rng.uniform(0, 1))
+                               ? c.perturbation_min * std::pow(c.perturbation / c.perturbation_min,
+                                                               rng.uniform(0, 1))
                                : c.perturbation;
       for (int j = 0; j < d.dof; ++j) {
         const Joint& joint = arm.joints[j];
-        const double q = std::clamp(q_next[j] + rng.uniform(-scale, scale), joint.lower, joint.upper);
+        const double q =
+            std::clamp(q_next[j] + rng.uniform(-scale, scale), joint.lower, joint.upper);
         d.current[i * d.dof + j] = static_cast<float>(q);
         d.next[i * d.dof + j] = static_cast<float>(q_next[j]);
         mean_step += std::abs(q_next[j] - q) / (double(d.n) * d.dof);
@@ -88,12 +92,14 @@ TrajectoryData make_trajectory_data(const Arm& arm, const TrajectoryConfig& c) {
   d.split.test = by_point.test * c.per_point;
   d.split.order.reserve(d.n);
   for (std::uint32_t p : by_point.order)
-    for (int k = 0; k < c.per_point; ++k) d.split.order.push_back(static_cast<std::uint32_t>(p * c.per_point + k));
-  d.report = {{"config", trajectory_config_to_json(c)},
-              {"n", d.n},
-              {"points", points},
-              {"mean_joint_step_rad", mean_step},
-              {"split", {{"train", d.split.train}, {"validation", d.split.val}, {"test", d.split.test}}}};
+    for (int k = 0; k < c.per_point; ++k)
+      d.split.order.push_back(static_cast<std::uint32_t>(p * c.per_point + k));
+  d.report = {
+      {"config", trajectory_config_to_json(c)},
+      {"n", d.n},
+      {"points", points},
+      {"mean_joint_step_rad", mean_step},
+      {"split", {{"train", d.split.train}, {"validation", d.split.val}, {"test", d.split.test}}}};
   return d;
 }
 

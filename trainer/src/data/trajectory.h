@@ -26,13 +26,15 @@ struct TrajectoryConfig {
   double perturbation = 0.1;           // rad, each joint's largest offset (seed 004: 0.1)
   // > 0: each sample's offsets are u * s, u uniform in [-1, 1] per joint and the scale s
   // log-uniform in [perturbation_min, perturbation], so small steps (what a path's closed loop asks
-  // for once the tool is near the target) are as common as large ones; 0: seed 004's uniform offsets
+  // for once the tool is near the target) are as common as large ones; 0: seed 004's uniform
+  // offsets
   double perturbation_min = 0;
   double val_share = 0.05, test_share = 0.05;  // of the points (a point's samples stay together)
 };
 
 // {"n": 400000, "seed": 1, "sampling": "lhs", "per_point": 20, "perturbation": 0.1,
-//  "perturbation_min": 0, "val_share": 0.05, "test_share": 0.05}; every field optional, unknown fields are errors
+//  "perturbation_min": 0, "val_share": 0.05, "test_share": 0.05}; every field optional, unknown
+//  fields are errors
 // naming the path under `where` ("config.data.perturbation: expected a number in (0, 3.14...]")
 TrajectoryConfig trajectory_config_from_json(const nlohmann::json& j, const std::string& where);
 nlohmann::json trajectory_config_to_json(const TrajectoryConfig& c);
