@@ -45,6 +45,7 @@ test: build wasm web
 	ctest --test-dir $(WASM) --output-on-failure
 	node --test-reporter=spec web/test/share.test.mjs
 	node --test-reporter=spec web/test/browser.test.mjs
+	node --test-reporter=spec web/test/hostile.test.mjs
 	$(MAKE) --no-print-directory fuzz-smoke
 
 # reliability (docs/reliability.md): the whole native suite under AddressSanitizer +

@@ -4,12 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# debian packages: toolchain, core, trainer, tests, benchmarks, browser tests, fuzzing
+# debian packages: toolchain, core, trainer, tests, benchmarks, browser tests, fuzzing, and
+# gnuplot for the SVG plots the trainer writes next to each model (trainer/src/report/plot.h)
 pkgs=(build-essential cmake ninja-build git pkg-config
       libeigen3-dev nlohmann-json3-dev catch2 libcli11-dev libfmt-dev
       libdnnl-dev ocl-icd-opencl-dev libonnx-dev libprotobuf-dev protobuf-compiler
       libbenchmark-dev liborocos-kdl-dev libnanoflann-dev
-      emscripten chromium clang-14 libclang-rt-14-dev)
+      emscripten chromium clang-14 libclang-rt-14-dev
+      gnuplot-nox)
 
 missing=()
 for p in "${pkgs[@]}"; do

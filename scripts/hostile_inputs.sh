@@ -8,6 +8,7 @@
 # (ctest runs it as cli:hostile_inputs; --markdown rewrites the table between the file's
 # <!-- hostile_inputs:begin/end --> markers)
 set -uo pipefail
+source "$(dirname "$0")/markdown_table.sh"
 cli=$(realpath "${1:?usage: scripts/hostile_inputs.sh NEUROKIN [--markdown FILE]}")
 markdown=${3:+$(realpath -m "$3")}
 [ "${2:-}" = --markdown ] || [ -z "${2:-}" ] || { echo "usage: $0 NEUROKIN [--markdown FILE]" >&2; exit 2; }
@@ -181,6 +182,7 @@ printf 'x,y,z,qx,qy,qz,qw\n0.9,0,0.4,0,0,0,2\n' >c_quat.csv
 hostile "CSV: pose target, quaternion not unit" "c_quat.csv:2: target quaternion (qx, qy, qz, qw): expected unit norm" -- ik --arm kr6 --in c_quat.csv --out out.csv
 truncate -s 1G c_1gb.csv
 hostile "CSV file of 1 GB (sparse, no newline)" "c_1gb.csv" -- fk --arm planar2 --in c_1gb.csv --out out.csv
+hostile "CSV file of 1 GB (sparse, no newline) into predict, which streams" "c_1gb.csv:1: expected a line of at most 1048576 bytes" -- predict --model model.json --in c_1gb.csv --out out.csv
 hostile "CSV file missing" "nope.csv: cannot open" -- fk --arm planar2 --in nope.csv --out out.csv
 hostile "output into a missing directory" "no_dir/out.csv" -- fk --arm planar2 --in joints.csv --out no_dir/out.csv
 
@@ -197,20 +199,6 @@ hostile "training config: a layer 10^9 wide" "config.network.hidden" -- train --
 nested '{"arm":' c_cfg_nested.json
 hostile "training config nested 100000 deep" "JSON nested at most 64 deep" -- train --config c_cfg_nested.json --out run --quiet
 
-table() {
-  echo "| hostile input | command | exit | output file | message (stderr) |"
-  echo "|---|---|---|---|---|"
-  printf '%s\n' "${rows[@]}"
-}
-# --markdown FILE: the table replaces what stands between its markers in FILE
-if [ -n "$markdown" ]; then
-  table >table.md
-  awk -v table=table.md '/<!-- hostile_inputs:end -->/ { while ((getline l < table) > 0) print l; skip = 0 }
-                         !skip { print } /<!-- hostile_inputs:begin -->/ { skip = 1 }' "$markdown" >doc.md
-  grep -q '<!-- hostile_inputs:begin -->' doc.md || { echo "hostile: no markers in $markdown" >&2; exit 1; }
-  cp doc.md "$markdown"
-else
-  table
-fi
+print_table hostile_inputs "$markdown" "hostile input | command | exit | output file | message (stderr)" "${rows[@]}" || exit 1
 echo "hostile: ${#rows[@]} cases, $failures failed" >&2
 [ $failures -eq 0 ]

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -356,7 +357,7 @@ TEST_CASE("cli: an unreachable target is a result, not an error", "[cli][ik]") {
   CHECK(parse_csv(k.out).rows.at(0).at(6) == "unreachable");
 }
 
-TEST_CASE("cli: ik --json prints a summary; the CSV only with --out", "[cli][ik]") {
+TEST_CASE("cli: ik --json prints a summary, the CSV only with --out", "[cli][ik]") {
   CliDir dir;
   write_text(dir / "t.csv", "x,y\n3,0\n1,1\n0.5,0.2\n1.2,-0.7\n");
   Run r = dir.run("ik --arm planar2 --in t.csv --json");
@@ -412,7 +413,8 @@ TEST_CASE("cli: bad input exits 1 naming line and column, and writes nothing", "
 // found by tests/fuzz/fuzz_task_vector: a target 1.1e37 m away is finite but overflows the
 // network (NaN joints); ik --model said "solve_ik q0[0]: expected a finite angle" for the
 // whole file instead of the row's status. Targets beyond float32 cannot enter the network.
-TEST_CASE("cli: absurdly far targets are unreachable, or refused naming the line", "[cli][errors]") {
+TEST_CASE("cli: absurdly far targets are unreachable, or refused naming the line",
+          "[cli][errors]") {
   CliDir dir;
   const std::string omx4 = "'" NEUROKIN_SOURCE_DIR "/models/omx4/ik.json'";
   write_text(dir / "t.csv",
@@ -468,6 +470,58 @@ TEST_CASE("cli: predict with an ik model writes angles and their task error", "[
   for (std::size_t i = 0; i < 2; ++i) CHECK(refined.num(i, "position_error_m") < 1e-5);
 }
 
+TEST_CASE("cli: predict streams a file longer than a chunk, and a bad row late in it writes nothing",
+          "[cli][predict]") {
+  CliDir dir;
+  write_model(identity_planar2(), dir / "m.json");
+  // 10,000 rows: three chunks of 4096; row i (line i + 2) is bad when i == bad
+  const auto targets = [](int bad) {
+    std::string text = "x,y\n";
+    for (int i = 0; i < 10000; ++i)
+      text += (i == bad ? "zz" : std::to_string(0.5 + i * 1e-5)) + ",0.25\n";
+    return text;
+  };
+  write_text(dir / "t.csv", targets(-1));
+  Run r = dir.run("predict --model m.json --in t.csv --out q.csv");
+  REQUIRE(r.code == 0);
+  const Csv q = parse_csv(slurp(dir / "q.csv"));
+  REQUIRE(q.rows.size() == 10000);
+  CHECK(q.num(9999, "joint1") == Approx(0.5 + 9999 * 1e-5).epsilon(1e-6));
+  // a bad row in the third chunk: its line is named, and q.csv is still the last good output
+  write_text(dir / "t.csv", targets(8999));
+  check_error(dir.run("predict --model m.json --in t.csv --out q.csv"), "t.csv:9001: column 1 (x)");
+  CHECK(parse_csv(slurp(dir / "q.csv")).rows.size() == 10000);
+  check_error(dir.run("predict --model m.json --in t.csv --out fresh.csv"), "t.csv:9001");
+  CHECK_FALSE(std::filesystem::exists(dir / "fresh.csv"));
+}
+
+TEST_CASE("cli: predict --all-solutions streams every head's answer with its file row, one chosen a row",
+          "[cli][predict]") {
+  CliDir dir;
+  // omx4's shipped network has branch heads; 5,000 targets span two chunks of 4096
+  REQUIRE(dir.run("sample --arm omx4 --n 5000 --seed 3 --task --out t.csv").code == 0);
+  const Run r = dir.run("predict --model '" NEUROKIN_SOURCE_DIR "/models/omx4/ik.json' --in t.csv --out all.csv "
+                        "--all-solutions");
+  REQUIRE(r.code == 0);
+  const Csv all = parse_csv(slurp(dir / "all.csv"));
+  REQUIRE(all.rows.size() % 5000 == 0);
+  const std::size_t heads = all.rows.size() / 5000;
+  REQUIRE(heads >= 2);
+  std::vector<int> chosen(5000, 0);
+  for (std::size_t i = 0; i < all.rows.size(); ++i) {
+    CHECK(all.num(i, "row") == static_cast<double>(i / heads));  // the file's row, across chunks
+    CHECK(all.num(i, "head") == static_cast<double>(i % heads));
+    chosen[i / heads] += static_cast<int>(all.num(i, "chosen"));
+  }
+  CHECK(std::count(chosen.begin(), chosen.end(), 1) == 5000);
+  // the chosen line of each row is what plain predict answers
+  REQUIRE(dir.run("predict --model '" NEUROKIN_SOURCE_DIR "/models/omx4/ik.json' --in t.csv --out one.csv").code == 0);
+  const Csv one = parse_csv(slurp(dir / "one.csv"));
+  REQUIRE(one.rows.size() == 5000);
+  for (std::size_t i = 0; i < all.rows.size(); ++i)
+    if (all.num(i, "chosen") == 1) CHECK(all.num(i, "joint1") == one.num(i / heads, "joint1"));
+}
+
 TEST_CASE("cli: predict with a feasibility model writes class, name, probabilities",
           "[cli][predict]") {
   CliDir dir;
@@ -499,8 +553,9 @@ TEST_CASE("cli: predict with a feasibility model writes class, name, probabiliti
   REQUIRE(l.rows.size() == 1);
   CHECK(l.num(0, "out0") == 0.0);
   CHECK(l.num(0, "out2") == 1.0);
-  check_error(dir.run("predict --model f.json --in t.csv --raw --refine 5"),
-              "--raw writes the network's outputs before decoding: there are no joints to --refine");
+  check_error(
+      dir.run("predict --model f.json --in t.csv --raw --refine 5"),
+      "--raw writes the network's outputs before decoding: there are no joints to --refine");
 }
 
 TEST_CASE("cli: predict on the committed fixture model", "[cli][predict]") {
@@ -635,23 +690,77 @@ TEST_CASE("cli: train a tiny model, then eval and export it", "[cli][train]") {
   const neurokin::Model m = neurokin::load_model((dir / "out/tiny.json").string());
   CHECK(m.metadata["curves"]["epoch"].size() == 3);
 
+  // the report: fresh targets (as many as the training data, 2000), a position error histogram
+  // whose counts add up to them, a 24 x 24 heatmap of the x-y plane, and the plots beside the model
+  const auto& rep = m.metadata["report"];
+  CHECK(rep["n"] == 2000);
+  CHECK(rep["seed"] == 20261121);
+  REQUIRE(rep["histograms"].size() == 1);  // planar: no orientation
+  const auto& h = rep["histograms"][0];
+  CHECK(h["name"] == "position_error_mm");
+  CHECK(h["edges"].size() == h["series"][0]["counts"].size() + 1);
+  double total = 0;
+  for (const auto& c : h["series"][0]["counts"]) total += c.get<double>();
+  CHECK(total == 2000);
+  CHECK(rep["heatmap"]["values"].size() == 24 * 24);
+  CHECK(rep["heatmap"]["x_label"] == "x (m)");
+  CHECK(rep.dump().size() < 8000);
+  for (const char* svg : {".curves.svg", ".errors.svg", ".heatmap.svg"}) {
+    const std::string text = slurp(dir / (std::string("out/tiny") + svg));
+    CHECK(text.find("<svg") != std::string::npos);
+    CHECK(text.find("</svg>") != std::string::npos);
+  }
+  CHECK(slurp(dir / "out/tiny.curves.svg").find(">FK position</text>") != std::string::npos);
+
+  // neurokin report: the same block for the model as it is, weights untouched, written in place
+  nlohmann::json before = nlohmann::json::parse(slurp(dir / "out/tiny.json"));
+  const std::string onnx_before = slurp(dir / "out/tiny.onnx");
+  before["metadata"].erase("report");
+  write_text(dir / "copy.json", before.dump());
+  const Run rr = dir.run("report --model copy.json --threads 1");
+  INFO(rr.err);
+  REQUIRE(rr.code == 0);
+  nlohmann::json after = nlohmann::json::parse(slurp(dir / "copy.json"));
+  CHECK(after["metadata"]["report"] == rep);  // the trainer's block, recomputed
+  CHECK(after["layers"] == before["layers"]);
+  after["metadata"].erase("report");
+  CHECK(after == before);
+  CHECK(slurp(dir / "out/tiny.onnx") == onnx_before);
+  for (const char* svg : {"copy.curves.svg", "copy.errors.svg", "copy.heatmap.svg"})
+    CHECK(fs::exists(dir / svg));
+  // without gnuplot: the model is still written, one line says the plots were skipped and how to
+  // get them
+  fs::remove(dir / "copy.errors.svg");
+  ::setenv("NEUROKIN_GNUPLOT", "/nonexistent/gnuplot", 1);
+  const Run ng = dir.run("report --model copy.json --threads 1");
+  ::unsetenv("NEUROKIN_GNUPLOT");
+  REQUIRE(ng.code == 0);
+  CHECK_FALSE(fs::exists(dir / "copy.errors.svg"));
+  CHECK(ng.out.find("plots skipped: gnuplot not found (install it: apt-get install gnuplot-nox") !=
+        std::string::npos);
+  CHECK(nlohmann::json::parse(slurp(dir / "copy.json"))["metadata"]["report"] == rep);
+  check_error(dir.run("report --model nope.json"), "nope.json");
+
   const Run e = dir.run("eval --model out/tiny.json --n 300 --refine 10 --json");
   REQUIRE(e.code == 0);
   const auto ev = nlohmann::json::parse(e.out);
   CHECK(ev["n"] == 300);
   CHECK(ev["network"]["position_mean_mm"].get<double>() > 0);
   CHECK(ev["refined"]["success_rate"].get<double>() > 0.9);
-  CHECK(ev["refined"]["mean_iterations"].get<double>() < ev["dls_from_mid"]["mean_iterations"].get<double>());
+  CHECK(ev["refined"]["mean_iterations"].get<double>() <
+        ev["dls_from_mid"]["mean_iterations"].get<double>());
   CHECK(ev["us_per_prediction"].contains("batch_4096"));
 
   // a bad config field is named, and nothing is written
   write_text(dir / "bad.json", R"({"arm": "planar2", "network": {"hiden": [8]}})");
-  check_error(dir.run("train --config bad.json --out out/bad --quiet"), "config.network.hiden: unknown field");
+  check_error(dir.run("train --config bad.json --out out/bad --quiet"),
+              "config.network.hiden: unknown field");
   CHECK_FALSE(fs::exists(dir / "out/bad.json"));
   check_error(dir.run("eval --model nope.json"), "nope.json");
 }
 
-TEST_CASE("cli: train a tiny feasibility classifier, then classify and eval with it", "[cli][feasibility]") {
+TEST_CASE("cli: train a tiny feasibility classifier, then classify and eval with it",
+          "[cli][feasibility]") {
   CliDir dir;
   write_text(dir / "f.json", R"({"arm": "planar2", "kind": "feasibility",
     "data": {"reachable": 1500, "unreachable": 600, "seed": 4},
@@ -666,6 +775,22 @@ TEST_CASE("cli: train a tiny feasibility classifier, then classify and eval with
     CHECK(fs::exists(dir / (std::string("out/f") + ext)));
   const auto report = nlohmann::json::parse(slurp(dir / "out/f.report.json"));
   CHECK(report["metrics"]["test"]["n"] == 210);
+  // its report: the confusion matrix over fresh poses (as many as trained on), a probability
+  // histogram per true class, an accuracy heatmap
+  const auto rep = neurokin::load_model((dir / "out/f.json").string()).metadata["report"];
+  CHECK(rep["n"] == 2100);
+  REQUIRE(rep["confusion"].size() == 4);
+  double poses = 0;
+  for (const auto& row : rep["confusion"])
+    for (const auto& c : row) poses += c.get<double>();
+  CHECK(poses == 2100);
+  CHECK(rep["classes"][3] == "high_manipulability");
+  CHECK(rep["histograms"][0]["series"].size() == 4);
+  CHECK(rep["histograms"][0]["edges"].size() == 21);
+  CHECK(rep["heatmap"]["value"] == "accuracy");
+  CHECK(
+      slurp(dir / "out/f.errors.svg").find(">confusion matrix (share of each true class)</text>") !=
+      std::string::npos);
   CHECK(report["data"]["label_agreement"].get<double>() > 0.5);
 
   // classify: class, name, probabilities summing to 1; far outside the reach circle is class 0
@@ -677,7 +802,8 @@ TEST_CASE("cli: train a tiny feasibility classifier, then classify and eval with
   REQUIRE(out.rows.size() == 3);
   CHECK(out.header == std::vector<std::string>{"class", "name", "p0", "p1", "p2", "p3"});
   for (std::size_t r = 0; r < 3; ++r)
-    CHECK(out.num(r, "p0") + out.num(r, "p1") + out.num(r, "p2") + out.num(r, "p3") == Approx(1).epsilon(1e-5));
+    CHECK(out.num(r, "p0") + out.num(r, "p1") + out.num(r, "p2") + out.num(r, "p3") ==
+          Approx(1).epsilon(1e-5));
   CHECK(out.rows[0][1] == "unreachable");
   CHECK(out.rows[2][0] == "0");
 
@@ -719,6 +845,7 @@ TEST_CASE("cli: train a tiny feasibility classifier, then classify and eval with
   write_text(dir / "short.csv", "x\n1\n");
   check_error(dir.run("classify --model out/f.json --in short.csv --out s.csv"), "short.csv");
   // an ik model is refused by classify
-  check_error(dir.run("classify --model " NEUROKIN_SOURCE_DIR "/models/fixtures/tiny_planar2.json --in poses.csv"),
+  check_error(dir.run("classify --model " NEUROKIN_SOURCE_DIR
+                      "/models/fixtures/tiny_planar2.json --in poses.csv"),
               "classify needs a feasibility model");
 }

@@ -61,7 +61,7 @@ TEST_CASE("thresholds split uniform samples 20 / 60 / 20") {
   CHECK(counts[3] / double(n) == Approx(0.2).margin(0.015));
 }
 
-TEST_CASE("classify_pose: the best-conditioned solution decides; unreachable is a class") {
+TEST_CASE("classify_pose: the best-conditioned solution decides, unreachable is a class") {
   const Arm puma = shipped_arm("puma3");
   Rng rng(8);
   for (int i = 0; i < 200; ++i) {

@@ -17,8 +17,11 @@
 
 namespace fs = std::filesystem;
 using neurokin::Error;
+using neurokin::io::AtomicFile;
 using neurokin::io::CsvWriter;
 using neurokin::io::format_number;
+using neurokin::io::NumericCsvReader;
+using neurokin::io::NumericTable;
 using neurokin::io::parse_numeric_csv;
 using neurokin::io::read_numeric_csv;
 using neurokin::io::write_file_atomic;
@@ -31,6 +34,16 @@ const std::vector<std::string> kXyz = {"x", "y", "z"};
 std::string parse_error(const std::string& text) {
   try {
     parse_numeric_csv(text, "targets.csv", kXyz);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// the message parse_numeric_csv gives text read as source
+std::string parse_error_in(const std::string& text, const std::string& source) {
+  try {
+    parse_numeric_csv(text, source, kXyz);
   } catch (const Error& e) {
     return e.what();
   }
@@ -71,7 +84,7 @@ TEST_CASE("csv: parses a header and rows of numbers", "[csv]") {
   CHECK(t.lines == std::vector<int>{2, 3});
 }
 
-TEST_CASE("csv: the header may name the columns differently; quotes are removed", "[csv]") {
+TEST_CASE("csv: the header may name the columns differently, quotes are removed", "[csv]") {
   const auto t = parse_numeric_csv("\xEF\xBB\xBF\"a\",\"b\",c\n0,0,0\n", "in.csv", kXyz);
   CHECK(t.header == std::vector<std::string>{"a", "b", "c"});
   CHECK(t.rows() == 1);
@@ -125,6 +138,63 @@ TEST_CASE("csv: a long bad cell is shortened in the message", "[csv][errors]") {
   const std::string msg = parse_error("x,y,z\n1,2," + std::string(1000, 'a') + "\n");
   CHECK(msg.size() < 120);
   CHECK(msg.find("...\"") != std::string::npos);
+}
+
+TEST_CASE("csv: the streaming reader gives the rows in chunks, with the file's line numbers",
+          "[csv][stream]") {
+  TempDir dir;
+  const fs::path p = dir.path / "t.csv";
+  std::ofstream(p) << "\xEF\xBB\xBFx,y,z\n1,2,3\n\n4,5,6\n7,8,9\n10,11,12";  // no final newline
+  NumericCsvReader reader(p.string(), kXyz);
+  NumericTable chunk;
+  REQUIRE(reader.read(chunk, 2));
+  CHECK(chunk.header == kXyz);
+  CHECK(chunk.source == p.string());
+  CHECK(chunk.values == std::vector<double>{1, 2, 3, 4, 5, 6});
+  CHECK(chunk.lines == std::vector<int>{2, 4});
+  REQUIRE(reader.read(chunk, 2));
+  CHECK(chunk.values == std::vector<double>{7, 8, 9, 10, 11, 12});
+  CHECK(chunk.lines == std::vector<int>{5, 6});
+  CHECK_FALSE(reader.read(chunk, 2));
+  CHECK(chunk.rows() == 0);
+  // the whole file at once agrees with the parser of text
+  const NumericTable whole = parse_numeric_csv(slurp(p), p.string(), kXyz);
+  NumericCsvReader again(p.string(), kXyz);
+  REQUIRE(again.read(chunk, 100));
+  CHECK(chunk.values == whole.values);
+  CHECK(chunk.lines == whole.lines);
+}
+
+TEST_CASE("csv: the streaming reader refuses what the parser refuses, at the right line",
+          "[csv][stream][errors]") {
+  TempDir dir;
+  const fs::path p = dir.path / "t.csv";
+  const auto first_error = [&](const std::string& text) {
+    std::ofstream(p, std::ios::trunc) << text;
+    std::string message;
+    try {
+      NumericCsvReader reader(p.string(), kXyz);
+      NumericTable chunk;
+      while (reader.read(chunk, 3)) {
+      }
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    return message;
+  };
+  // a bad cell in the third chunk: its file line, as parse_numeric_csv says it
+  std::string text = "x,y,z\n";
+  for (int i = 0; i < 10; ++i) text += i == 8 ? "1,two,3\n" : "1,2,3\n";
+  CHECK(first_error(text) == p.string() + ":10: column 2 (y): expected a number, got \"two\"");
+  CHECK(first_error(text) == parse_error_in(text, p.string()));
+  CHECK(first_error("") == p.string() + ": expected a header row (x,y,z), got an empty file");
+  CHECK(first_error("1,2,3\n").find("expected a header row (x,y,z), got numbers") !=
+        std::string::npos);
+  // a line longer than the limit (a binary file with no newline) is refused, not read whole
+  CHECK(first_error("x,y,z\n" + std::string(NumericCsvReader::kMaxLineBytes + 10, '1')) ==
+        p.string() + ":2: expected a line of at most 1048576 bytes");
+  CHECK_THROWS_WITH(NumericCsvReader((dir.path / "missing.csv").string(), kXyz),
+                    Catch::Contains("missing.csv: cannot open: No such file"));
 }
 
 TEST_CASE("csv: numbers round trip exactly through 17 significant digits", "[csv]") {
@@ -235,4 +305,36 @@ TEST_CASE("atomic write: a write failing half way leaves the old file intact",
   CHECK(message == p.string() + ": write failed: File too large");
   CHECK(slurp(p) == "precious\n");
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("atomic file: written in pieces, published by commit, abandoned without it",
+          "[csv][atomic]") {
+  TempDir dir;
+  const fs::path p = dir.path / "out.csv";
+  write_file_atomic(p.string(), "precious\n");
+  {
+    AtomicFile f(p.string());
+    f.write("half ");
+    f.write("done");
+    CHECK(slurp(p) == "precious\n");  // nothing shows before commit
+    // an error on the way: f is destroyed uncommitted
+  }
+  CHECK(slurp(p) == "precious\n");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+  AtomicFile f(p.string());
+  f.write("new ");
+  f.write("content\n");
+  f.commit();
+  CHECK(slurp(p) == "new content\n");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("atomic file: a device is written in place, never replaced by a file", "[csv][atomic]") {
+  // renaming over /dev/null would replace the device for every program (root may do that)
+  write_file_atomic("/dev/null", "discarded\n");
+  CHECK(fs::is_character_file("/dev/null"));
+  // /dev/full fails every write with ENOSPC: a disk that is full
+  CHECK_THROWS_WITH(write_file_atomic("/dev/full", "x"),
+                    Catch::Equals("/dev/full: write failed: No space left on device"));
+  CHECK(fs::is_character_file("/dev/full"));
 }

@@ -509,7 +509,7 @@ TEST_CASE("a non-finite gradient returns NaN / Inf and applies nothing") {
   CHECK(mlp.steps() == 1);
 }
 
-TEST_CASE("EMA of the weights: e = d_t e + (1 - d_t) w, d_t = min(d, (1+t)/(10+t)); off means the weights") {
+TEST_CASE("EMA of the weights: e = d_t e + (1 - d_t) w, d_t = min(d, (1+t)/(10+t)), off means the weights") {
   const auto layers = random_layers(arch({8}, Activation::kTanh), 3, 2, 111);
   Rng rng(111);
   const std::vector<float> x = uniform(4 * 3, rng), r = uniform(4 * 2, rng);

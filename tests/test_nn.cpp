@@ -480,7 +480,7 @@ TEST_CASE("check_network names the field, the expected and the actual value") {
 
 }  // namespace neurokin
 
-TEST_CASE("polar_pitch appends sin and cos of the pitch; encodings need their inputs") {
+TEST_CASE("polar_pitch appends sin and cos of the pitch, encodings need their inputs") {
   using namespace neurokin;
   const float x[4] = {0.3f, -0.4f, 0.1f, 3.0f};
   float f[9];

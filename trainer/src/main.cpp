@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   neurokin::cli::add_eval_command(app);
   neurokin::cli::add_track_command(app);
   neurokin::cli::add_ablate_command(app);
+  neurokin::cli::add_report_command(app);
 
   try {
     app.parse(argc, argv);

@@ -3,7 +3,7 @@
 // arm is drawn beside the first in its own colour and the panel shows both errors.
 import { WasmBackend, makeTween, tweenAt } from './backends.js';
 import { decodeModel, encodeModel } from './modelcodec.js';
-import { ModelLoadError, otherArmError } from './remote.js';
+import { ModelLoadError, checkModelSize, otherArmError } from './remote.js';
 import { rawModelUrl } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -21,7 +21,7 @@ export class ComparePanel {
     $('compare-file').addEventListener('change', async () => {
       const f = $('compare-file').files[0];
       $('compare-file').value = '';
-      if (f) await this.load({ name: f.name, text: await f.text() });
+      if (f) await this.load({ name: f.name, file: f });
     });
     $('compare-url-form').addEventListener('submit', (e) => {
       e.preventDefault();
@@ -45,7 +45,7 @@ export class ComparePanel {
     else this.clear();
   }
 
-  // {url} | {data: modeldata} | {name, text}
+  // {url} | {data: modeldata} | {name, file: File}
   async load(src) {
     this.clear();
     const app = this.app;
@@ -56,7 +56,10 @@ export class ComparePanel {
         const { info } = await this.hooks.fetchModel(name);
         if (info.type !== 'json') throw new ModelLoadError('not-a-model', `compare: ${name}: comparing needs the JSON model, not an .onnx file`);
         text = info.text;
-      } else text = src.data ? decodeModel(src.data) : src.text;
+      } else if (src.file) {
+        checkModelSize(src.file.size, name);
+        text = await src.file.text();
+      } else text = decodeModel(src.data);
       const armName = JSON.parse(text).arm?.name;
       if (armName && armName !== app.armName) throw otherArmError(name, armName, app.armName);
       this.backend = new WasmBackend(app.NK, text, app.arm, name);

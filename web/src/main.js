@@ -7,8 +7,9 @@ import { ComparePanel } from './compare.js';
 import { assetUrl, fetchChecked, loadCore, loadIndex } from './core.js';
 import { CLASSES, Classifier, SOURCES, classByName } from './feasibility.js';
 import { decodeModel } from './modelcodec.js';
-import { ModelLoadError, fetchModelBytes, inspectModelBytes, otherArmError, progressText } from './remote.js';
+import { ModelLoadError, checkModelSize, fetchModelBytes, inspectModelBytes, otherArmError, progressText, shownUrl } from './remote.js';
 import { PathRunner } from './path.js';
+import { ReportPanel } from './report.js';
 import { SharePanel } from './share.js';
 import { SlicePanel } from './slice.js';
 import { computeSolutions, hideSolutions, showSolutions } from './solutions.js';
@@ -192,7 +193,10 @@ async function loadModel(source, { alongside = null } = {}) {
   const shipped = app.index.models[app.armName];
   try {
     if (source?.url) await loadModelFromUrl(source.url, source.bytes);
-    else if (source?.file) await loadModelFrom(source.file.name, await source.file.arrayBuffer(), { kind: 'file' });
+    else if (source?.file) {
+      checkModelSize(source.file.size, source.file.name);
+      await loadModelFrom(source.file.name, await source.file.arrayBuffer(), { kind: 'file' });
+    }
     else if (source?.inline) {
       await loadModelFrom(`${app.armName}-ik.json`, new TextEncoder().encode(source.inline.text), { kind: 'inline', data: source.inline.data });
       app.model.label = `${app.armName}/ik from the link (float16 weights)`;
@@ -217,6 +221,8 @@ async function loadModel(source, { alongside = null } = {}) {
   describeModel();
   await alongside;
   app.slice.setModel(app.armJson, app.modelJson, app.classifierJson);
+  app.report.setModels(app.modelJson ? { text: app.modelJson, label: app.model.label } : app.model ? { text: '{}', label: app.model.label } : null,
+    app.classifierJson ? { text: app.classifierJson, label: `${app.armName}/feasibility (shipped)` } : null);
   await solve();
 }
 
@@ -225,15 +231,16 @@ async function loadModel(source, { alongside = null } = {}) {
 async function fetchModel(url) {
   const progress = $('model-progress');
   progress.hidden = false;
-  progress.textContent = `loading the model from ${url}…`;
+  const name = shownUrl(url);
+  progress.textContent = `loading the model from ${name}…`;
   const bytes = await fetchModelBytes(url, (got, total) => {
-    progress.textContent = `loading the model from ${url}: ${progressText(got, total)}`;
+    progress.textContent = `loading the model from ${name}: ${progressText(got, total)}`;
   });
-  return { bytes, info: inspectModelBytes(bytes, new URL(url, document.baseURI).href) };
+  return { bytes, info: inspectModelBytes(bytes, shownUrl(new URL(url, document.baseURI).href)) };
 }
 
 async function loadModelFromUrl(given, fetched = null) {
-  const url = rawModelUrl(given), href = new URL(url, document.baseURI).href;
+  const url = rawModelUrl(given), href = shownUrl(new URL(url, document.baseURI).href);
   const { bytes, info } = fetched ?? await fetchModel(url);
   if (info.type === 'json' && info.arm && info.arm !== app.armName) throw otherArmError(href, info.arm, app.armName);
   try {
@@ -260,7 +267,8 @@ async function loadModelFrom(name, bytes, model) {
     app.modelJson = text;
     if (app.backendChoice === 'onnx' && !app.onnx) app.backendChoice = 'wasm';
   }
-  app.model = { ...model, label: name.split('/').pop() };
+  // a data: URL has no file name (and its base64 may hold slashes)
+  app.model = { ...model, label: /^data:/i.test(name) ? `a data: URL (${Math.round(u8.length / 1024)} KB)` : name.split('/').pop() };
 }
 
 // ONNX Runtime and the ONNX model, loaded the first time the ONNX backend is chosen
@@ -511,8 +519,15 @@ function buildSliders() {
   app.arm.jointNames.forEach((name, i) => {
     const row = document.createElement('label');
     row.className = 'slider';
-    row.innerHTML = `<span>${name}</span><input type="range" step="any" data-testid="slider-${i}"><span></span>`;
-    const input = row.querySelector('input');
+    // the joint's name comes from the arm file (a model or a link may carry its own): text only
+    const label = document.createElement('span');
+    label.textContent = name;
+    label.title = name;  // a long name is cut short on the panel
+    const input = document.createElement('input');
+    input.type = 'range';
+    input.step = 'any';
+    input.dataset.testid = `slider-${i}`;
+    row.append(label, input, document.createElement('span'));
     input.min = lo[i];
     input.max = hi[i];
     input.addEventListener('input', () => {
@@ -612,7 +627,13 @@ function buildPanel() {
   for (const c of CLASSES) {
     const li = document.createElement('li');
     li.dataset.cls = c.name;
-    li.innerHTML = `<i style="background:${c.colour}"></i><span><b>${c.label}.</b> ${c.text}</span>`;
+    const swatch = document.createElement('i');
+    swatch.style.background = c.colour;
+    const text = document.createElement('span');
+    const label = document.createElement('b');
+    label.textContent = `${c.label}.`;
+    text.append(label, ` ${c.text}`);
+    li.append(swatch, text);
     legend.append(li);
   }
   document.querySelectorAll('#mode-picker button').forEach((b) => b.addEventListener('click', () => setMode(b.dataset.mode)));
@@ -798,6 +819,7 @@ async function main() {
   app.classroom = new Classroom(app, { setMode, writeHash, solve, updateSolutions });
   app.compare = new ComparePanel(app, { drawArm, showError, fmtMm, writeHash, fetchModel });
   app.share = new SharePanel(app, { viewState, showError });
+  app.report = new ReportPanel();
   buildPanel();
   // a camera moved by a person belongs in the link
   // (written once it comes to rest: the orbit's damping moves it on after the mouse lets go)

@@ -304,8 +304,9 @@ export class View {
       const el = document.createElement('div');
       el.className = 'ghost-label';
       el.style.borderColor = s.colour;
-      el.innerHTML = `<i style="background:${s.colour}"></i>`;
-      el.append(s.label);
+      const swatch = document.createElement('i');
+      swatch.style.background = s.colour;
+      el.append(swatch, s.label);
       this.labelLayer.append(el);
       return el;
     });

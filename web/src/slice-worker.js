@@ -12,11 +12,14 @@ let NK = null, arm = null, model = null, classifier = null;
 
 async function init({ coreUrl, armJson, modelJson, classifierJson }) {
   if (!NK) {
-    // a module worker has no importScripts: neurokin.js (a classic script) is evaluated at
-    // global scope, which defines createNeuroKin; the .wasm is next to it, not next to us
-    const response = await fetch(coreUrl);
-    if (!response.ok) throw new Error(`cannot fetch ${coreUrl}: HTTP ${response.status}`);
-    (0, eval)(await response.text());
+    // a module worker has no importScripts, and the page's CSP allows no eval: neurokin.js (a
+    // classic script) is imported as a module, and puts createNeuroKin on the global object
+    // (wasm/global_export.js); the .wasm is next to it, not next to us
+    try {
+      await import(/* @vite-ignore */ coreUrl);
+    } catch (e) {
+      throw new Error(`cannot load ${coreUrl}: ${e.message}`);
+    }
     NK = await self.createNeuroKin({ locateFile: (f) => new URL(f, coreUrl).href });
   }
   classifier?.dispose();

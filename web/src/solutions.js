@@ -88,12 +88,21 @@ export function showSolutions(view, arm, result, { shown, hasRot, armName, noHea
     li.dataset.errorMm = String(s.positionError * 1000);
     if (s.probability !== undefined) li.dataset.probability = String(s.probability);
     const isShown = k === shownIndex;
-    const prob = s.probability !== undefined ? ` <b>${fmtProbability(s.probability)}</b>` : '';
-    const err = `${fmtMm(s.positionError)} mm${hasRot ? ` / ${((s.orientationError * 180) / Math.PI).toFixed(2)}°` : ''}`;
-    li.innerHTML = `<i style="background:${colour}"></i><span class="name"></span>${prob}` +
-                   `<span class="err">${err}</span>`;
-    li.querySelector('.name').textContent = branchLabel(s.branch) + (isShown ? ' (shown)' : '') +
-                                            (s.within ? '' : ' (outside the limits)');
+    const swatch = document.createElement('i');
+    swatch.style.background = colour;
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = branchLabel(s.branch) + (isShown ? ' (shown)' : '') + (s.within ? '' : ' (outside the limits)');
+    li.append(swatch, name);
+    if (s.probability !== undefined) {
+      const prob = document.createElement('b');
+      prob.textContent = fmtProbability(s.probability);
+      li.append(' ', prob);
+    }
+    const err = document.createElement('span');
+    err.className = 'err';
+    err.textContent = `${fmtMm(s.positionError)} mm${hasRot ? ` / ${((s.orientationError * 180) / Math.PI).toFixed(2)}°` : ''}`;
+    li.append(err);
     li.classList.toggle('current', isShown);
     li.dataset.shown = isShown ? '1' : '0';
     if (s.chosen !== undefined) li.dataset.chosen = s.chosen ? '1' : '0';

@@ -21,6 +21,18 @@ const KNOWN = ['arm', 'target', 'backend', 'refine', 'all', 'mode', 'q', 'path',
 // where the feasibility class shown comes from: the arm's classifier (default) or the core
 export const FEASIBILITY_SOURCES = ['classifier', 'exact'];
 
+// the only URLs a model is fetched from (a path on this site is http(s) too): javascript:,
+// file:, blob:, ftp: and the rest are refused, wherever the URL comes from (a link, the form)
+export const MODEL_URL_SCHEMES = ['http', 'https', 'data'];
+
+// why url may not be fetched ("refused a javascript: URL (...)"), or null when it may; a URL
+// without a scheme is a path on this site
+export function refusedScheme(url) {
+  const scheme = String(url).trim().match(/^([a-z][a-z0-9+.-]*):/i)?.[1].toLowerCase();
+  if (!scheme || MODEL_URL_SCHEMES.includes(scheme)) return null;
+  return `refused a ${quote(scheme).slice(1, -1)}: URL (only ${MODEL_URL_SCHEMES.map((s) => `${s}:`).join(', ')} URLs are loaded)`;
+}
+
 // a short, printable quote of a value from the link (links can hold anything)
 function quote(s) {
   const printable = String(s).replace(/[^\x20-\x7e]/g, '?');
@@ -93,13 +105,14 @@ export function parseHash(hash, arms) {
   }
   const camera = get('camera');
   if (camera !== null) state.camera = numbers('camera', camera, problems, [6]) ?? undefined;
-  // a model travels by reference (an http(s) URL, or a path on this site) or inline
+  // a model travels by reference (an http(s) or data: URL, or a path on this site) or inline
   for (const [key, field] of [['model', 'model'], ['compare', 'compare']]) {
     const url = get(key);
     if (url === null) continue;
-    const scheme = url.trim().match(/^([a-z][a-z0-9+.-]*):/i)?.[1].toLowerCase();
-    if (url.trim() !== '' && (!scheme || scheme === 'http' || scheme === 'https')) state[field] = url.trim();
-    else problems.push(`${key}: expected an http(s) URL or a path on this site, got ${quote(url)}`);
+    const refused = refusedScheme(url);
+    if (url.trim() === '') problems.push(`${key}: expected an http(s) URL or a path on this site, got ${quote(url)}`);
+    else if (refused) problems.push(`${key}: ${refused}, got ${quote(url)}`);
+    else state[field] = url.trim();
   }
   for (const [key, field] of [['modeldata', 'modelData'], ['comparedata', 'compareData']]) {
     const data = get(key);

@@ -7,23 +7,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
-import { decodeModel } from '../src/modelcodec.js';
-import { chromiumPath, launchChromium } from './chromium.mjs';
+import { decodeModel, encodeModel } from '../src/modelcodec.js';
+import { formatFigure } from '../src/report.js';
+import { browser, distDir, repoDir, server, shotsDir } from './fixture.mjs';
 import { serve } from './server.mjs';
 import { CLASSES as PAGE_CLASSES, DIFFER_COLOUR, hexToRgb, sliceTargets } from '../src/feasibility.js';
-
-const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const repoDir = path.resolve(webDir, '..');
-const distDir = path.join(webDir, 'dist');
-const shotsDir = process.env.NEUROKIN_SCREENSHOTS ?? path.join(repoDir, 'build', 'web-test');
-
-// a missing prerequisite is a failure with the fix in the message, never a skip
-assert.ok(fs.existsSync(path.join(distDir, 'index.html')), `${distDir}/index.html is missing: run 'make web'`);
-assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} is missing: run scripts/bootstrap.sh (Debian package chromium)`);
 
 // the same wasm core the page runs, for the reference numbers
 const wasmDir = path.join(distDir, 'wasm');
@@ -33,17 +24,6 @@ const NK = await createRequire(import.meta.url)(path.join(wasmDir, 'neurokin.js'
 const arms = Object.fromEntries(['planar2', 'puma3', 'omx4', 'kr6'].map((name) =>
   [name, new NK.Arm(fs.readFileSync(path.join(repoDir, 'models', 'arms', `${name}.json`), 'utf8'))]));
 const index = JSON.parse(fs.readFileSync(path.join(distDir, 'models', 'index.json'), 'utf8'));
-
-let server, browser;
-before(async () => {
-  server = await serve(distDir);
-  browser = await launchChromium();
-  fs.mkdirSync(shotsDir, { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 // a fresh page at hash; console errors and page errors are collected; setup(page) runs first
 async function open(hash = '', { allow = [], setup = null } = {}) {
@@ -1228,4 +1208,84 @@ test('compare: a second model on the same target with its error; the link carrie
   model.delete();
   await page.close();
   await b.close();
+});
+
+// the report panel once drawn: each plot's svg size and mark counts, the figures table, the notes
+async function openReport(page, which = null) {
+  if (await page.isHidden('[data-testid=report]')) await page.click('[data-testid=report-open]');
+  if (which) {
+    await page.evaluate(() => { document.querySelector('[data-testid=report]').dataset.ready = '0'; });
+    await page.click(`[data-testid=report-${which}]`);
+  }
+  await page.waitForSelector('[data-testid=report][data-ready="1"]', { timeout: 60000 });
+  return page.evaluate(() => {
+    const panel = document.querySelector('[data-testid=report]');
+    const plots = {};
+    for (const fig of panel.querySelectorAll('figure[data-testid]')) {
+      // the plot is the largest svg (Plot puts a legend's swatches and colour ramp in svgs of their own)
+      const area = (e) => e.getBoundingClientRect().width * e.getBoundingClientRect().height;
+      const svg = [...fig.querySelectorAll('svg')].sort((a, b) => area(b) - area(a))[0];
+      const box = svg?.getBoundingClientRect();
+      plots[fig.dataset.testid] = {
+        width: box?.width ?? 0, height: box?.height ?? 0,
+        rects: svg ? svg.querySelectorAll('rect').length : 0, paths: svg ? svg.querySelectorAll('path').length : 0,
+        legend: fig.querySelectorAll('svg').length > 1, caption: fig.querySelector('figcaption').textContent,
+      };
+    }
+    const rows = Object.fromEntries([...panel.querySelectorAll('[data-testid=report-figures] tr[data-name]')]
+      .map((r) => [r.dataset.name, [...r.cells].slice(1).map((c) => c.textContent)]));
+    const notes = [...panel.querySelectorAll('[data-testid=report-note]')].map((p) => p.textContent);
+    return { plots, rows, notes, title: document.querySelector('#report-title').textContent };
+  });
+}
+
+test('model report: curves, histograms, heatmap and figures from the model\'s metadata; classifier; inline and ONNX models', async () => {
+  const { page, problems } = await open('#arm=puma3');
+  // the plotting library is not part of the first load; it comes when the panel opens
+  const before = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+  assert.ok(!before.some((u) => /report-plots/.test(u)), 'the report plots were loaded before the panel opened');
+  const meta = JSON.parse(fs.readFileSync(path.join(repoDir, 'models', 'puma3', 'ik.json'), 'utf8')).metadata;
+  assert.ok(meta.report, 'models/puma3/ik.json has no metadata.report: run neurokin report');
+  const r = await openReport(page);
+  assert.match(r.title, /puma3\/ik/);
+  for (const id of ['report-curves', 'report-validation', 'report-histogram', 'report-heatmap']) {
+    const p = r.plots[id];
+    assert.ok(p && p.width > 200 && p.height > 100, `${id}: ${JSON.stringify(p)}`);
+  }
+  assert.ok(r.plots['report-curves'].paths >= 3, 'a line per loss term');
+  // a bar per non-empty bin, a cell per non-empty grid cell, and the heatmap's colour legend
+  const bins = meta.report.histograms[0].series[0].counts.filter((c) => c > 0).length;
+  assert.ok(r.plots['report-histogram'].rects >= bins, `${r.plots['report-histogram'].rects} bars, ${bins} bins`);
+  const cells = meta.report.heatmap.values.filter((v) => v !== null).length;
+  assert.ok(r.plots['report-heatmap'].rects >= cells, `${r.plots['report-heatmap'].rects} cells, ${cells} in the metadata`);
+  assert.ok(r.plots['report-heatmap'].legend, 'the heatmap has a colour scale');
+  // the table: every number of metadata.metrics, test and validation
+  const names = Object.keys(meta.metrics.test).filter((k) => typeof meta.metrics.test[k] === 'number');
+  assert.deepEqual(Object.keys(r.rows).sort(), names.sort());
+  for (const k of names) assert.deepEqual(r.rows[k], [formatFigure(meta.metrics.test[k]), formatFigure(meta.metrics.validation[k])], k);
+  assert.equal(formatFigure(0.35109789033919253), '0.3511');
+  await page.screenshot({ path: path.join(shotsDir, 'report-puma3.png') });
+  // the arm's classifier: the confusion matrix, a histogram per class, the accuracy heatmap
+  const c = await openReport(page, 'feasibility');
+  assert.match(c.title, /puma3\/feasibility/);
+  for (const id of ['report-curves', 'report-validation', 'report-confusion', 'report-histogram', 'report-heatmap'])
+    assert.ok(c.plots[id]?.width > 200 && c.plots[id]?.height > 100, `classifier ${id}: ${JSON.stringify(c.plots[id])}`);
+  const fmeta = JSON.parse(fs.readFileSync(path.join(repoDir, 'models', 'puma3', 'feasibility.json'), 'utf8')).metadata;
+  assert.equal(c.rows.accuracy[0], formatFigure(fmeta.metrics.test.accuracy));
+  await page.close();
+
+  // an inline model keeps its metadata: the same report from the link alone
+  const text = fs.readFileSync(path.join(repoDir, 'models', 'planar2', 'ik.json'), 'utf8');
+  const inline = await open(`#arm=planar2&modeldata=${encodeModel(text).data}`);
+  const i = await openReport(inline.page);
+  assert.match(i.title, /from the link/);
+  for (const id of ['report-curves', 'report-histogram', 'report-heatmap']) assert.ok(i.plots[id]?.width > 200, `inline ${id}`);
+  await inline.page.close();
+  // an ONNX file carries no metadata: the panel says so
+  const o = await open('#arm=planar2&model=models%2Fplanar2%2Fik.onnx');
+  const n = await openReport(o.page);
+  assert.deepEqual(Object.keys(n.plots), []);
+  assert.match(n.notes.join(' '), /No report in this model/);
+  assert.deepEqual([...problems, ...inline.problems, ...o.problems], []);
+  await o.page.close();
 });

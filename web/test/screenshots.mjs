@@ -33,6 +33,15 @@ const shots = [
     await page.waitForTimeout(5000);
   }],
   ['classroom-tour.png', '#arm=puma3&target=0.35,0.3,0.55&classroom=1&hide=inference,model,compare,share&tour=3', async () => {}],
+  // the model report panel: its training curves, then scrolled to the histogram and heatmap
+  ['report-puma3.png', '#arm=puma3', async (page) => {
+    await page.click('[data-testid=report-open]');
+    await page.waitForSelector('[data-testid=report][data-ready="1"]');
+  }],
+  ['report-puma3-errors.png', '#arm=puma3', async (page) => {
+    await page.click('[data-testid=report-open]');
+    await page.waitForSelector('[data-testid=report][data-ready="1"]');
+  }, '[data-testid=report-heatmap]'],
   ['share.png', '#arm=planar2&target=0.9,1.2', async (page) => {
     await page.click('[data-testid=share]');
     await page.waitForFunction(() => document.querySelector('[data-testid=share-url]').value);

@@ -20,5 +20,6 @@ void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_track_command(CLI::App& app);
 void add_ablate_command(CLI::App& app);
+void add_report_command(CLI::App& app);
 
 }  // namespace neurokin::cli

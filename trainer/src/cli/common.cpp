@@ -77,21 +77,23 @@ io::NumericTable read_joints(const Arm& arm, const std::string& path) {
 
 io::NumericTable read_targets(const Arm& arm, const std::string& path) {
   io::NumericTable t = io::read_numeric_csv(path, task_columns(arm.task));
+  check_targets(arm, t);
+  return t;
+}
+
+void check_targets(const Arm& arm, const io::NumericTable& t) {
   // "targets.csv:3: target quaternion (qx, qy, qz, qw): expected unit norm ..."
   for (std::size_t i = 0; i < t.rows(); ++i) {
     check_task_vector(arm, row_vector(t, i), row_where(t, i) + ": target");
   }
-  return t;
 }
 
-io::NumericTable read_targets_and_joints(const Arm& arm, const std::string& path) {
+void check_targets_and_joints(const Arm& arm, const io::NumericTable& t) {
   const int ts = task_size(arm.task);
-  io::NumericTable t = io::read_numeric_csv(path, concat(task_columns(arm.task), joint_columns(arm)));
   for (std::size_t i = 0; i < t.rows(); ++i) {
     check_task_vector(arm, row_vector(t, i).head(ts), row_where(t, i) + ": target");
     check_joints(arm, row_vector(t, i).tail(arm.dof()), row_where(t, i) + ": current joints");
   }
-  return t;
 }
 
 void check_network_inputs(const Model& model, const io::NumericTable& t) {

@@ -104,20 +104,17 @@ void eval_classifier(const EvalArgs& args, const Model& m) {
 // error of one step, from current joints near the answer; `neurokin track` follows whole paths
 void eval_trajectory(const EvalArgs& args, const Model& m) {
   if (args.refine > 0) throw Error("--refine needs an ik model, got a trajectory model (see neurokin track)");
-  data::TrajectoryConfig tc = training_config(m.metadata, data::trajectory_config_from_json);
-  tc.n = std::max<long long>(args.n, tc.per_point);
-  tc.seed = args.seed;
-  tc.val_share = tc.test_share = 0;
-  train::Samples s = train::to_samples(data::make_trajectory_data(m.arm, tc));
-  const train::ErrorStats e = train::evaluate(m, s, s.train);  // every row is fresh: another seed
+  const double perturbation = training_config(m.metadata, data::trajectory_config_from_json).perturbation;
+  const train::Samples s = fresh_steps(m.arm, m.metadata, args.n, args.seed);
+  const train::ErrorStats e = train::evaluate(m, s, s.test);
   nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed},
-                        {"perturbation_rad", tc.perturbation}, {"network", train::to_json(e)}};
+                        {"perturbation_rad", perturbation}, {"network", train::to_json(e)}};
   if (args.json) {
     fmt::print("{}\n", out.dump(2));
     return;
   }
   fmt::print("{} on {} fresh steps of {} (seed {}; current joints within {} rad of an answer)\n", args.model,
-             s.size(), m.arm.name, args.seed, tc.perturbation);
+             s.size(), m.arm.name, args.seed, perturbation);
   fmt::print("  one step position mm: mean {:.3f}  p95 {:.3f}  p99 {:.3f}  max {:.3f}   joints: MAE {:.3g} rad\n",
              e.mean_m * 1e3, e.p95_m * 1e3, e.p99_m * 1e3, e.max_m * 1e3, e.joint_mae);
 }

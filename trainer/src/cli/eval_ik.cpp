@@ -27,6 +27,16 @@ train::Samples fresh_targets(const Arm& arm, const nlohmann::json& metadata, lon
   return s;
 }
 
+train::Samples fresh_steps(const Arm& arm, const nlohmann::json& metadata, long long n, std::uint64_t seed) {
+  data::TrajectoryConfig tc = training_config(metadata, data::trajectory_config_from_json);
+  tc.n = std::max<long long>(n, tc.per_point);
+  tc.seed = seed;
+  tc.val_share = tc.test_share = 0;
+  train::Samples s = train::to_samples(data::make_trajectory_data(arm, tc));
+  s.test = s.train;  // every row is fresh: another seed than training's
+  return s;
+}
+
 Eigen::VectorXd network_start(const Model& m, Workspace& ws, const train::Samples& s, std::size_t k) {
   std::vector<float> q(m.arm.dof());
   predict(m.net, ws, &s.x[k * s.task_size], 1, q.data());

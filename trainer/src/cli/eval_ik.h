@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/trajectory.h"
 #include "neurokin/ik.h"
 #include "neurokin/model.h"
 #include "neurokin/nn.h"
@@ -33,6 +34,10 @@ data::DataConfig training_data_config(const nlohmann::json& metadata);
 // `focus`, only the rows drawn near the training focus circle (seed 001's path). threads <= 0:
 // one per hardware thread (the targets do not depend on it).
 train::Samples fresh_targets(const Arm& arm, const nlohmann::json& metadata, long long n, std::uint64_t seed, bool focus, int threads = 0);
+
+// n fresh samples of a trajectory model's data (its training data config with `seed`, every row
+// in .test): one step each, from current joints near the next ones
+train::Samples fresh_steps(const Arm& arm, const nlohmann::json& metadata, long long n, std::uint64_t seed);
 
 // the network's answer to row k of s, as the solver's start
 Eigen::VectorXd network_start(const Model& m, Workspace& ws, const train::Samples& s, std::size_t k);

@@ -18,6 +18,10 @@
 namespace neurokin::cli {
 namespace {
 
+// rows per chunk: large enough for the network's batched kernels, small enough (a few MB of
+// text) that the file's length does not matter
+constexpr std::size_t kChunkRows = 4096;
+
 struct PredictArgs {
   std::string model;
   InOut io;
@@ -54,22 +58,48 @@ void write_ik(const Model& m, const io::NumericTable& targets, const std::vector
   }
 }
 
-// candidates: n x k x dof; chosen: per row. One line per candidate (row, candidate, joints,
-// errors, chosen), or with all = false the chosen one per row (joints, errors, candidate)
-void write_candidates(const Arm& arm, const io::NumericTable& targets, int k, const std::vector<float>& q,
-                      const std::vector<int>& chosen, int refine, bool all, const std::string& what,
-                      const std::string& path) {
+// the columns of candidate lines: one per candidate (row, candidate, joints, errors, chosen),
+// or with all = false the chosen one per row (joints, errors, candidate)
+std::vector<std::string> candidate_header(const Arm& arm, bool all, const std::string& what) {
   const std::vector<std::string> answer = concat(joint_columns(arm), {"position_error_m", "orientation_error_rad"});
-  io::CsvWriter out(all ? concat(concat({"row", what}, answer), {"chosen"}) : concat(answer, {what}));
+  return all ? concat(concat({"row", what}, answer), {"chosen"}) : concat(answer, {what});
+}
+
+// candidates: n x k x dof; chosen: per row; row0: the file row of the chunk's first
+void add_candidates(const Arm& arm, const io::NumericTable& targets, std::size_t row0, int k,
+                    const std::vector<float>& q, const std::vector<int>& chosen, int refine, bool all,
+                    io::CsvWriter& out) {
   for (std::size_t i = 0; i < targets.rows(); ++i)
     for (int c = 0; c < k; ++c) {
       if (!all && c != chosen[i]) continue;
-      if (all) out.add(static_cast<std::int64_t>(i)).add(c);
+      if (all) out.add(static_cast<std::int64_t>(row0 + i)).add(c);
       add_answer(arm, row_vector(targets, i), &q[(i * k + c) * arm.dof()], refine, out);
       out.add(all ? static_cast<int>(c == chosen[i]) : c);
       out.end_row();
     }
-  io::write_file_atomic(path, out.text());
+}
+
+// the input streams through `chunk(targets, first row, out)` kChunkRows rows at a time, into a
+// temporary file published only once every row is done: memory stays flat whatever the length.
+// With current_joints (a trajectory model) each row is the target, then the current joints
+template <class Chunk>
+void stream_rows(const InOut& io, const Arm& arm, const std::vector<std::string>& header, Chunk&& chunk,
+                 bool current_joints = false) {
+  const std::vector<std::string> task = task_columns(arm.task);
+  io::NumericCsvReader in(io.in, current_joints ? concat(task, joint_columns(arm)) : task);
+  io::AtomicFile file(io.out);
+  io::CsvWriter out(header);
+  io::NumericTable targets;
+  std::size_t row0 = 0;
+  while (in.read(targets, kChunkRows)) {
+    if (current_joints) check_targets_and_joints(arm, targets);
+    else check_targets(arm, targets);
+    chunk(targets, row0, out);
+    row0 += targets.rows();
+    file.write(out.take_text());
+  }
+  file.write(out.take_text());  // the header alone when there is no row
+  file.commit();
 }
 
 // a clustered model: every member's candidate, the choice by FK consistency
@@ -77,15 +107,21 @@ void run_clustered(const PredictArgs& args) {
   if (args.classify)
     throw Error(fmt::format("{}: classify needs a feasibility model, got a clustered ik model (use predict)", args.model));
   const ClusteredModel m = load_clustered_model(args.model);
-  const io::NumericTable targets = read_targets(m.arm, args.io.in);
-  const std::vector<float> x(targets.values.begin(), targets.values.end());
-  const std::size_t n = targets.rows();
-  std::vector<float> q(n * m.k() * m.arm.dof());
-  std::vector<double> pe(n * m.k()), oe(n * m.k());
-  std::vector<int> best(n);
   ClusteredWorkspace ws(m);
-  predict_candidates(m, ws, x.data(), n, q.data(), pe.data(), oe.data(), best.data());
-  write_candidates(m.arm, targets, m.k(), q, best, args.refine, args.all_solutions, "cluster", args.io.out);
+  std::vector<float> x, q;
+  std::vector<double> pe, oe;
+  std::vector<int> best;
+  stream_rows(args.io, m.arm, candidate_header(m.arm, args.all_solutions, "cluster"),
+              [&](const io::NumericTable& targets, std::size_t row0, io::CsvWriter& out) {
+                const std::size_t n = targets.rows();
+                x.assign(targets.values.begin(), targets.values.end());
+                q.resize(n * m.k() * m.arm.dof());
+                pe.resize(n * m.k());
+                oe.resize(n * m.k());
+                best.resize(n);
+                predict_candidates(m, ws, x.data(), n, q.data(), pe.data(), oe.data(), best.data());
+                add_candidates(m.arm, targets, row0, m.k(), q, best, args.refine, args.all_solutions, out);
+              });
 }
 
 // the most probable class, its name, then every probability
@@ -130,51 +166,49 @@ void run_predict(const PredictArgs& args) {
                             args.model, m.arm.dof(), m.arm.name, outputs));
   }
 
-  // one batched call: the workspace processes it in chunks without allocating; a trajectory
-  // model reads the target, then the current joints
-  const io::NumericTable targets = m.kind == ModelKind::kTrajectory ? read_targets_and_joints(m.arm, args.io.in)
-                                                                   : read_targets(m.arm, args.io.in);
-  check_network_inputs(m, targets);
-  const std::vector<float> x(targets.values.begin(), targets.values.end());
-  Workspace ws(m.net);
+  std::vector<std::string> header;
   if (args.raw) {
-    const int width = m.net.net_outputs();
-    std::vector<float> y(targets.rows() * width);
-    forward(m.net, ws, x.data(), targets.rows(), y.data());
-    std::vector<std::string> header;
-    for (int k = 0; k < width; ++k) header.push_back(fmt::format("out{}", k));
-    io::CsvWriter out(header);
-    for (std::size_t i = 0; i < targets.rows(); ++i) {
-      for (int k = 0; k < width; ++k) out.add(static_cast<double>(y[i * width + k]));
-      out.end_row();
-    }
-    io::write_file_atomic(args.io.out, out.text());
-    return;
-  }
-  if (args.all_solutions) {
-    // every branch head's answer, the likeliest chosen (as predict() does)
-    const int k = m.net.heads();
-    std::vector<float> q(targets.rows() * k * outputs), p(targets.rows() * k);
-    predict_branches(m.net, ws, x.data(), targets.rows(), q.data(), p.data());
-    std::vector<int> chosen(targets.rows());
-    for (std::size_t i = 0; i < targets.rows(); ++i)
-      chosen[i] = static_cast<int>(std::max_element(&p[i * k], &p[i * k] + k) - &p[i * k]);
-    return write_candidates(m.arm, targets, k, q, chosen, args.refine, true, "head", args.io.out);
-  }
-  std::vector<float> y(targets.rows() * outputs);
-  predict(m.net, ws, x.data(), targets.rows(), y.data());
-
-  if (joints_out) {
-    io::CsvWriter out(concat(joint_columns(m.arm), {"position_error_m", "orientation_error_rad"}));
-    write_ik(m, targets, y, args.refine, out);
-    io::write_file_atomic(args.io.out, out.text());
+    for (int k = 0; k < m.net.net_outputs(); ++k) header.push_back(fmt::format("out{}", k));
+  } else if (args.all_solutions) {
+    header = candidate_header(m.arm, true, "head");
+  } else if (joints_out) {
+    header = concat(joint_columns(m.arm), {"position_error_m", "orientation_error_rad"});
   } else {
-    std::vector<std::string> header = {"class", "name"};
+    header = {"class", "name"};
     for (int k = 0; k < outputs; ++k) header.push_back(fmt::format("p{}", k));
-    io::CsvWriter out(header);
-    write_feasibility(outputs, targets, y, out);
-    io::write_file_atomic(args.io.out, out.text());
   }
+  Workspace ws(m.net);
+  std::vector<float> x, y, p;
+  std::vector<int> chosen;
+  stream_rows(args.io, m.arm, header, [&](const io::NumericTable& targets, std::size_t row0, io::CsvWriter& out) {
+    check_network_inputs(m, targets);
+    const std::size_t n = targets.rows();
+    x.assign(targets.values.begin(), targets.values.end());
+    if (args.raw) {
+      const int width = m.net.net_outputs();
+      y.resize(n * width);
+      forward(m.net, ws, x.data(), n, y.data());
+      for (std::size_t i = 0; i < n; ++i) {
+        for (int k = 0; k < width; ++k) out.add(static_cast<double>(y[i * width + k]));
+        out.end_row();
+      }
+    } else if (args.all_solutions) {
+      // every branch head's answer, the likeliest chosen (as predict() does)
+      const int k = m.net.heads();
+      y.resize(n * k * outputs);
+      p.resize(n * k);
+      chosen.resize(n);
+      predict_branches(m.net, ws, x.data(), n, y.data(), p.data());
+      for (std::size_t i = 0; i < n; ++i)
+        chosen[i] = static_cast<int>(std::max_element(&p[i * k], &p[i * k] + k) - &p[i * k]);
+      add_candidates(m.arm, targets, row0, k, y, chosen, args.refine, true, out);
+    } else {
+      y.resize(n * outputs);
+      predict(m.net, ws, x.data(), n, y.data());
+      if (joints_out) write_ik(m, targets, y, args.refine, out);
+      else write_feasibility(outputs, targets, y, out);
+    }
+  }, m.kind == ModelKind::kTrajectory);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // neurokin train: a config (arm, data, network, losses, schedule) -> NAME.json (the core's
-// model format, with the config, metrics and curves in its metadata), NAME.onnx,
-// NAME.report.json, NAME.log.csv (every epoch) and NAME.ckpt (the last finished epoch).
+// model format, with the config, metrics, curves and report in its metadata), NAME.onnx,
+// NAME.report.json, NAME.log.csv (every epoch), NAME.ckpt (the last finished epoch) and the
+// plots NAME.curves.svg, NAME.errors.svg, NAME.heatmap.svg (cli/model_report.h).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,12 +11,14 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/model_report.h"
 #include "cli/training.h"
 #include "data/dataset.h"
 #include "data/feasibility.h"
 #include "export/onnx_export.h"
 #include "io/atomic_file.h"
 #include "neurokin/json_util.h"
+#include "report/plot.h"
 #include "train/clustered.h"
 #include "train/trainer.h"
 
@@ -40,9 +43,11 @@ train::Samples ik_samples(const Arm& arm, const train::TrainConfig& cfg, const s
   std::string why;
   data::Dataset d = cache.empty() ? data::make_dataset(arm, dc, cfg.threads)
                                   : data::load_or_make_dataset(arm, dc, cache, cfg.threads, &why);
-  fmt::print(stderr, "data: {} samples of {} ({} train / {} validation / {} test), {}\n", d.n, arm.name,
-             d.split.train, d.split.val, d.split.test,
-             cache.empty() ? "made" : why.empty() ? "loaded from " + cache : "made (" + why + ")");
+  fmt::print(stderr, "data: {} samples of {} ({} train / {} validation / {} test), {}\n", d.n,
+             arm.name, d.split.train, d.split.val, d.split.test,
+             cache.empty() ? "made"
+             : why.empty() ? "loaded from " + cache
+                           : "made (" + why + ")");
   if (!d.report.branches.empty()) fmt::print(stderr, "{}", data::format_branch_report(d.report));
   return train::to_samples(std::move(d));
 }
@@ -52,8 +57,10 @@ train::Samples feasibility_samples(const Arm& arm, const train::TrainConfig& cfg
   const data::FeasibilityConfig fc = data::feasibility_config_from_json(cfg.data, "config.data");
   data::FeasibilityData d = data::make_feasibility_data(arm, fc, cfg.threads);
   fmt::print(stderr,
-             "data: {} poses of {} ({} reachable, {} unreachable inside the reach ball, {} outside; {} train / "
-             "{} validation / {} test); pose and per-sample labels agree on {:.2f}% of the reachable poses\n",
+             "data: {} poses of {} ({} reachable, {} unreachable inside the reach ball, {} "
+             "outside; {} train / "
+             "{} validation / {} test); pose and per-sample labels agree on {:.2f}% of the "
+             "reachable poses\n",
              d.n, arm.name, fc.reachable, d.report["unreachable_inside"].get<long>(),
              d.report["unreachable_outside"].get<long>(), d.split.train, d.split.val, d.split.test,
              d.report["label_agreement"].get<double>() * 100);
@@ -72,6 +79,17 @@ train::Samples trajectory_samples(const Arm& arm, const train::TrainConfig& cfg)
   return train::to_samples(std::move(d));
 }
 
+// the model, its ONNX twin and its report: all three written to temporary files first, then
+// published, so a full disk leaves the previous three as they were, not a mixed set
+void publish_model_files(const std::string& out, const std::string& model_json, const std::string& onnx,
+                         const std::string& report_json) {
+  io::AtomicFile model_file(out + ".json"), onnx_file(out + ".onnx"), report_file(out + ".report.json");
+  model_file.write(model_json);
+  onnx_file.write(onnx);
+  report_file.write(report_json);
+  for (io::AtomicFile* f : {&model_file, &onnx_file, &report_file}) f->commit();
+}
+
 // k-means, one network per cluster, then the clustered model, its ONNX (every candidate) and a report
 void write_clustered(const TrainFiles& files, const train::TrainConfig& cfg, const Arm& arm,
                      const train::Samples& samples, const train::TrainOptions& opt,
@@ -81,8 +99,6 @@ void write_clustered(const TrainFiles& files, const train::TrainConfig& cfg, con
   model.metadata["command"] = files.command;
   model.metadata["wall_seconds"] = seconds;
   const std::string name = std::filesystem::path(files.out).filename().string();
-  io::write_file_atomic(files.out + ".json", clustered_model_to_json(model).dump() + "\n");
-  onnx_export::write_clustered_onnx(files.out + ".onnx", model, name);
   std::size_t parameters = 0;
   for (const Cluster& c : model.clusters) parameters += c.model.net.parameter_count();
   const nlohmann::json report = {{"model", name + ".json"},
@@ -97,7 +113,8 @@ void write_clustered(const TrainFiles& files, const train::TrainConfig& cfg, con
                                  {"config", model.metadata["config"]},
                                  {"command", model.metadata["command"]},
                                  {"wall_seconds", seconds}};
-  io::write_file_atomic(files.out + ".report.json", report.dump(2) + "\n");
+  publish_model_files(files.out, clustered_model_to_json(model).dump() + "\n",
+                      onnx_export::export_clustered(model, name), report.dump(2) + "\n");
   const auto& test = model.metadata["metrics"]["test"];
   fmt::print("{}: {} clusters; the FK-consistent answer on the test split: position error mean {:.3f} mm, p95 {:.3f} mm, "
              "max {:.3f} mm, {:.2f}% within 5 mm; orientation mean {:.3f} deg; {:.2f} distinct good solutions per "
@@ -141,18 +158,21 @@ void run_train(const TrainArgs& args) {
   const auto& test = model.metadata["metrics"]["test"];
   const double seconds = model.metadata["wall_seconds"];
   if (model.kind == ModelKind::kFeasibility) {
-    fmt::print("{}: test accuracy {:.4f}%, binary reachable/unreachable accuracy {:.4f}% ({} errors) ({} "
-               "samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
-               name, test["accuracy"].get<double>() * 100, test["binary_accuracy"].get<double>() * 100,
-               test["binary_errors"].get<long>(), test["n"].get<long>(), seconds, args.out, args.out, args.out,
-               args.out);
+    fmt::print(
+        "{}: test accuracy {:.4f}%, binary reachable/unreachable accuracy {:.4f}% ({} errors) ({} "
+        "samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
+        name, test["accuracy"].get<double>() * 100, test["binary_accuracy"].get<double>() * 100,
+        test["binary_errors"].get<long>(), test["n"].get<long>(), seconds, args.out, args.out,
+        args.out, args.out);
     return;
   }
-  fmt::print("{}: test position error mean {:.3f} mm, p95 {:.3f} mm, max {:.3f} mm; orientation mean {:.3f} deg "
-             "({} samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
-             name, test["position_mean_mm"].get<double>(), test["position_p95_mm"].get<double>(),
-             test["position_max_mm"].get<double>(), test["orientation_mean_deg"].get<double>(),
-             test["n"].get<long>(), seconds, args.out, args.out, args.out, args.out);
+  fmt::print(
+      "{}: test position error mean {:.3f} mm, p95 {:.3f} mm, max {:.3f} mm; orientation mean "
+      "{:.3f} deg "
+      "({} samples); {:.0f} s\nwrote {}.json, {}.onnx, {}.report.json, {}.log.csv\n",
+      name, test["position_mean_mm"].get<double>(), test["position_p95_mm"].get<double>(),
+      test["position_max_mm"].get<double>(), test["orientation_mean_deg"].get<double>(),
+      test["n"].get<long>(), seconds, args.out, args.out, args.out, args.out);
 }
 
 }  // namespace
@@ -161,13 +181,22 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
   const auto t0 = std::chrono::steady_clock::now();
   const train::TrainConfig cfg = train::config_from_json(config);
   const Arm arm = train::config_arm(cfg);
-  if (!cfg.init.empty()) load_model(cfg.init);  // a missing or broken file fails before the data are made
+  if (!cfg.init.empty())
+    load_model(cfg.init);  // a missing or broken file fails before the data are made
   const bool classifier = cfg.kind == "feasibility", trajectory = cfg.kind == "trajectory";
   if ((classifier || trajectory) && !files.cache.empty())
     throw Error("--cache: " + cfg.kind + " datasets are not cached yet (drop --cache)");
 
   const std::filesystem::path out(files.out);
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  if (out.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(out.parent_path(), ec);
+    if (ec)
+      throw Error(fmt::format("{}: cannot create the directory: {}", out.parent_path().string(),
+                              ec.message()));
+  }
+  // an output directory that takes no file fails now, not after the training
+  io::check_writable(files.out + ".json");
   const auto t_data = std::chrono::steady_clock::now();
   const train::Samples samples = classifier   ? feasibility_samples(arm, cfg)
                                  : trajectory ? trajectory_samples(arm, cfg)
@@ -184,14 +213,14 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
     return {};
   }
   Model model = train::train_model(cfg, arm, samples, opt);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   model.metadata["command"] = files.command;
   model.metadata["wall_seconds"] = seconds;
+  // the report block on fresh targets: what `neurokin report` computes for this model
+  model.metadata["report"] = compute_report(model, cfg.threads);
 
-  // the model, its ONNX twin and a report, each written atomically
   const std::string name = out.filename().string();
-  io::write_file_atomic(files.out + ".json", model_to_json(model).dump() + "\n");
-  onnx_export::write_onnx(files.out + ".onnx", model, name);
   nlohmann::json report = {{"model", name + ".json"},
                            {"onnx", name + ".onnx"},
                            {"arm", arm.name},
@@ -202,37 +231,56 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
                            {"config", model.metadata["config"]},
                            {"command", model.metadata["command"]},
                            {"wall_seconds", seconds}};
-  io::write_file_atomic(files.out + ".report.json", report.dump(2) + "\n");
+  publish_model_files(files.out, model_to_json(model).dump() + "\n", onnx_export::export_model(model, name),
+                      report.dump(2) + "\n");
+  // the plots of the curves and the report next to the model; without gnuplot, a note
+  if (write_report_plots(model, files.out).empty())
+    fmt::print(stderr, "{}\n", report::gnuplot_missing_note());
   return model;
 }
 
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
-  CLI::App* cmd = app.add_subcommand("train", "Train an IK, trajectory or feasibility network with oneDNN from a config file");
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train an IK, trajectory or feasibility network with oneDNN from a config file");
   cmd->footer(
-      "Writes OUT.json (model + config, metrics and per-epoch curves), OUT.onnx, OUT.report.json,\n"
-      "OUT.log.csv and OUT.ckpt (the last finished epoch; --resume continues from it to the same\n"
-      "result as an uninterrupted run). Ctrl-C stops between two batches and keeps the checkpoint.\n\n"
-      "A config with \"kind\": \"feasibility\" trains the 4-class feasibility classifier (cross-entropy)\n"
+      "Writes OUT.json (model + config, metrics, per-epoch curves and report), OUT.onnx,\n"
+      "OUT.report.json, OUT.log.csv, the plots OUT.curves.svg, OUT.errors.svg and OUT.heatmap.svg\n"
+      "(drawn by gnuplot; skipped with a note without it) and OUT.ckpt (the last finished epoch;\n"
+      "--resume continues from it to the same result as an uninterrupted run). Ctrl-C stops\n"
+      "between two batches and keeps the checkpoint.\n\n"
+      "A config with \"kind\": \"feasibility\" trains the 4-class feasibility classifier "
+      "(cross-entropy)\n"
       "on reachable and confirmed unreachable poses (trainer/src/data/feasibility.h).\n"
       "\"kind\": \"ik_clustered\" clusters the sampled joints with k-means (config.clusters) and trains\n"
       "one network per cluster (OUT.c<k>.log.csv); the answer is chosen by FK consistency.\n"
       "\"kind\": \"trajectory\" trains (target, current joints) -> next joints on seed 004's perturbation\n"
       "data (trainer/src/data/trajectory.h); `neurokin track` follows paths with it.\n\n"
       "Example: neurokin train --config models/configs/planar2-ik.json --out models/planar2/ik\n"
-      "         neurokin train --config models/configs/kr6-feasibility.json --out models/kr6/feasibility");
-  cmd->add_option("--config", args->config, "training config (JSON)")->required()->type_name("FILE");
-  cmd->add_option("--out", args->out, "output prefix, e.g. models/kr6/ik")->required()->type_name("PREFIX");
+      "         neurokin train --config models/configs/kr6-feasibility.json --out "
+      "models/kr6/feasibility");
+  cmd->add_option("--config", args->config, "training config (JSON)")
+      ->required()
+      ->type_name("FILE");
+  cmd->add_option("--out", args->out, "output prefix, e.g. models/kr6/ik")
+      ->required()
+      ->type_name("PREFIX");
   cmd->add_flag("--resume", args->resume, "continue from OUT.ckpt");
   cmd->add_option("--init", args->init,
-                  "fine-tune: start from this trained model's weights (same arm and network shape; sets config init)")
+                  "fine-tune: start from this trained model's weights (same arm and network shape; "
+                  "sets config init)")
       ->type_name("MODEL.json");
-  cmd->add_option("--set", args->sets, "override a config field: --set loss.fk_position=2 (repeatable)")
+  cmd->add_option("--set", args->sets,
+                  "override a config field: --set loss.fk_position=2 (repeatable)")
       ->type_name("KEY=VALUE");
   cmd->add_option("--epochs", args->epochs, "override epochs")->check(CLI::Range(1, 1000000));
-  cmd->add_option("--threads", args->threads, "oneDNN/OpenMP threads (0: all)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--n", args->n, "override data.n (samples in all; feasibility: reachable + unreachable)")->check(CLI::Range(10LL, 1LL << 31));
-  cmd->add_option("--cache", args->cache, "dataset cache file (reused when arm and data config match)")
+  cmd->add_option("--threads", args->threads, "oneDNN/OpenMP threads (0: all)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--n", args->n,
+                  "override data.n (samples in all; feasibility: reachable + unreachable)")
+      ->check(CLI::Range(10LL, 1LL << 31));
+  cmd->add_option("--cache", args->cache,
+                  "dataset cache file (reused when arm and data config match)")
       ->type_name("FILE");
   cmd->add_flag("--quiet", args->quiet, "no live progress line, one line per epoch");
   cmd->callback([args] { run_train(*args); });

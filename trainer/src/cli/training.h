@@ -1,5 +1,5 @@
 // Training a config into its files, the one code path of `neurokin train` and of every run of
-// `neurokin ablate`: OUT.json (model, config, metrics, curves), OUT.onnx, OUT.report.json,
+// `neurokin ablate`: OUT.json (model, config, metrics, curves, report), OUT.onnx, OUT.report.json,
 // OUT.log.csv and OUT.ckpt.
 #pragma once
 

@@ -44,47 +44,88 @@ mode_t target_mode(const std::string& path) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::string& content) {
+AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   if (path == kStdStream) {
-    if (std::fwrite(content.data(), 1, content.size(), stdout) != content.size() ||
-        std::fflush(stdout) != 0) {
-      fail("<stdout>", "write failed", errno);
-    }
+    stdout_ = true;
     return;
   }
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw Error(fmt::format("{}: is a directory", path));
+  const fs::file_status st = fs::status(path, ec);
+  if (fs::is_directory(st)) throw Error(fmt::format("{}: is a directory", path));
+  if (fs::exists(st) && !fs::is_regular_file(st)) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd_ < 0) fail(path, "cannot open", errno);
+    return;
+  }
 
   // the temporary file lives beside the target so that rename() stays on one file system
   const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp = (dir / ("." + target.filename().string() + ".XXXXXX.tmp")).string();
-  const int fd = ::mkstemps(tmp.data(), 4);
-  if (fd < 0) fail(path, fmt::format("cannot create a file in {}", dir.string()), errno);
+  tmp_ = (dir / ("." + target.filename().string() + ".XXXXXX.tmp")).string();
+  fd_ = ::mkstemps(tmp_.data(), 4);
+  if (fd_ < 0) fail(path, fmt::format("cannot create a file in {}", dir.string()), errno);
+  if (::fchmod(fd_, target_mode(path)) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+    fail(path, "cannot set permissions", err);
+  }
+}
 
-  int err = 0;
-  const char* step = nullptr;
-  if (::fchmod(fd, target_mode(path)) != 0) {
-    err = errno, step = "cannot set permissions";
-  } else if (!write_all(fd, content.data(), content.size())) {
-    err = errno, step = "write failed";
-  } else if (::fsync(fd) != 0) {
-    err = errno, step = "write failed";
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_ && !tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::write(std::string_view data) {
+  if (stdout_) {
+    if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size())
+      fail("<stdout>", "write failed", errno);
+    return;
   }
-  if (::close(fd) != 0 && !step) err = errno, step = "write failed";
-  if (!step && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno, step = "cannot replace";
-  if (step) {
-    ::unlink(tmp.c_str());
-    fail(path, step, err);
+  if (!write_all(fd_, data.data(), data.size())) fail(path_, "write failed", errno);
+}
+
+void AtomicFile::commit() {
+  if (stdout_) {
+    if (std::fflush(stdout) != 0) fail("<stdout>", "write failed", errno);
+    committed_ = true;
+    return;
   }
+  const int fd = fd_;
+  fd_ = -1;
+  if (tmp_.empty()) {
+    // in place (a device, a FIFO): nothing to flush to a disk, nothing to rename
+    if (::close(fd) != 0) fail(path_, "write failed", errno);
+    committed_ = true;
+    return;
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    fail(path_, "write failed", err);
+  }
+  if (::close(fd) != 0) fail(path_, "write failed", errno);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail(path_, "cannot replace", errno);
+  committed_ = true;
 
   // make the rename itself durable; failure here loses nothing already written
+  const std::filesystem::path target(path_);
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
   }
 }
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  AtomicFile file(path);
+  file.write(content);
+  file.commit();
+}
+
+void check_writable(const std::string& path) { AtomicFile probe(path); }
 
 }  // namespace neurokin::io

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace neurokin::io {
@@ -37,6 +39,27 @@ std::vector<std::string> split_csv_line(std::string_view line);
 NumericTable parse_numeric_csv(std::string_view text, const std::string& source,
                                const std::vector<std::string>& columns);
 
+// reads a numeric CSV file ("-": standard input) a chunk of rows at a time, so memory stays
+// bounded whatever the file's size: the same rules and messages as parse_numeric_csv, and lines
+// of at most kMaxLineBytes ("<source>:<line>: expected a line of at most ... bytes")
+class NumericCsvReader {
+ public:
+  static constexpr std::size_t kMaxLineBytes = 1 << 20;
+
+  // opens path; throws Error naming it and the reason
+  NumericCsvReader(const std::string& path, const std::vector<std::string>& columns);
+  ~NumericCsvReader();
+
+  // replaces chunk by the next rows of the file, up to max_rows (with the header, the source and
+  // the file's line numbers); false when no row is left. Throws Error at the first bad line, and
+  // at the end of an empty file (no header)
+  bool read(NumericTable& chunk, std::size_t max_rows);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // reads a whole file ("-": standard input); throws Error naming the path and the reason
 std::string read_text(const std::string& path);
 
@@ -61,6 +84,8 @@ class CsvWriter {
 
   const std::vector<std::string>& header() const { return header_; }
   const std::string& text() const { return text_; }
+  // the text so far, leaving the writer empty (for writing a file a chunk of rows at a time)
+  std::string take_text() { return std::exchange(text_, {}); }
   std::size_t rows() const { return rows_; }
 
  private:

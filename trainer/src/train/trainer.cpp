@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -468,11 +470,7 @@ void start_from(const Model& init, Model& model, const std::string& where) {
   if (from.input_size != net.input_size) differ("input size", std::to_string(net.input_size), std::to_string(from.input_size));
   if (from.encoding != net.encoding) differ("encoding", encoding_name(net.encoding), encoding_name(from.encoding));
   if (from.decoding != net.decoding) differ("decoding", decoding_name(net.decoding), decoding_name(from.decoding));
-  const auto names = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const std::string& b : v) s += (s.empty() ? "" : ", ") + b;
-    return "[" + s + "]";
-  };
+  const auto names = [](const std::vector<std::string>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); };
   if (from.branches != net.branches) differ("branch heads", names(net.branches), names(from.branches));
   const auto shape = [](const std::vector<Layer>& layers) {
     std::string s;
@@ -743,12 +741,13 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
                  heads > 1 ? (", branch " + std::to_string(st.val_accuracy * 100).substr(0, 6) + "%").c_str() : "",
                  st.samples_per_s / 1e3, clock_text(per_epoch * (cfg.epochs - epoch - 1)).c_str());
 
-    // the log and the checkpoint, each written atomically
-    io::write_file_atomic(opt.out + ".log.csv", csv_log(log));
+    // the checkpoint, then the log, each written atomically: the log never shows an epoch the
+    // checkpoint does not hold, and a failed write leaves both as they were
     json h{{"epoch", epoch + 1},   {"config", cfg_json},     {"curves", curves_to_json(log)},
            {"hard", hard},         {"running", running},     {"lr_scale", lr_scale},
            {"best_val", best_val}, {"since_best", since_best}};
     write_checkpoint(ckpt, h, mlp.save_state());
+    io::write_file_atomic(opt.out + ".log.csv", csv_log(log));
     if (opt.stop_after_epoch > 0 && epoch + 1 == opt.stop_after_epoch) {
       std::signal(SIGINT, previous);
       throw Error("stopped after epoch " + std::to_string(epoch + 1) + " (as asked)");
