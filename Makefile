@@ -15,7 +15,7 @@ FUZZ_SMOKE_SECONDS ?= 20
 # emscripten 3.1.6 on debian needs node's global modules (acorn) for -O1 and above
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility models-clustered \
+.PHONY: all bootstrap build wasm web test bench demo example models models-ik models-feasibility models-clustered models-trajectory \
         format clean sanitize test-sanitize fuzz-build fuzz fuzz-smoke
 
 all: build
@@ -86,7 +86,7 @@ bench: build web
 # 10,000 fresh targets (models/ARM/ik.eval.json). About 2 h 20 min on 2 cores (planar2 4 min,
 # puma3 14 min, kr6 34 + 20 min; omx4, two branch heads, 61 min on a loaded machine)
 ARMS := planar2 puma3 omx4 kr6
-models: models-ik models-feasibility models-clustered
+models: models-ik models-feasibility models-clustered models-trajectory
 
 models-ik: build
 	@mkdir -p build/data build/models
@@ -127,6 +127,24 @@ models-clustered: build
 	    --cache build/data/$$arm-ik-clustered.bin --quiet && \
 	  $(CLI) eval --model models/$$arm/ik-clustered.json --n 10000 --compare models/$$arm/ik.json --json \
 	    > models/$$arm/ik-clustered.eval.json || exit 1; \
+	done
+
+# the trajectory models (seed 004: target and current joints -> next joints), each from
+# models/configs/ARM-ik-trajectory.json; then one step on 100,000 fresh samples
+# (models/ARM/ik-trajectory.eval.json) and a circle and a line followed from every IK branch of
+# their first point, against the stateless models/ARM/ik.json (ik-trajectory.track.json)
+# (the puma3 circle is its ik model's focus circle). One thread each (the configs say so, the
+# models are reproducible bit for bit): planar2 75 s, puma3 3 min
+models-trajectory: build
+	@for arm in planar2 puma3; do \
+	  case $$arm in \
+	    planar2) paths="--circle 1,0,0,0.5 --line 1.5,-0.5,0,0.5,1.2,0";; \
+	    puma3) paths="--circle 0.45,-0.15,0.9,0.2,1,0,0 --line 0.5,-0.3,0.6,0.3,0.4,1.0";; \
+	  esac; \
+	  $(CLI) train --config models/configs/$$arm-ik-trajectory.json --out models/$$arm/ik-trajectory --quiet && \
+	  $(CLI) eval --model models/$$arm/ik-trajectory.json --n 100000 --json > models/$$arm/ik-trajectory.eval.json && \
+	  $(CLI) track --model models/$$arm/ik-trajectory.json $$paths --points 200 --json \
+	    > models/$$arm/ik-trajectory.track.json || exit 1; \
 	done
 
 demo: web

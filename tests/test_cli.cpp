@@ -543,7 +543,7 @@ TEST_CASE("cli: predict with a feasibility model writes class, name, probabiliti
   CHECK(c.num(0, "p0") == Approx(1 / (3 + e)).epsilon(1e-6));
 
   check_error(dir.run("predict --model f.json --in t.csv --refine 5"),
-              "--refine needs an ik model");
+              "--refine needs an ik or trajectory model");
 
   // --raw: the logits themselves, before the softmax
   const Run raw = dir.run("predict --model f.json --in t.csv --raw");

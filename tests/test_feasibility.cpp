@@ -320,5 +320,5 @@ TEST_CASE("a tiny feasibility classifier trains above chance in seconds") {
           R"({"arm": "planar2", "kind": "feasibility", "network": {"decoding": "sincos"}})")),
       Catch::StartsWith("config.network.decoding: expected one of softmax"));
   CHECK_THROWS_WITH(train::config_from_json(json::parse(R"({"arm": "planar2", "kind": "cls"})")),
-                    Catch::StartsWith("config.kind: expected \"ik\", \"feasibility\" or \"ik_clustered\""));
+                    Catch::StartsWith("config.kind: expected \"ik\", \"feasibility\", \"ik_clustered\" or \"trajectory\""));
 }

@@ -274,7 +274,7 @@ TEST_CASE("every malformed model is refused with the field, the expected and the
        "model.weights: unknown field (expected format, version, kind, arm, task, input, output, "
        "layers, metadata)"},
       {[](json& j) { j["kind"] = "regression"; },
-       "model.kind: expected one of \"ik\", \"feasibility\", got \"regression\""},
+       "model.kind: expected one of \"ik\", \"feasibility\", \"trajectory\", got \"regression\""},
       {[](json& j) { j.erase("kind"); }, "model.kind: missing (required)"},
       // the arm and its task
       {[](json& j) { j.erase("arm"); }, "model.arm: missing (required)"},
@@ -512,7 +512,7 @@ TEST_CASE("kind names") {
   CHECK(model_kind_from_name("feasibility") == ModelKind::kFeasibility);
   CHECK(std::string(model_kind_name(ModelKind::kIk)) == "ik");
   REQUIRE_THROWS_WITH(model_kind_from_name("IK", "k"),
-                      "k: expected one of \"ik\", \"feasibility\", got \"IK\"");
+                      "k: expected one of \"ik\", \"feasibility\", \"trajectory\", got \"IK\"");
 }
 
 }  // namespace neurokin

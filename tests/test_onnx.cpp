@@ -79,7 +79,10 @@ Model empty_model(const std::string& arm, ModelKind kind, InputEncoding encoding
   Model m;
   m.kind = kind;
   m.arm = load_arm(kSource + "/models/arms/" + arm + ".json");
-  m.net.input_size = task_size(m.arm.task);
+  // a trajectory model reads the current joints after the target and adds its step to them
+  const bool trajectory = kind == ModelKind::kTrajectory;
+  m.net.input_size = task_size(m.arm.task) + (trajectory ? m.arm.dof() : 0);
+  m.net.residual = trajectory;
   m.net.encoding = encoding;
   m.net.decoding = decoding;
   return m;
@@ -168,6 +171,11 @@ std::vector<Spec> all_specs() {
                    Activation::kSilu, Activation::kSilu, 2});
   specs.push_back({"kr6", ModelKind::kIk, InputEncoding::kPose, OutputDecoding::kAngles,
                    Activation::kTanh, Activation::kRelu, 3});
+  // trajectory models: the current joints a second input, the step added to them
+  specs.push_back({"planar2", ModelKind::kTrajectory, InputEncoding::kPolar, OutputDecoding::kAngles,
+                   Activation::kSilu, Activation::kSilu});
+  specs.push_back({"puma3", ModelKind::kTrajectory, InputEncoding::kRaw, OutputDecoding::kAngles,
+                   Activation::kRelu, Activation::kTanh});
   return specs;
 }
 
@@ -230,12 +238,15 @@ void check_export(const onnx::ModelProto& p, const Model& m) {
   REQUIRE(p.opset_import_size() == 1);
   CHECK(p.opset_import(0).domain().empty());
   CHECK(p.opset_import(0).version() == 17);
-  REQUIRE(p.graph().input_size() == 1);
+  // a trajectory model has a second input, the current joints
+  const bool trajectory = m.kind == ModelKind::kTrajectory;
+  REQUIRE(p.graph().input_size() == (trajectory ? 2 : 1));
   REQUIRE(p.graph().output_size() == 1);
   check_batch_tensor(p.graph().input(0), "target", task_size(m.arm.task));
-  const int outputs = m.kind == ModelKind::kIk ? m.arm.dof() : kFeasibilityClasses;
-  check_batch_tensor(p.graph().output(0), m.kind == ModelKind::kIk ? "joints" : "probabilities",
-                     outputs);
+  if (trajectory) check_batch_tensor(p.graph().input(1), "current_joints", m.arm.dof());
+  const bool joints = m.kind != ModelKind::kFeasibility;
+  check_batch_tensor(p.graph().output(0), joints ? "joints" : "probabilities",
+                     joints ? m.arm.dof() : kFeasibilityClasses);
   CHECK(inferred.graph().value_info_size() > 0);
   for (const onnx::ValueInfoProto& v : inferred.graph().value_info()) {
     INFO(v.name());
@@ -337,7 +348,8 @@ TEST_CASE("every layer, activation, encoding and decoding exports with its ops")
   const bool pitch = s.encoding == InputEncoding::kPolarPitch;
   const bool pose = s.encoding == InputEncoding::kPose;
   CHECK(ops["Sqrt"] == (polar ? 1 : 0));
-  CHECK(ops["Concat"] == (polar ? 2 : 0));
+  const bool trajectory = s.kind == ModelKind::kTrajectory;
+  CHECK(ops["Concat"] == (polar ? 2 : 0) + (trajectory ? 1 : 0));  // target and current joints
   // x and y, the pitch or the 4 quaternion entries to double, the features back to float
   CHECK(ops["Cast"] == (polar ? 3 : 0) + (pitch ? 1 : 0) + (pose ? 4 : 0));
   // r > 0, and |q|^2 > 0 for pose
@@ -576,6 +588,15 @@ std::vector<float> pair_norms(const Model& m, const std::vector<float>& x, int r
   return norms;
 }
 
+// the names ONNX Runtime feeds, in order, each with its columns of inputs.csv: the target, then
+// (trajectory models) the current joints
+nlohmann::json onnx_inputs(const Arm& arm, bool residual) {
+  nlohmann::json inputs = nlohmann::json::array();
+  inputs.push_back(nlohmann::json::array({onnx_export::kInputName, task_size(arm.task)}));
+  if (residual) inputs.push_back(nlohmann::json::array({onnx_export::kJointsInputName, arm.dof()}));
+  return inputs;
+}
+
 TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   constexpr int kRows = 1000;
   const fs::path root = NEUROKIN_ONNX_CASES;
@@ -601,6 +622,7 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
     const bool sincos = m.net.decoding == OutputDecoding::kSinCos;
     if (sincos && conditioned) write_csv(dir / "norms.csv", pair_norms(m, x, kRows), d, "norm");
     manifest.push_back({{"name", name},
+                        {"inputs", onnx_inputs(m.arm, m.net.residual)},
                         {"output", onnx_export::output_name(m.kind)},
                         {"columns", d},
                         {"angles_wrap", sincos},
@@ -677,6 +699,7 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
     write_csv(dir / "expected.csv", y, k * dof, "y");
     if (conditioned) write_csv(dir / "norms.csv", norms, k * dof, "norm");
     manifest.push_back({{"name", name},
+                        {"inputs", onnx_inputs(m.arm, false)},
                         {"output", onnx_export::kCandidatesName},
                         {"columns", k * dof},
                         {"row_dims", {k, dof}},
@@ -716,7 +739,7 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
   int shipped = 0;
   // (ik models and feasibility classifiers: reachable targets are the classifier's hard cases)
   for (const char* arm : {"planar2", "puma3", "omx4", "kr6"})
-  for (const std::string kind : {"ik", "feasibility"}) {
+  for (const std::string kind : {"ik", "feasibility", "ik-trajectory"}) {
     const fs::path json = kSource + "/models/" + arm + "/" + kind + ".json",
                    onnx = kSource + "/models/" + arm + "/" + kind + ".onnx";
     if (!fs::exists(json)) continue;
@@ -725,8 +748,14 @@ TEST_CASE("write the ONNX Runtime agreement cases", "[.][write_cases]") {
     Rng rng(400 + shipped);
     std::vector<float> x;
     for (int r = 0; r < kRows; ++r) {
-      const TaskVec t = task_vector(m.arm, fk(m.arm, sample_joints(m.arm, rng)));
-      for (int i = 0; i < m.net.input_size; ++i) x.push_back(static_cast<float>(t[i]));
+      // trajectory models: a target within 0.1 rad a joint of the current joints, then those
+      const JointVec q = sample_joints(m.arm, rng);
+      JointVec q_next = q;
+      for (int j = 0; j < q.size() && m.kind == ModelKind::kTrajectory; ++j) q_next[j] += rng.uniform(-0.1, 0.1);
+      const TaskVec t = task_vector(m.arm, fk(m.arm, q_next));
+      for (int i = 0; i < t.size(); ++i) x.push_back(static_cast<float>(t[i]));
+      if (m.kind == ModelKind::kTrajectory)
+        for (int j = 0; j < q.size(); ++j) x.push_back(static_cast<float>(q[j]));
     }
     write_case_with(std::string("shipped_") + arm + (kind == "ik" ? "" : "_" + kind), m, x, onnx, true);
     ++shipped;

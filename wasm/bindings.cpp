@@ -28,6 +28,7 @@
 #include "neurokin/model.h"
 #include "neurokin/nn.h"
 #include "neurokin/random.h"
+#include "neurokin/trajectory.h"
 
 namespace {
 
@@ -751,6 +752,20 @@ val model_predict_branches(ModelJs& m, val inputs_js, val n_js) {
   });
 }
 
+// a trajectory model's next joints from q towards target (trajectory.h trajectory_step: the
+// target first moved to within maxStep metres of the tool, the answer wrapped into the limits)
+val model_step(ModelJs& m, val q_js, val target_js, val max_step_js) {
+  return guarded("Model.step", {&q_js, &target_js, &max_step_js}, [&] {
+    if (m.model.kind != neurokin::ModelKind::kTrajectory || m.clustered)
+      neurokin::throw_expected("Model.step", "a trajectory model (kind \"trajectory\")",
+                               "a " + model_kind(m) + " model (use predict)");
+    const Eigen::VectorXd q = to_joints(m.model.arm, q_js, "Model.step q");
+    const Eigen::VectorXd target = to_target(m.model.arm, target_js, "Model.step target");
+    const double max_step = to_number(max_step_js, "Model.step maxStep");
+    return float64_array(neurokin::trajectory_step(m.model, m.ws, q, target, max_step));
+  });
+}
+
 val model_branches(const ModelJs& m) {
   val names = val::array();
   for (const std::string& b : m.model.net.branches) names.call<void>("push", b);
@@ -847,6 +862,7 @@ EMSCRIPTEN_BINDINGS(neurokin) {
       .function("forward", &model_forward)
       .function("predictBranches", &model_predict_branches)
       .function("predictCandidates", &model_predict_candidates)
+      .function("step", &model_step)
       .function("inputs", &model_inputs)
       .function("run", &model_run);
 }

@@ -17,7 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr ModelKind kKinds[] = {ModelKind::kIk, ModelKind::kFeasibility};
+constexpr ModelKind kKinds[] = {ModelKind::kIk, ModelKind::kFeasibility, ModelKind::kTrajectory};
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string str(long long v) { return std::to_string(v); }
@@ -270,6 +270,7 @@ Model parse(const json& j) {
     for (std::size_t i = 0; i < jb->size(); ++i) net.branches.push_back(ju::string((*jb)[i], item(wb, i)));
   }
   net.layers = read_layers(j, net.encoded_input_size());
+  net.residual = m.kind == ModelKind::kTrajectory;  // the kind says it; the file has no field
 
   if (const json* md = ju::optional_field(j, "metadata", w)) {
     ju::require_object(*md, w + ".metadata");
@@ -296,7 +297,12 @@ std::pair<int, std::string> required_outputs(const Model& m) {
 }  // namespace
 
 const char* model_kind_name(ModelKind k) {
-  return k == ModelKind::kFeasibility ? "feasibility" : "ik";
+  switch (k) {
+    case ModelKind::kIk: return "ik";
+    case ModelKind::kFeasibility: return "feasibility";
+    case ModelKind::kTrajectory: return "trajectory";
+  }
+  return "?";
 }
 
 ModelKind model_kind_from_name(const std::string& name, const std::string& where) {
@@ -307,12 +313,19 @@ void check_model(const Model& m) {
   check_network(m.net, "model");
   const std::string kind = quoted(model_kind_name(m.kind));
 
-  // both kinds read the raw task vector
+  // every kind reads the raw task vector; a trajectory model then the current joints
   const int n_task = task_size(m.arm.task);
-  if (m.net.input_size != n_task)
+  const bool trajectory = m.kind == ModelKind::kTrajectory;
+  const int n_in = trajectory ? n_task + m.arm.dof() : n_task;
+  if (m.net.input_size != n_in)
     throw_expected("model.input.size",
-                   str(n_task) + " (the size of task " + quoted(task_name(m.arm.task)) + ")",
+                   str(n_in) + " (the size of task " + quoted(task_name(m.arm.task)) +
+                       (trajectory ? ", then " + str(m.arm.dof()) + " current joints for kind " + kind : "") +
+                       ")",
                    str(m.net.input_size));
+  if (m.net.residual != trajectory)
+    throw_expected("model: residual", trajectory ? "true for kind " + kind : "false for kind " + kind,
+                   m.net.residual ? "true" : "false");
 
   // ik decodes angles, feasibility class probabilities
   const bool softmax = m.net.decoding == OutputDecoding::kSoftmax;

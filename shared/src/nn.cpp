@@ -486,6 +486,15 @@ void check_network(const Network& net, const std::string& where) {
       throw_expected(wo + ".size", "a multiple of " + str(k) + " plus " + str(k) +
                                        " (a block per branch, then a logit per branch)", str(m));
   }
+  if (net.residual) {
+    if (net.decoding != OutputDecoding::kAngles || !net.branches.empty())
+      throw_expected(wo + ".decoding", "\"angles\" and no branches for a residual network (the step "
+                     "added to the input's joints)", "\"" + std::string(decoding_name(net.decoding)) + "\"" +
+                     (net.branches.empty() ? "" : " with branches"));
+    if (net.output_size() > net.input_size)
+      throw_expected(wi + ".size", "at least " + str(net.output_size()) + " (the outputs a residual "
+                     "network adds to the input's last entries)", str(net.input_size));
+  }
   const int h = net.head_outputs();
   if (net.decoding == OutputDecoding::kSinCos && h % 2 != 0)
     throw_expected(wo + ".size",
@@ -498,6 +507,13 @@ Workspace::Workspace(const Network& net)
     : a(kRows, net.max_width()), b(kRows, net.max_width()), g(kRows, net.max_width()) {}
 
 namespace {
+
+// y (rows x out) += the last `out` entries of each input row (rows x in): a residual network's
+// step added to the joints it was given
+void add_input_tail(const float* x, std::size_t in, Index rows, std::size_t out, float* y) {
+  for (Index r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < out; ++j) y[r * out + j] += x[r * in + in - out + j];
+}
 
 // the layers over x in chunks of Workspace::kRows; the decoding as decode() with `all`
 void run(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y, Answer answer,
@@ -538,6 +554,8 @@ void run(const Network& net, Workspace& ws, const float* x, std::size_t n, float
       }
     }
     decode(net, cur, rows, y + r0 * out, answer, p ? p + r0 * k : nullptr);
+    // forward() gives the network's own outputs; the decoded answers add the residual
+    if (net.residual && answer != Answer::kRaw) add_input_tail(x + r0 * in, in, rows, out, y + r0 * out);
   }
 }
 

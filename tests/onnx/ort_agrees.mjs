@@ -59,7 +59,10 @@ console.log('case'.padEnd(58) + 'max |onnx - core|');
 for (const c of cases) {
   const caseDir = join(dir, c.name);
   const session = await ort.InferenceSession.create(join(caseDir, 'model.onnx'));
-  assert.deepEqual(session.inputNames, ['target'], `${c.name}: input names`);
+  // inputs: [name, columns] in order, each fed the next columns of inputs.csv (a trajectory
+  // model: the target, then the current joints)
+  const inputs = c.inputs;
+  assert.deepEqual(session.inputNames, inputs.map(([name]) => name), `${c.name}: input names`);
   assert.deepEqual(session.outputNames, [c.output], `${c.name}: output names`);
   const x = readCsv(join(caseDir, 'inputs.csv'));
   const y = readCsv(join(caseDir, 'expected.csv'));
@@ -75,8 +78,16 @@ for (const c of cases) {
   const tolerance = probabilities ? kProbabilityTolerance : kTolerance;
   let classMismatches = 0;
   for (const n of kBatches) {
-    const input = new ort.Tensor('float32', x.values.slice(0, n * x.columns), [n, x.columns]);
-    const out = (await session.run({ target: input }))[c.output];
+    const feeds = {};
+    let first = 0;
+    for (const [name, width] of inputs) {
+      const v = new Float32Array(n * width);
+      for (let r = 0; r < n; ++r) v.set(x.values.slice(r * x.columns + first, r * x.columns + first + width), r * width);
+      feeds[name] = new ort.Tensor('float32', v, [n, width]);
+      first += width;
+    }
+    assert.equal(first, x.columns, `${c.name}: the inputs' columns`);
+    const out = (await session.run(feeds))[c.output];
     // a clustered model's candidates are [n, K, dof]: compared row-major as n x (K dof)
     assert.deepEqual(out.dims, [n, ...(c.row_dims ?? [c.columns])], `${c.name}: output shape at batch ${n}`);
     for (let r = 0; probabilities && r < n; ++r) {

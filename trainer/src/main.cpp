@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   neurokin::cli::add_export_command(app);
   neurokin::cli::add_train_command(app);
   neurokin::cli::add_eval_command(app);
+  neurokin::cli::add_track_command(app);
   neurokin::cli::add_ablate_command(app);
   neurokin::cli::add_report_command(app);
 

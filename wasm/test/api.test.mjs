@@ -306,6 +306,38 @@ test('Model.predictBranches: every head of a branch-heads network, predict the l
   plain.delete();
 });
 
+test('Model.step: a trajectory model follows a circle on the branch it starts on; predict agrees', async () => {
+  const fs = await import('node:fs');
+  const file = new URL('../../models/planar2/ik-trajectory.json', import.meta.url);
+  const model = new M.Model(fs.readFileSync(file, 'utf8'));
+  const arm = arms.planar2;
+  assert.equal(model.kind, 'trajectory');
+  assert.equal(model.inputSize, 4);  // (x, y), then the current joints
+  // maxStep 0: the network on (target, q) as it is, the same as predict on that row
+  const q0 = [-0.722734, 1.445468], near = [1.49, 0.02];
+  const stepped = model.step(q0, near, 0), predicted = model.predict(Float32Array.from([...near, ...q0]), 1);
+  for (let j = 0; j < 2; ++j) assert.ok(Math.abs(stepped[j] - predicted[j]) < 1e-6, `${stepped} != ${predicted}`);
+  // from elbow_down at (1.5, 0): 200 points of a circle of 0.5 m around (1, 0), one step each
+  let q = Float64Array.from(q0), worst = 0, jump = 0;
+  for (let i = 0; i < 200; ++i) {
+    const a = (2 * Math.PI * i) / 200, target = [1 + 0.5 * Math.cos(a), 0.5 * Math.sin(a)];
+    const next = model.step(q, target, 0.05);
+    jump = Math.max(jump, ...Array.from(next, (v, j) => Math.abs(v - q[j])));
+    q = next;
+    worst = Math.max(worst, arm.taskErrors(target, q, 1)[0]);
+    assert.ok(q[1] > 0, `left elbow_down at point ${i}: ${q}`);
+  }
+  assert.ok(worst < 0.01, `worst tracking error ${worst} m`);
+  assert.ok(jump < 0.1, `largest joint change ${jump} rad`);
+  assertThrowsError(() => model.step([0.1], near, 0.05), /Model.step q: expected 2 joint angles/);
+  assertThrowsError(() => model.step(q0, [1, NaN], 0.05), /Model.step target\[1\]: expected a finite number/);
+  assertThrowsError(() => model.step(q0, near, 'far'), /Model.step maxStep: expected a finite number/);
+  model.delete();
+  const ik = new M.Model(JSON.stringify(tinyModel()));
+  assertThrowsError(() => ik.step(q0, near, 0.05), /Model.step: expected a trajectory model \(kind "trajectory"\), got a ik model/);
+  ik.delete();
+});
+
 test('Model.inputs / Model.run: views on wasm memory, the same numbers as predict', () => {
   const model = new M.Model(tinyModel());
   const n = 150;

@@ -4,7 +4,8 @@
 //   public/wasm/    neurokin.{js,wasm} from the wasm build (make wasm)
 //   public/models/  the arm files, every shipped model (ARM/ik.json, ARM/ik.onnx), each arm's
 //                   feasibility classifier (ARM/feasibility.json: the page runs it on the core,
-//                   so its .onnx is not needed), index.json
+//                   so its .onnx is not needed), each arm's trajectory model (ARM/ik-trajectory.json,
+//                   path mode's other solver, run on the core), index.json
 // Usage: node web/scripts/stage.mjs [WASM_BIN_DIR]   (default build/wasm/bin)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,7 +39,7 @@ fs.writeFileSync(path.join(publicDir, 'wasm', 'package.json'), '{"type": "common
 // arms and shipped models, and the index the page reads (so it never asks for a missing file)
 const modelsDir = path.join(repoDir, 'models');
 fs.rmSync(path.join(publicDir, 'models'), { recursive: true, force: true });
-const index = { arms: [], models: {}, feasibility: {} };
+const index = { arms: [], models: {}, feasibility: {}, trajectory: {} };
 for (const f of fs.readdirSync(path.join(modelsDir, 'arms')).filter((f) => f.endsWith('.json')).sort()) {
   const name = path.basename(f, '.json');
   copy(path.join(modelsDir, 'arms', f), path.join(publicDir, 'models', 'arms', f));
@@ -57,9 +58,15 @@ for (const f of fs.readdirSync(path.join(modelsDir, 'arms')).filter((f) => f.end
     copy(classifier, path.join(publicDir, 'models', name, 'feasibility.json'));
     index.feasibility[name] = `models/${name}/feasibility.json`;
   }
+  const trajectory = path.join(modelsDir, name, 'ik-trajectory.json');
+  if (fs.existsSync(trajectory)) {
+    copy(trajectory, path.join(publicDir, 'models', name, 'ik-trajectory.json'));
+    index.trajectory[name] = `models/${name}/ik-trajectory.json`;
+  }
 }
 fs.writeFileSync(path.join(publicDir, 'models', 'index.json'), JSON.stringify(index, null, 2) + '\n');
 
 const names = (o) => Object.keys(o).join(', ') || 'none';
 console.log(`stage: ${index.arms.length} arms, models for ${names(index.models)}, classifiers for ` +
-            `${names(index.feasibility)} -> ${path.relative(repoDir, publicDir)}/`);
+            `${names(index.feasibility)}, trajectory models for ${names(index.trajectory)} -> ` +
+            `${path.relative(repoDir, publicDir)}/`);

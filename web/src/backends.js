@@ -6,8 +6,7 @@ export class WasmBackend {
   constructor(NK, jsonTextOrBytes, arm, label) {
     this.model = new NK.Model(jsonTextOrBytes);
     try {
-      checkModelFits(this.model.kind === 'ik' || this.model.kind === 'ik_clustered', arm, this.model.inputSize,
-                     this.model.outputSize);
+      checkModelFits(this.model.kind, arm, this.model.inputSize, this.model.outputSize);
       const modelArm = this.model.arm();
       const name = modelArm.name;
       modelArm.delete();
@@ -79,9 +78,13 @@ export async function bestTime(fn, alive) {
   return best;
 }
 
-// an ik model's sizes must be the arm's task size and joint count
-function checkModelFits(isIk, arm, inputSize, outputSize) {
-  if (!isIk) throw new Error('this is a feasibility model, not an IK model (it outputs class probabilities)');
+// an ik model's sizes must be the arm's task size and joint count (kind: 'ik', 'ik_clustered',
+// 'feasibility' or 'trajectory')
+function checkModelFits(kind, arm, inputSize, outputSize) {
+  if (kind === 'feasibility') throw new Error('this is a feasibility model, not an IK model (it outputs class probabilities)');
+  if (kind === 'trajectory')
+    throw new Error('this is a trajectory model (target and current joints -> next joints), not an IK model ' +
+                    '(path mode runs it for the arm it ships with: Trajectory model; the command line: neurokin track)');
   if (inputSize !== arm.taskSize || outputSize !== arm.dof)
     throw new Error(`this model maps ${inputSize} inputs to ${outputSize} outputs; ` +
                     `${arm.name} needs ${arm.taskSize} (${arm.task}) to ${arm.dof} joint angles`);
@@ -122,8 +125,10 @@ export class OnnxBackend {
     const inShape = session.inputMetadata?.[0]?.shape, outShape = session.outputMetadata?.[0]?.shape;
     const inSize = Array.isArray(inShape) ? inShape.at(-1) : arm.taskSize;
     const outSize = Array.isArray(outShape) ? outShape.at(-1) : arm.dof;
-    if (typeof inSize === 'number' && typeof outSize === 'number')
-      checkModelFits(b.output !== 'probabilities', arm, inSize, outSize);
+    // a trajectory model's second input is the current joints
+    const kind = b.output === 'probabilities' ? 'feasibility' : session.inputNames.length > 1 ? 'trajectory' : 'ik';
+    if (kind !== 'ik' || (typeof inSize === 'number' && typeof outSize === 'number'))
+      checkModelFits(kind, arm, inSize, outSize);
     b.dof = arm.dof;
     // one run proves the graph works before the page relies on it
     const q = await b.predict(new Float64Array(arm.taskSize).fill(0.1));

@@ -602,6 +602,7 @@ function setMode(mode) {
     : 'the tool follows the path; the coloured line is where it really went';
   configureGizmo();
   if (mode === 'path') {
+    app.view.ghost.visible = false;  // FK mode's ghost (the network's answer) answers no path frame
     app.path.start(app.target);
     updateSolutions();
   }
@@ -699,7 +700,7 @@ function viewState() {
   const v = app.view, path = app.path;
   return {
     arm: app.armName, target: app.target, backend: app.backendChoice, refine: app.refine, allSolutions: app.allSolutions,
-    mode: app.mode, q: app.mode === 'fk' ? app.q : null, feasibility: app.feasibilitySource,
+    mode: app.mode, q: app.mode === 'fk' ? app.q : null, feasibility: app.feasibilitySource, pathSolver: path.solver,
     path: path.kind, radius: Number($('path-radius').value), points: path.points,
     camera: app.cameraMoved ? [...v.camera.position.toArray(), ...v.orbit.target.toArray()] : null,
     model: app.model?.kind === 'url' ? app.model.url : null,
@@ -765,6 +766,7 @@ async function applyHash() {
     app.path.radiusSet = true;
   }
   if (state.points) app.path.points = state.points;
+  if ((state.pathSolver ?? 'model') !== app.path.solver) await app.path.chooseSolver(state.pathSolver ?? 'model');
   if (state.mode === 'fk' && state.q) {
     if (state.q.length === app.arm.dof) {
       app.q = clampToLimits(state.q);
@@ -809,7 +811,10 @@ async function main() {
     if (!/modeldata=/.test(location.hash)) showError(`cannot load the list of arms and models: ${index.reason.message}`);
   }
   app.slice = new SlicePanel(app, assetUrl('wasm/neurokin.js'));
-  app.path = new PathRunner(app, { drawArm, activeBackend, positionOf, fmtMm, describeTarget, updateSliders, writeHash });
+  app.path = new PathRunner(app, {
+    drawArm, activeBackend, positionOf, fmtMm, describeTarget, updateSliders, writeHash, showError,
+    fetchText: (url) => fetchChecked(assetUrl(url)),
+  });
   app.clock = new Clock();
   app.classroom = new Classroom(app, { setMode, writeHash, solve, updateSolutions });
   app.compare = new ComparePanel(app, { drawArm, showError, fmtMm, writeHash, fetchModel });

@@ -2,11 +2,19 @@
 // or a closed sequence of clicked points; every frame the backend predicts the joints (refined
 // when refine is on), the arm is set there, and the tool's real position is traced and
 // coloured by its error. A strip chart in the panel plots the error over the last lap.
+// Where the arm ships a trajectory model (ARM/ik-trajectory.json, seed 004), it can be the
+// solver instead: each frame the wasm core steps it from the arm's current joints towards the
+// target (Model.step), so the arm stays on the branch it is on where the stateless model answers
+// each point on its own branch and may flip. The largest joint change of a frame is shown.
+import { maxAngleDifference } from './backends.js';
 import { CLASSES, errorColour } from './feasibility.js';
 
 const $ = (id) => document.getElementById(id);
 const LAP_SECONDS = 8;
 const TRACE_POINTS = 480;
+// metres a trajectory step moves the target at most (neurokin track's default: the model was
+// trained on steps of this order)
+const MAX_STEP_M = 0.05;
 
 export class PathRunner {
   constructor(app, hooks) {
@@ -18,6 +26,10 @@ export class PathRunner {
     this.paused = false;
     this.busy = false;
     this.trace = [];
+    this.solver = 'model';     // 'model' (the page's backend) or 'trajectory'
+    this.trajectory = null;    // {arm, model}: the arm's trajectory model on the core, once loaded
+    this.maxJump = 0;          // rad, the largest joint change of one frame since the path (re)started
+    document.querySelectorAll('#path-solver button').forEach((b) => b.addEventListener('click', () => this.chooseSolver(b.dataset.solver)));
     document.querySelectorAll('#path-picker button').forEach((b) => b.addEventListener('click', () => this.choose(b.dataset.path)));
     $('path-radius').addEventListener('input', () => this.rebuild());
     $('path-play').addEventListener('click', () => {
@@ -49,7 +61,57 @@ export class PathRunner {
     this.rebuild();
   }
 
+  // the path's solver: 'trajectory' loads the arm's trajectory model first (and falls back to
+  // 'model', saying why, when it cannot); the measured figures start again
+  async chooseSolver(name) {
+    if (name === 'trajectory') {
+      try {
+        await this.loadTrajectory();
+      } catch (e) {
+        this.hooks.showError(`trajectory model: ${e.message}; the path stays on the IK model`);
+        name = 'model';
+      }
+    }
+    this.solver = name;
+    document.querySelectorAll('#path-solver button').forEach((b) => b.classList.toggle('on', b.dataset.solver === name));
+    this.trace = [];
+    this.maxJump = 0;
+    this.hooks.writeHash();
+  }
+
+  async loadTrajectory() {
+    const name = this.app.armName, url = this.app.index.trajectory?.[name];
+    if (this.trajectory?.arm === name) return;
+    if (!url) throw new Error(`none ships for ${name}`);
+    const text = await this.hooks.fetchText(url);
+    if (this.app.armName !== name) throw new Error(`the arm changed to ${this.app.armName} while it loaded`);
+    const model = new this.app.NK.Model(text);
+    const modelArm = model.arm(), armName = modelArm.name;
+    modelArm.delete();
+    if (model.kind !== 'trajectory' || armName !== name) {
+      model.delete();
+      throw new Error(`${url} is a ${model.kind} model of ${armName}, expected a trajectory model of ${name}`);
+    }
+    this.disposeTrajectory();
+    this.trajectory = { arm: name, model };
+  }
+
+  disposeTrajectory() {
+    this.trajectory?.model.delete();
+    this.trajectory = null;
+  }
+
+  // the solver picker where the arm has a trajectory model; another arm's is let go
+  configureSolver() {
+    const has = !!this.app.index.trajectory?.[this.app.armName];
+    $('path-solver').hidden = !has;
+    if (this.trajectory && this.trajectory.arm !== this.app.armName) this.disposeTrajectory();
+    if (!has && this.solver !== 'model') this.chooseSolver('model');
+    else if (has && this.solver === 'trajectory' && !this.trajectory) this.chooseSolver('trajectory');
+  }
+
   start(target) {
+    this.configureSolver();
     const t = Array.from(target);
     this.centre = this.hooks.positionOf(t);
     this.rest = t.slice(this.app.arm.task === 'planar_xy' ? 2 : 3);
@@ -92,6 +154,7 @@ export class PathRunner {
 
   reset() {
     this.stop();
+    this.configureSolver();
     this.points = [];
     this.radiusSet = false;
     if (this.app.mode === 'path') this.start(this.app.target);
@@ -131,6 +194,7 @@ export class PathRunner {
     if (Array.from(classes).some((c) => c === 0))
       $('path-hint').textContent += ' Grey points are out of reach: no answer can get the tool there.';
     this.trace = [];
+    this.maxJump = 0;
     this.s = 0;
     this.last = null;
     this.hooks.writeHash();  // the path is part of the link
@@ -158,6 +222,10 @@ export class PathRunner {
     const p = this.pointAt(this.s);
     const planar = this.app.arm.task === 'planar_xy';
     const target = Float64Array.from([...(planar ? p.slice(0, 2) : p), ...this.rest]);
+    if (this.solver === 'trajectory' && this.trajectory?.arm === this.app.armName) {
+      this.apply(target, this.trajectory.model.step(this.app.q, target, MAX_STEP_M));
+      return;
+    }
     const backend = this.hooks.activeBackend();
     const result = backend.predict(target);
     if (result instanceof Promise) {
@@ -170,6 +238,8 @@ export class PathRunner {
     const app = this.app, arm = app.arm;
     let q = arm.wrapIntoLimits(qNet).q;
     if (app.refine) q = arm.refine(target, q).q;
+    // a branch flip shows as a jump of a radian or more between two frames
+    this.maxJump = Math.max(this.maxJump, maxAngleDifference(q, app.q));
     app.q = q;
     app.tween = null;
     this.hooks.drawArm(q);
@@ -211,6 +281,10 @@ export class PathRunner {
     g.font = '11px system-ui';
     g.fillText(`error, last ${TRACE_POINTS} frames (max ${maxMm.toFixed(2)} mm)`, 4, 11);
     const mean = this.trace.reduce((a, t) => a + t.mm, 0) / Math.max(1, this.trace.length);
-    $('path-stats').textContent = `mean ${mean.toFixed(2)} mm, max ${Math.max(...this.trace.map((t) => t.mm)).toFixed(2)} mm over the trace`;
+    const stats = $('path-stats');
+    stats.textContent = `mean ${mean.toFixed(2)} mm, max ${Math.max(...this.trace.map((t) => t.mm)).toFixed(2)} mm over the trace; ` +
+      `largest joint change ${this.maxJump.toFixed(3)} rad in a frame (${this.solver === 'trajectory' ? 'trajectory model' : 'IK model'})`;
+    stats.dataset.maxJump = String(this.maxJump);
+    stats.dataset.solver = this.solver;
   }
 }

@@ -1,6 +1,6 @@
 // The view's state in the URL hash, so a link opens the same view (docs/sharing.md):
 //   #arm=kr6&target=x,y,z,qx,qy,qz,qw&backend=wasm|onnx&refine=0|1&all=1
-//    &mode=ik|fk|path&q=JOINTS&path=circle|points&radius=R&points=x,y,z;x,y,z
+//    &mode=ik|fk|path&q=JOINTS&path=circle|points&radius=R&points=x,y,z;x,y,z&solver=trajectory
 //    &camera=px,py,pz,tx,ty,tz&model=URL|modeldata=INLINE&compare=URL|comparedata=INLINE
 //    &classroom=1&hide=SECTION,...&tour=STEP&speed=S
 // `target` is the arm's task vector (as in the CLI). Parsing never throws: each bad field is
@@ -9,11 +9,15 @@
 export const BACKENDS = ['wasm', 'onnx'];
 export const MODES = ['ik', 'fk', 'path'];
 export const PATHS = ['circle', 'points'];
+// what moves the arm along a path: the page's model, each point alone (default), or the arm's
+// trajectory model stepping from the current joints (seed 004)
+export const PATH_SOLVERS = ['model', 'trajectory'];
 // the panel's sections a link can hide (index.html: data-section)
 export const SECTIONS = ['arm', 'mode', 'target', 'solutions', 'feasibility', 'inference', 'model', 'compare', 'share'];
 export const SPEEDS = [0.25, 0.5, 1, 2];
 const KNOWN = ['arm', 'target', 'backend', 'refine', 'all', 'mode', 'q', 'path', 'radius', 'points', 'camera', 'model',
-               'modeldata', 'compare', 'comparedata', 'classroom', 'hide', 'tour', 'speed', 'feas'];
+               'modeldata', 'compare', 'comparedata', 'classroom', 'hide', 'tour', 'speed', 'feas',
+               'solver'];
 // where the feasibility class shown comes from: the arm's classifier (default) or the core
 export const FEASIBILITY_SOURCES = ['classifier', 'exact'];
 
@@ -87,6 +91,7 @@ export function parseHash(hash, arms) {
   const q = get('q');
   if (q !== null) state.q = numbers('q', q, problems) ?? undefined;
   pick('path', 'path', PATHS);
+  pick('solver', 'pathSolver', PATH_SOLVERS);
   const radius = get('radius');
   if (radius !== null) {
     const r = Number(radius);
@@ -168,6 +173,7 @@ export function formatHash(s) {
   if (s.tour) parts.push(`tour=${s.tour}`);
   if (s.speed && s.speed !== 1) parts.push(`speed=${s.speed}`);
   if (s.feasibility === 'exact') parts.push('feas=exact');
+  if (s.pathSolver === 'trajectory') parts.push('solver=trajectory');
   return '#' + parts.join('&');
 }
 

@@ -521,6 +521,48 @@ test('path mode: the tool follows a circle and the error trace is drawn', async 
   await page.close();
 });
 
+test('path mode on planar2 from an elbow_down start: the trajectory model keeps the branch, the IK model flips', async () => {
+  // tool at (1.5, 0) on the elbow_down branch (q2 > 0); the shipped ik model answers elbow_up there
+  const elbowDown = [-0.722734, 1.445468];
+  const follow = async (solver) => {
+    const hash = `#arm=planar2&mode=fk&q=${elbowDown.join(',')}${solver === 'trajectory' ? '&solver=trajectory' : ''}`;
+    const { page, problems } = await open(hash);
+    await page.click('[data-testid=mode-path]');
+    await page.waitForFunction(() => /largest joint change/.test(document.querySelector('[data-testid=path-stats]').textContent),
+                               null, { timeout: 20000 });
+    await page.waitForTimeout(2500);  // a good part of the lap
+    const seen = await page.evaluate(() => {
+      const stats = document.querySelector('[data-testid=path-stats]');
+      return { maxJump: Number(stats.dataset.maxJump), solver: stats.dataset.solver, text: stats.textContent,
+               q: Array.from(window.neurokin.q), hash: location.hash };
+    });
+    return { page, problems, ...seen };
+  };
+
+  const traj = await follow('trajectory');
+  assert.equal(traj.solver, 'trajectory', traj.text);
+  assert.match(traj.hash, /solver=trajectory/);
+  // steps of at most 5 cm: hundredths of a radian a frame, never a flip; still elbow_down
+  assert.ok(traj.maxJump < 0.2, `trajectory model: ${traj.text}`);
+  assert.ok(traj.q[1] > 0, `trajectory model left elbow_down: q = ${traj.q}`);
+  // on the path by now: the tool within a few mm of the moving target
+  const err = Number(await traj.page.textContent('[data-testid=tool-error-mm]'));
+  assert.ok(err < 10, `trajectory model: ${err} mm from the target`);
+  await traj.page.screenshot({ path: path.join(shotsDir, 'planar2-path-trajectory.png') });
+  assert.deepEqual(traj.problems, []);
+  await traj.page.close();
+
+  const stateless = await follow('model');
+  assert.equal(stateless.solver, 'model');
+  assert.ok(stateless.maxJump > 1, `the IK model was expected to flip: ${stateless.text}`);
+  assert.ok(stateless.q[1] < 0, `the IK model answers elbow_up: q = ${stateless.q}`);
+  console.log(`# planar2 path from elbow_down: largest joint change a frame ${traj.maxJump.toFixed(3)} rad (trajectory model), ` +
+              `${stateless.maxJump.toFixed(3)} rad (IK model)`);
+  await stateless.page.screenshot({ path: path.join(shotsDir, 'planar2-path-ik-model.png') });
+  assert.deepEqual(stateless.problems, []);
+  await stateless.page.close();
+});
+
 test('initial load without ONNX Runtime: the page and the wasm core within 600 KB gzipped', async () => {
   // what the page fetches before any model: index.html, its own script and style, the core
   const { page, problems } = await open('#arm=kr6');  // kr6 ships no model: nothing else loads

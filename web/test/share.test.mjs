@@ -23,7 +23,7 @@ test('the hash: every key round-trips through formatHash and parseHash', () => {
     arm: 'kr6', target: [0.5, -0.25, 0.6, 0, 0.707107, 0, 0.707107], backend: 'onnx', refine: true, allSolutions: true,
     mode: 'path', path: 'points', points: [[0.1, 0.2, 0.3], [-0.4, 0.5, 0.6]], camera: [1.5, -1.5, 1.1, 0, 0, 0.3],
     model: 'https://example.org/a model.json?x=1&y=2', compareData: 'AbC-_9', classroom: true, hide: ['inference', 'share'],
-    tour: 3, speed: 0.5, feasibility: 'exact',
+    tour: 3, speed: 0.5, feasibility: 'exact', pathSolver: 'trajectory',
   };
   const { state: back, problems } = parseHash(formatHash(state), ARMS);
   assert.deepEqual(problems, []);
@@ -35,7 +35,7 @@ test('the hash: every key round-trips through formatHash and parseHash', () => {
   assert.equal(circle.state.radius, 0.125);
   // defaults stay out of the link
   assert.equal(formatHash({ arm: 'planar2', target: [1, 0], backend: 'wasm', refine: false, mode: 'ik', speed: 1, hide: [],
-                           feasibility: 'classifier' }),
+                           feasibility: 'classifier', pathSolver: 'model' }),
                '#arm=planar2&target=1,0&backend=wasm&refine=0');
 });
 
@@ -57,6 +57,7 @@ test('the hash: garbled links never throw; each bad or unknown key is named and 
     ['#classroom=yes', /classroom: expected 0 or 1/],
     ['#radius=-1', /radius: expected a positive number/],
     ['#feas=guess', /feas: expected one of classifier, exact, got 'guess'/],
+    ['#solver=ikflow', /solver: expected one of model, trajectory, got 'ikflow'/],
   ];
   for (const [hash, re] of cases) {
     const { problems } = parseHash(hash, ARMS);

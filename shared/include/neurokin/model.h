@@ -17,12 +17,16 @@ inline constexpr int kModelVersion = 1;
 // kMaxParameters, kMaxLayers, kMaxWidth: see nn.h
 inline constexpr int kFeasibilityClasses = 4;  // conditioning.h: Feasibility, in class order
 
-// what the network computes; the input is the arm's raw task vector for both kinds
+// what the network computes; the input is the arm's raw task vector, for trajectory models
+// followed by the arm's current joints
 enum class ModelKind {
   kIk,           // task vector -> joint angles (output decoding "angles" or "sincos")
   kFeasibility,  // task vector -> kFeasibilityClasses probabilities (decoding "softmax")
+  kTrajectory,   // (task vector, current joints) -> next joints (seed 004): decoding "angles",
+                 // a residual network (nn.h): next = current + the step, so the answer stays
+                 // on the branch of the current joints (trajectory.h steps along a path)
 };
-const char* model_kind_name(ModelKind k);  // "ik", "feasibility"
+const char* model_kind_name(ModelKind k);  // "ik", "feasibility", "trajectory"
 ModelKind model_kind_from_name(const std::string& name, const std::string& where = "kind");
 
 struct Model {
@@ -33,7 +37,8 @@ struct Model {
 };
 
 // check_network(m.net, "model") plus what the kind requires of the arm: input.size equals the
-// task size, output size and decoding match the dof (ik) or the classes (feasibility)
+// task size (trajectory: task size + dof), output size and decoding match the dof (ik,
+// trajectory) or the classes (feasibility), residual exactly for trajectory models
 void check_model(const Model& m);
 
 // parse and check a model; throws Error naming the field, expected and actual value
@@ -56,7 +61,8 @@ void check_network_input(const Model& m, const Eigen::Ref<const Eigen::VectorXd>
                          const std::string& where);
 
 // convenience over predict() for one sample, double in and out (decoded: angles or
-// probabilities); throws Error when x has the wrong size or a non-finite entry
+// probabilities); x is the model's whole input (trajectory: target, then current joints).
+// Throws Error when x has the wrong size or a non-finite entry
 Eigen::VectorXd predict_one(const Model& m, Workspace& ws,
                             const Eigen::Ref<const Eigen::VectorXd>& x);
 

@@ -102,6 +102,10 @@ struct Network {
   Eigen::VectorXf out_mean, out_std;  // per network output; y = y_n * std + mean
   OutputDecoding decoding = OutputDecoding::kAngles;
   std::vector<std::string> branches;  // branch heads' names; empty: one answer, no logits
+  // the decoded outputs are added to the last output_size() raw inputs: a trajectory model's
+  // next joints are its current joints (the input's tail) plus the step the network gives.
+  // Needs decoding "angles" and no branch heads; the model's kind sets it (model.h)
+  bool residual = false;
 
   int encoded_input_size() const;  // encoded_size(encoding, input_size)
   int net_outputs() const;         // width after the last layer, before decoding
@@ -125,7 +129,8 @@ struct Workspace {
   MatrixRM a, b, g;  // kRows x max_width each: activations (ping-pong) and the gate branch
 };
 
-// y[n x output_size] = net(x[n x input_size]); row-major, contiguous float buffers.
+// y[n x output_size] = net(x[n x input_size]) (+ the input's last output_size entries when
+// residual); row-major, contiguous float buffers.
 // Allocates nothing. Assumes net passed check_network(); non-finite inputs give non-finite
 // outputs. Throws Error only when ws was built for a narrower network.
 void predict(const Network& net, Workspace& ws, const float* x, std::size_t n, float* y);

@@ -18,6 +18,7 @@ void add_bench_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_track_command(CLI::App& app);
 void add_ablate_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 

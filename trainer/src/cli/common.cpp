@@ -88,6 +88,14 @@ void check_targets(const Arm& arm, const io::NumericTable& t) {
   }
 }
 
+void check_targets_and_joints(const Arm& arm, const io::NumericTable& t) {
+  const int ts = task_size(arm.task);
+  for (std::size_t i = 0; i < t.rows(); ++i) {
+    check_task_vector(arm, row_vector(t, i).head(ts), row_where(t, i) + ": target");
+    check_joints(arm, row_vector(t, i).tail(arm.dof()), row_where(t, i) + ": current joints");
+  }
+}
+
 void check_network_inputs(const Model& model, const io::NumericTable& t) {
   for (std::size_t i = 0; i < t.rows(); ++i)
     check_network_input(model, row_vector(t, i), row_where(t, i) + ": target");

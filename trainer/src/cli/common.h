@@ -36,6 +36,8 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
 io::NumericTable read_joints(const Arm& arm, const std::string& path);
 io::NumericTable read_targets(const Arm& arm, const std::string& path);
 void check_targets(const Arm& arm, const io::NumericTable& t);  // the rows read_targets checks
+// rows of a task vector then dof() current joints (a trajectory model's input): both checked
+void check_targets_and_joints(const Arm& arm, const io::NumericTable& t);
 // every row fits the model's float32 input (check_network_input); messages name file and line
 void check_network_inputs(const Model& model, const io::NumericTable& t);
 

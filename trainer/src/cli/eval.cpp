@@ -14,6 +14,7 @@
 #include "cli/eval_ik.h"
 #include "data/dataset.h"
 #include "data/feasibility.h"
+#include "data/trajectory.h"
 #include "neurokin/clustered.h"
 #include "neurokin/conditioning.h"
 #include "neurokin/ik.h"
@@ -58,10 +59,7 @@ double us_per_prediction(const Model& m, const train::Samples& s, int batch) {
 // and the binary reachable / unreachable accuracy
 void eval_classifier(const EvalArgs& args, const Model& m) {
   if (args.refine > 0) throw Error("--refine needs an ik model, got a feasibility model");
-  const auto& cfg = m.metadata.value("config", nlohmann::json::object());
-  data::FeasibilityConfig fc = cfg.contains("data")
-                                   ? data::feasibility_config_from_json(cfg["data"], "model.metadata.config.data")
-                                   : data::FeasibilityConfig{};
+  data::FeasibilityConfig fc = training_config(m.metadata, data::feasibility_config_from_json);
   const double share = double(fc.reachable) / double(fc.reachable + fc.unreachable);
   fc.reachable = std::max(1LL, std::llround(args.n * share));
   fc.unreachable = args.n - fc.reachable;
@@ -100,6 +98,25 @@ void eval_classifier(const EvalArgs& args, const Model& m) {
     for (std::size_t j = 0; j < c.confusion[k].size(); ++j) fmt::print(" {:>8}", c.confusion[k][j]);
     fmt::print("\n");
   }
+}
+
+// a trajectory model on fresh perturbation data made as for training (--seed, --n samples): the
+// error of one step, from current joints near the answer; `neurokin track` follows whole paths
+void eval_trajectory(const EvalArgs& args, const Model& m) {
+  if (args.refine > 0) throw Error("--refine needs an ik model, got a trajectory model (see neurokin track)");
+  const double perturbation = training_config(m.metadata, data::trajectory_config_from_json).perturbation;
+  const train::Samples s = fresh_steps(m.arm, m.metadata, args.n, args.seed);
+  const train::ErrorStats e = train::evaluate(m, s, s.test);
+  nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed},
+                        {"perturbation_rad", perturbation}, {"network", train::to_json(e)}};
+  if (args.json) {
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print("{} on {} fresh steps of {} (seed {}; current joints within {} rad of an answer)\n", args.model,
+             s.size(), m.arm.name, args.seed, perturbation);
+  fmt::print("  one step position mm: mean {:.3f}  p95 {:.3f}  p99 {:.3f}  max {:.3f}   joints: MAE {:.3g} rad\n",
+             e.mean_m * 1e3, e.p95_m * 1e3, e.p99_m * 1e3, e.max_m * 1e3, e.joint_mae);
 }
 
 // microseconds per target of the clustered model: every member and the FK of each candidate
@@ -199,6 +216,7 @@ void run_eval(const EvalArgs& args) {
     throw Error("--compare: needs a clustered model (kind \"ik_clustered\") as --model, got " + args.model);
   const Model m = load_model(args.model);
   if (m.kind == ModelKind::kFeasibility) return eval_classifier(args, m);
+  if (m.kind == ModelKind::kTrajectory) return eval_trajectory(args, m);
   const train::Samples s = fresh_targets(m.arm, m.metadata, args.n, args.seed, false);
   const train::ErrorStats e = train::evaluate(m, s, s.test);
   nlohmann::json out = {{"model", args.model}, {"arm", m.arm.name}, {"n", s.size()}, {"seed", args.seed}};
@@ -263,6 +281,8 @@ void add_eval_command(CLI::App& app) {
       "where the pose came from and, for unreachable poses, by their distance to the reachable set),\n"
       "and the accuracy against seed 002's per-sample labels. --kd-radius 0 evaluates on unreachable\n"
       "poses without the training margin (arbitrarily close to reachable ones).\n\n"
+      "Trajectory models are evaluated on one step from fresh perturbation data made as for training\n"
+      "(--seed, --n samples); `neurokin track` follows a circle and a line with them.\n\n"
       "Clustered models (kind ik_clustered): the candidate chosen by FK consistency (the best of the K),\n"
       "the share within 5 mm, and how many distinct good solutions the candidates hold per target;\n"
       "--compare MODEL evaluates a single ik model on the same targets beside it.\n\n"

@@ -7,9 +7,7 @@ namespace neurokin::cli {
 using Clock = std::chrono::steady_clock;
 
 data::DataConfig training_data_config(const nlohmann::json& metadata) {
-  const auto& cfg = metadata.value("config", nlohmann::json::object());
-  return cfg.contains("data") ? data::data_config_from_json(cfg["data"], "model.metadata.config.data")
-                              : data::DataConfig{};
+  return training_config(metadata, data::data_config_from_json);
 }
 
 train::Samples fresh_targets(const Arm& arm, const nlohmann::json& metadata, long long n, std::uint64_t seed,
@@ -26,6 +24,16 @@ train::Samples fresh_targets(const Arm& arm, const nlohmann::json& metadata, lon
   s.test.clear();
   for (std::size_t i = 0; i < s.size(); ++i)
     if (!focus || near_circle[i]) s.test.push_back(static_cast<int>(i));
+  return s;
+}
+
+train::Samples fresh_steps(const Arm& arm, const nlohmann::json& metadata, long long n, std::uint64_t seed) {
+  data::TrajectoryConfig tc = training_config(metadata, data::trajectory_config_from_json);
+  tc.n = std::max<long long>(n, tc.per_point);
+  tc.seed = seed;
+  tc.val_share = tc.test_share = 0;
+  train::Samples s = train::to_samples(data::make_trajectory_data(arm, tc));
+  s.test = s.train;  // every row is fresh: another seed than training's
   return s;
 }
 

@@ -104,13 +104,10 @@ json grid_mean(const Projection& pr, const std::vector<float>& x, int task_size,
       {"values", rounded(mean)}};
 }
 
-json ik_report(const Model& m, int threads) {
-  const long long n = std::min<long long>(kReportTargets, training_data_config(m.metadata).n);
-  const train::Samples s = fresh_targets(m.arm, m.metadata, n, kReportSeed, false, threads);
+// the report of the joints q (n x dof) a model answered to the targets of s (`source` says
+// which): histograms of the position (and orientation) error, the mean error over the workspace
+json answers_report(const Model& m, const train::Samples& s, const std::vector<float>& q, const char* source) {
   const Arm& arm = m.arm;
-  std::vector<float> q(s.size() * arm.dof());
-  Workspace ws(m.net);
-  predict(m.net, ws, s.x.data(), s.size(), q.data());
   std::vector<double> pos(s.size()), rot(s.size());
   for (std::size_t k = 0; k < s.size(); ++k) {
     const Eigen::VectorXd qd =
@@ -121,7 +118,7 @@ json ik_report(const Model& m, int threads) {
     pos[k] = e.position_error * 1e3;
     rot[k] = e.orientation_error * 180.0 / M_PI;
   }
-  json r = {{"version", 1}, {"source", "fresh targets"}, {"n", s.size()}, {"seed", kReportSeed}};
+  json r = {{"version", 1}, {"source", source}, {"n", s.size()}, {"seed", kReportSeed}};
   r["histograms"] = json::array({log_histogram("position_error_mm", "position error (mm)", pos)});
   if (arm.task == TaskKind::kPositionPitch || arm.task == TaskKind::kPose)
     r["histograms"].push_back(log_histogram(
@@ -130,6 +127,27 @@ json ik_report(const Model& m, int threads) {
   r["heatmap"] = grid_mean({arm.task == TaskKind::kPlanarXY}, s.x, s.task_size, pos,
                            "mean position error (mm)");
   return r;
+}
+
+json ik_report(const Model& m, int threads) {
+  const long long n = std::min<long long>(kReportTargets, training_data_config(m.metadata).n);
+  const train::Samples s = fresh_targets(m.arm, m.metadata, n, kReportSeed, false, threads);
+  std::vector<float> q(s.size() * m.arm.dof());
+  Workspace ws(m.net);
+  predict(m.net, ws, s.x.data(), s.size(), q.data());
+  return answers_report(m, s, q, "fresh targets");
+}
+
+// a trajectory model: one step each on fresh samples of its training data (the report's seed)
+json trajectory_report(const Model& m) {
+  const long long n =
+      std::min<long long>(kReportTargets, training_config(m.metadata, data::trajectory_config_from_json).n);
+  const train::Samples s = fresh_steps(m.arm, m.metadata, n, kReportSeed);
+  std::vector<float> x(s.size() * s.input_size()), q(s.size() * m.arm.dof());
+  for (std::size_t r = 0; r < s.size(); ++r) s.input_row(r, &x[r * s.input_size()]);
+  Workspace ws(m.net);
+  predict(m.net, ws, x.data(), s.size(), q.data());
+  return answers_report(m, s, q, "fresh trajectory steps (current joints near the answer)");
 }
 
 json classifier_report(const Model& m, int threads) {
@@ -289,12 +307,17 @@ report::Figure errors_figure(const Model& m, const std::string& name, const json
 }  // namespace
 
 json compute_report(const Model& m, int threads) {
-  return m.kind == ModelKind::kFeasibility ? classifier_report(m, threads) : ik_report(m, threads);
+  switch (m.kind) {
+    case ModelKind::kFeasibility: return classifier_report(m, threads);
+    case ModelKind::kTrajectory: return trajectory_report(m);
+    case ModelKind::kIk: break;
+  }
+  return ik_report(m, threads);
 }
 
 std::vector<std::string> write_report_plots(const Model& m, const std::string& prefix) {
   const std::string name =
-      fmt::format("{} {}", m.arm.name, m.kind == ModelKind::kFeasibility ? "feasibility" : "ik");
+      fmt::format("{} {}", m.arm.name, model_kind_name(m.kind));
   std::vector<std::pair<std::string, report::Figure>> figures;
   if (m.metadata.contains("curves"))
     figures.emplace_back(prefix + ".curves.svg", curves_figure(m, name));

@@ -52,7 +52,8 @@ TaskError add_answer(const Arm& arm, const Eigen::Ref<const Eigen::VectorXd>& ta
 void write_ik(const Model& m, const io::NumericTable& targets, const std::vector<float>& y,
               int refine, io::CsvWriter& out) {
   for (std::size_t i = 0; i < targets.rows(); ++i) {
-    add_answer(m.arm, row_vector(targets, i), y.data() + i * m.arm.dof(), refine, out);
+    // a trajectory model's rows hold the current joints after the target
+    add_answer(m.arm, row_vector(targets, i).head(task_size(m.arm.task)), y.data() + i * m.arm.dof(), refine, out);
     out.end_row();
   }
 }
@@ -79,16 +80,20 @@ void add_candidates(const Arm& arm, const io::NumericTable& targets, std::size_t
 }
 
 // the input streams through `chunk(targets, first row, out)` kChunkRows rows at a time, into a
-// temporary file published only once every row is done: memory stays flat whatever the length
+// temporary file published only once every row is done: memory stays flat whatever the length.
+// With current_joints (a trajectory model) each row is the target, then the current joints
 template <class Chunk>
-void stream_rows(const InOut& io, const Arm& arm, const std::vector<std::string>& header, Chunk&& chunk) {
-  io::NumericCsvReader in(io.in, task_columns(arm.task));
+void stream_rows(const InOut& io, const Arm& arm, const std::vector<std::string>& header, Chunk&& chunk,
+                 bool current_joints = false) {
+  const std::vector<std::string> task = task_columns(arm.task);
+  io::NumericCsvReader in(io.in, current_joints ? concat(task, joint_columns(arm)) : task);
   io::AtomicFile file(io.out);
   io::CsvWriter out(header);
   io::NumericTable targets;
   std::size_t row0 = 0;
   while (in.read(targets, kChunkRows)) {
-    check_targets(arm, targets);
+    if (current_joints) check_targets_and_joints(arm, targets);
+    else check_targets(arm, targets);
     chunk(targets, row0, out);
     row0 += targets.rows();
     file.write(out.take_text());
@@ -145,15 +150,9 @@ void run_predict(const PredictArgs& args) {
     throw Error(fmt::format("{}: classify needs a feasibility model, got a {} model (use predict)", args.model,
                             model_kind_name(m.kind)));
   }
-  const int task = task_size(m.arm.task);
-  if (m.net.input_size != task) {
-    throw Error(
-        fmt::format("{}: expected a network reading the {}-entry task vector, got input "
-                    "size {}; predict feeds task vectors only",
-                    args.model, task, m.net.input_size));
-  }
-  if (args.refine > 0 && m.kind != ModelKind::kIk) {
-    throw Error(fmt::format("{}: --refine needs an ik model, got a {} model", args.model,
+  const bool joints_out = m.kind != ModelKind::kFeasibility;
+  if (args.refine > 0 && !joints_out) {
+    throw Error(fmt::format("{}: --refine needs an ik or trajectory model, got a {} model", args.model,
                             model_kind_name(m.kind)));
   }
   if (args.all_solutions && m.net.heads() < 2) {
@@ -162,7 +161,7 @@ void run_predict(const PredictArgs& args) {
                             args.model, model_kind_name(m.kind)));
   }
   const int outputs = m.net.output_size();
-  if (m.kind == ModelKind::kIk && outputs != m.arm.dof()) {
+  if (joints_out && outputs != m.arm.dof()) {
     throw Error(fmt::format("{}: expected {} network outputs (the joints of {}), got {}",
                             args.model, m.arm.dof(), m.arm.name, outputs));
   }
@@ -172,7 +171,7 @@ void run_predict(const PredictArgs& args) {
     for (int k = 0; k < m.net.net_outputs(); ++k) header.push_back(fmt::format("out{}", k));
   } else if (args.all_solutions) {
     header = candidate_header(m.arm, true, "head");
-  } else if (m.kind == ModelKind::kIk) {
+  } else if (joints_out) {
     header = concat(joint_columns(m.arm), {"position_error_m", "orientation_error_rad"});
   } else {
     header = {"class", "name"};
@@ -206,10 +205,10 @@ void run_predict(const PredictArgs& args) {
     } else {
       y.resize(n * outputs);
       predict(m.net, ws, x.data(), n, y.data());
-      if (m.kind == ModelKind::kIk) write_ik(m, targets, y, args.refine, out);
+      if (joints_out) write_ik(m, targets, y, args.refine, out);
       else write_feasibility(outputs, targets, y, out);
     }
-  });
+  }, m.kind == ModelKind::kTrajectory);
 }
 
 }  // namespace
@@ -222,6 +221,8 @@ void add_predict_command(CLI::App& app) {
       "Input rows are task vectors of the model's arm (see `neurokin info MODEL`).\n"
       "ik models write the joint angles (rad), then position_error_m and\n"
       "orientation_error_rad of those angles (after --refine, of the refined angles).\n"
+      "trajectory models read the target, then the current joints (x,y,q1,q2 for planar2) and\n"
+      "write the next joints and their errors the same way (`neurokin track` follows paths).\n"
       "feasibility models write class (0 unreachable, 1 near_singular, 2 adequate,\n"
       "3 high_manipulability), its name, and the probabilities p0..p3.\n"
       "Clustered models (kind ik_clustered) write the candidate chosen by FK consistency and its\n"

@@ -67,6 +67,18 @@ train::Samples feasibility_samples(const Arm& arm, const train::TrainConfig& cfg
   return train::to_samples(std::move(d));
 }
 
+// the trajectory dataset of the config: next joints, current joints around them, targets
+train::Samples trajectory_samples(const Arm& arm, const train::TrainConfig& cfg) {
+  const data::TrajectoryConfig tc = data::trajectory_config_from_json(cfg.data, "config.data");
+  data::TrajectoryData d = data::make_trajectory_data(arm, tc);
+  fmt::print(stderr,
+             "data: {} samples of {} ({} next configurations x {} current joints within {} rad; {} train / {} "
+             "validation / {} test)\n",
+             d.n, arm.name, d.n / tc.per_point, tc.per_point, tc.perturbation, d.split.train, d.split.val,
+             d.split.test);
+  return train::to_samples(std::move(d));
+}
+
 // the model, its ONNX twin and its report: all three written to temporary files first, then
 // published, so a full disk leaves the previous three as they were, not a mixed set
 void publish_model_files(const std::string& out, const std::string& model_json, const std::string& onnx,
@@ -171,9 +183,9 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
   const Arm arm = train::config_arm(cfg);
   if (!cfg.init.empty())
     load_model(cfg.init);  // a missing or broken file fails before the data are made
-  const bool classifier = cfg.kind == "feasibility";
-  if (classifier && !files.cache.empty())
-    throw Error("--cache: feasibility datasets are not cached yet (drop --cache)");
+  const bool classifier = cfg.kind == "feasibility", trajectory = cfg.kind == "trajectory";
+  if ((classifier || trajectory) && !files.cache.empty())
+    throw Error("--cache: " + cfg.kind + " datasets are not cached yet (drop --cache)");
 
   const std::filesystem::path out(files.out);
   if (out.has_parent_path()) {
@@ -186,8 +198,9 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
   // an output directory that takes no file fails now, not after the training
   io::check_writable(files.out + ".json");
   const auto t_data = std::chrono::steady_clock::now();
-  const train::Samples samples =
-      classifier ? feasibility_samples(arm, cfg) : ik_samples(arm, cfg, files.cache);
+  const train::Samples samples = classifier   ? feasibility_samples(arm, cfg)
+                                 : trajectory ? trajectory_samples(arm, cfg)
+                                              : ik_samples(arm, cfg, files.cache);
   fmt::print(stderr, "data made or loaded in {:.1f} s\n",
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t_data).count());
 
@@ -229,7 +242,7 @@ Model train_to_files(const nlohmann::json& config, const TrainFiles& files) {
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "train", "Train an IK or feasibility network with oneDNN from a config file");
+      "train", "Train an IK, trajectory or feasibility network with oneDNN from a config file");
   cmd->footer(
       "Writes OUT.json (model + config, metrics, per-epoch curves and report), OUT.onnx,\n"
       "OUT.report.json, OUT.log.csv, the plots OUT.curves.svg, OUT.errors.svg and OUT.heatmap.svg\n"
@@ -240,7 +253,9 @@ void add_train_command(CLI::App& app) {
       "(cross-entropy)\n"
       "on reachable and confirmed unreachable poses (trainer/src/data/feasibility.h).\n"
       "\"kind\": \"ik_clustered\" clusters the sampled joints with k-means (config.clusters) and trains\n"
-      "one network per cluster (OUT.c<k>.log.csv); the answer is chosen by FK consistency.\n\n"
+      "one network per cluster (OUT.c<k>.log.csv); the answer is chosen by FK consistency.\n"
+      "\"kind\": \"trajectory\" trains (target, current joints) -> next joints on seed 004's perturbation\n"
+      "data (trainer/src/data/trajectory.h); `neurokin track` follows paths with it.\n\n"
       "Example: neurokin train --config models/configs/planar2-ik.json --out models/planar2/ik\n"
       "         neurokin train --config models/configs/kr6-feasibility.json --out "
       "models/kr6/feasibility");

@@ -1,4 +1,5 @@
 #include "data/dataset.h"
+#include "data/config_fields.h"
 
 #include <algorithm>
 #include <atomic>
@@ -126,20 +127,33 @@ Split make_split(std::int64_t n, std::uint64_t seed, double val_share, double te
 
 const char* sampling_name(Sampling s) { return s == Sampling::kLhs ? "lhs" : "uniform"; }
 
+void read_sampling_fields(ju::Fields& f, std::int64_t& n, std::uint64_t& seed, Sampling& sampling) {
+  int count = static_cast<int>(n);
+  f.integer("n", count, 1, 0x7fffffff);
+  n = count;
+  if (const json* v = f.get("seed")) seed = static_cast<std::uint64_t>(ju::integer(*v, f.at("seed"), 0, 1LL << 53));
+  std::string name = sampling_name(sampling);
+  f.string("sampling", name);
+  if (name != "uniform" && name != "lhs") throw_expected(f.at("sampling"), "\"uniform\" or \"lhs\"", "\"" + name + "\"");
+  sampling = name == "lhs" ? Sampling::kLhs : Sampling::kUniform;
+}
+
+void read_split_fields(ju::Fields& f, double& val_share, double& test_share) {
+  f.number("val_share", val_share, 0, 1, false, true);
+  f.number("test_share", test_share, 0, 1, false, true);
+}
+
+void check_split_shares(double val_share, double test_share, const std::string& where) {
+  if (val_share + test_share >= 1)
+    throw_expected(where + ".val_share + test_share", "less than 1 (some data must train)",
+                   json(val_share + test_share).dump());
+}
+
 DataConfig data_config_from_json(const json& j, const std::string& where) {
   DataConfig c;
   {
     ju::Fields f(j, where);
-    int n = static_cast<int>(c.n);
-    f.integer("n", n, 1, 0x7fffffff);
-    c.n = n;
-    if (const json* v = f.get("seed"))
-      c.seed = static_cast<std::uint64_t>(ju::integer(*v, f.at("seed"), 0, 1LL << 53));
-    std::string sampling = sampling_name(c.sampling);
-    f.string("sampling", sampling);
-    if (sampling != "uniform" && sampling != "lhs")
-      throw_expected(f.at("sampling"), "\"uniform\" or \"lhs\"", "\"" + sampling + "\"");
-    c.sampling = sampling == "lhs" ? Sampling::kLhs : Sampling::kUniform;
+    read_sampling_fields(f, c.n, c.seed, c.sampling);
     if (const json* v = f.get("branch_preference")) {
       const std::string w = f.at("branch_preference");
       if (!v->is_array()) throw_expected(w, "an array of branch names", ju::describe(*v));
@@ -153,12 +167,9 @@ DataConfig data_config_from_json(const json& j, const std::string& where) {
       }
     }
     if (const json* v = f.get("focus")) c.focus = focus_from_json(*v, f.at("focus"));
-    f.number("val_share", c.val_share, 0, 1, false, true);
-    f.number("test_share", c.test_share, 0, 1, false, true);
+    read_split_fields(f, c.val_share, c.test_share);
   }
-  if (c.val_share + c.test_share >= 1)
-    throw_expected(where + ".val_share + test_share", "less than 1 (some data must train)",
-                   json(c.val_share + c.test_share).dump());
+  check_split_shares(c.val_share, c.test_share, where);
   return c;
 }
 

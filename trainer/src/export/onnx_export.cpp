@@ -284,9 +284,12 @@ std::string select_head(Graph& g, const Network& net, const std::string& y) {
   return picked;
 }
 
-// the whole pipeline of nn.h predict(), as nodes of g from the graph input: the decoded answer
+// the whole pipeline of nn.h predict(), as nodes of g from the graph input(s): the decoded answer.
+// A residual (trajectory) network reads the current joints as a second input and adds them
 std::string network_nodes(Graph& g, const Network& net) {
+  const bool joints = net.residual;
   std::string x = kInputName;
+  if (joints) x = g.op("Concat", {kInputName, kJointsInputName}, "input", {{"axis", 1}});
   if (net.encoding != InputEncoding::kRaw) x = encode(g, x, net.encoding);
   // (x - mean) / std, the same float operations as the core
   x = g.op("Sub", {x, g.vector("input.mean", net.in_mean)}, "normalise");
@@ -296,12 +299,15 @@ std::string network_nodes(Graph& g, const Network& net) {
   x = g.op("Mul", {x, g.vector("output.std", net.out_std)}, "denormalise");
   x = g.op("Add", {x, g.vector("output.mean", net.out_mean)}, "denormalise");
   if (net.heads() > 1) x = select_head(g, net, x);
-  return decode(g, net, x);
+  x = decode(g, net, x);
+  return joints ? g.op("Add", {x, kJointsInputName}, "residual") : x;
 }
 
 void build_graph(const Network& net, const std::string& output, onnx::GraphProto* gp) {
   Graph g(gp);
-  declare(gp->add_input(), kInputName, {net.input_size});
+  const int joints = net.residual ? net.output_size() : 0;
+  declare(gp->add_input(), kInputName, {net.input_size - joints});
+  if (joints) declare(gp->add_input(), kJointsInputName, {joints});
   declare(gp->add_output(), output, {net.output_size()});
   g.rename_last_output(network_nodes(g, net), output);
 }
@@ -352,8 +358,8 @@ void add_properties(onnx::ModelProto& model, const Model& m, const std::string& 
   std::string columns;
   for (int k = 0; k < m.net.output_size(); ++k) {
     if (k > 0) columns += ",";
-    columns += m.kind == ModelKind::kIk ? m.arm.joints[k].name
-                                        : feasibility_name(static_cast<Feasibility>(k));
+    columns += m.kind == ModelKind::kFeasibility ? feasibility_name(static_cast<Feasibility>(k))
+                                                 : m.arm.joints[k].name;
   }
   add_property(model, "output_columns", columns);
   if (!m.net.branches.empty()) {

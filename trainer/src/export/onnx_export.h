@@ -3,7 +3,9 @@
 // layers, de-normalisation, decoding), so ONNX Runtime (node, web) needs nothing else.
 //
 //   input  "target"         float32 [batch, task size]   the arm's raw task vector
-//   output "joints"         float32 [batch, dof]         ik models, radians
+//          "current_joints" float32 [batch, dof]         trajectory models only, radians
+//   output "joints"         float32 [batch, dof]         ik models, radians (trajectory models:
+//                                                        the next joints, current + step)
 //          "probabilities"  float32 [batch, 4]           feasibility models, class order
 //          "candidates"     float32 [batch, K, dof]      clustered models (neurokin/clustered.h):
 //                                                        every cluster's answer, radians
@@ -22,6 +24,7 @@ namespace neurokin::onnx_export {
 // opset 17 of the default domain: the newest ONNX 1.12 knows; ONNX Runtime 1.30 runs it
 inline constexpr int kOpset = 17;
 inline constexpr const char* kInputName = "target";
+inline constexpr const char* kJointsInputName = "current_joints";  // trajectory models
 inline constexpr const char* kCandidatesName = "candidates";
 inline constexpr const char* kBatchDim = "batch";  // the dynamic first dimension (dim_param)
 

@@ -42,8 +42,8 @@ TrainConfig config_from_json(const json& j) {
     }
   }
   top.string("kind", c.kind);
-  if (c.kind != "ik" && c.kind != "feasibility" && c.kind != "ik_clustered")
-    throw_expected(top.at("kind"), "\"ik\", \"feasibility\" or \"ik_clustered\"", "\"" + c.kind + "\"");
+  if (c.kind != "ik" && c.kind != "feasibility" && c.kind != "ik_clustered" && c.kind != "trajectory")
+    throw_expected(top.at("kind"), "\"ik\", \"feasibility\", \"ik_clustered\" or \"trajectory\"", "\"" + c.kind + "\"");
   // clustered regression: the k-means settings, read by train/clustered.h
   if (const json* cl = top.get("clusters")) {
     if (c.kind != "ik_clustered")
@@ -52,6 +52,8 @@ TrainConfig config_from_json(const json& j) {
     ju::require_object(*cl, top.at("clusters"));
     c.clusters = *cl;
   }
+  // a trajectory model's step is added to the current joints: angles, one head
+  const bool trajectory = c.kind == "trajectory";
   // a classifier decodes class probabilities
   const bool classifier = c.kind == "feasibility";
   if (classifier) c.decoding = OutputDecoding::kSoftmax;
@@ -80,14 +82,15 @@ TrainConfig config_from_json(const json& j) {
                             {InputEncoding::kRaw, InputEncoding::kPolar, InputEncoding::kPolarPitch,
                              InputEncoding::kPose},
                             encoding_name);
-    c.decoding = classifier ? enum_field(f, "decoding", c.decoding, {OutputDecoding::kSoftmax}, decoding_name)
-                            : enum_field(f, "decoding", c.decoding,
-                                         {OutputDecoding::kAngles, OutputDecoding::kSinCos}, decoding_name);
+    c.decoding = classifier   ? enum_field(f, "decoding", c.decoding, {OutputDecoding::kSoftmax}, decoding_name)
+                 : trajectory ? enum_field(f, "decoding", c.decoding, {OutputDecoding::kAngles}, decoding_name)
+                              : enum_field(f, "decoding", c.decoding,
+                                           {OutputDecoding::kAngles, OutputDecoding::kSinCos}, decoding_name);
     f.number("dropout", c.dropout, 0.0, 0.9);
     if (const json* b = f.get("branches")) {
-      if (classifier || !b->is_array() || b->size() < 2 || b->size() > static_cast<size_t>(kMaxBranches))
+      if (classifier || trajectory || !b->is_array() || b->size() < 2 || b->size() > static_cast<size_t>(kMaxBranches))
         throw_expected(f.at("branches"),
-                       classifier ? std::string("no branches for kind \"feasibility\"")
+                       classifier || trajectory ? "no branches for kind \"" + c.kind + "\""
                                   : "an array of 2 to " + std::to_string(kMaxBranches) + " branch names",
                        ju::describe(*b));
       for (size_t i = 0; i < b->size(); ++i)

@@ -45,7 +45,7 @@ void BatchLoss::decode(const float* y, double* q) const {
 
 LossTerms BatchLoss::compute(const float* y_n, const float* x, const float* q_star, int n,
                              const LossWeights& w, float* dy_n, float* position_error,
-                             float* orientation_error) {
+                             float* orientation_error, const float* q_offset) {
   const int ts = task_size(arm_.task), td = task_dof(arm_.task);
   const int pos_rows = arm_.task == TaskKind::kPlanarXY ? 2 : 3;
   const bool fk = w.fk_position > 0 || w.fk_orientation > 0;
@@ -64,6 +64,8 @@ LossTerms BatchLoss::compute(const float* y_n, const float* x, const float* q_st
   for (int k = 0; k < n; ++k) {
     double* q = &q_[static_cast<size_t>(k) * dof_];
     decode(y_n + static_cast<size_t>(k) * outputs_, q);
+    if (q_offset)
+      for (int i = 0; i < dof_; ++i) q[i] += q_offset[static_cast<size_t>(k) * dof_ + i];
     const Eigen::Map<const Eigen::VectorXd> qv(q, dof_);
     TaskVec target(ts);
     for (int i = 0; i < ts; ++i) target[i] = x[static_cast<size_t>(k) * ts + i];

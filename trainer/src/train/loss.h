@@ -44,10 +44,11 @@ class BatchLoss {
 
   // y_n: n x outputs (normalised network outputs), x: n x task_size targets, q_star: n x dof
   // canonical joints. Writes dy_n (n x outputs, the gradient of the weighted sum) and, per
-  // sample, the position (m) and orientation (rad) error of the decoded joints.
+  // sample, the position (m) and orientation (rad) error of the decoded joints. q_offset
+  // (trajectory models, n x dof): the current joints, to which the decoded step is added
   LossTerms compute(const float* y_n, const float* x, const float* q_star, int n,
                     const LossWeights& w, float* dy_n, float* position_error,
-                    float* orientation_error);
+                    float* orientation_error, const float* q_offset = nullptr);
 
   // decoded joint angles of one output row
   void decode(const float* y_n_row, double* q) const;

@@ -105,15 +105,23 @@ void mean_std(const std::vector<float>& v, int width, const std::vector<int>& ro
 
 std::vector<float> encode_all(const Samples& d, InputEncoding enc, const Eigen::VectorXf* mean,
                               const Eigen::VectorXf* std) {
-  const int e = encoded_size(enc, d.task_size);
-  std::vector<float> f(d.size() * e);
+  const int in = d.input_size(), e = encoded_size(enc, in);
+  std::vector<float> f(d.size() * e), row(in);
   for (size_t r = 0; r < d.size(); ++r) {
     float* fr = &f[r * e];
-    encode_features(enc, d.task_size, &d.x[r * d.task_size], fr);
+    d.input_row(r, row.data());
+    encode_features(enc, in, row.data(), fr);
     if (mean)
       for (int i = 0; i < e; ++i) fr[i] = (fr[i] - (*mean)[i]) / (*std)[i];
   }
   return f;
+}
+
+// a trajectory dataset's steps, next - current joints (n x dof)
+std::vector<float> steps(const Samples& d) {
+  std::vector<float> dq(d.q.size());
+  for (std::size_t i = 0; i < dq.size(); ++i) dq[i] = d.q[i] - d.q_current[i];
+  return dq;
 }
 
 json curves_to_json(const std::vector<EpochStats>& log) {
@@ -187,6 +195,11 @@ std::string clock_text(double s) {
 
 }  // namespace
 
+void Samples::input_row(std::size_t r, float* in) const {
+  std::copy_n(&x[r * task_size], task_size, in);
+  if (!q_current.empty()) std::copy_n(&q_current[r * dof], dof, in + task_size);
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   const size_t k = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p / 100.0 * v.size())) - (p > 0 ? 1 : 0));
@@ -202,15 +215,22 @@ static void assign_split(const data::Split& split, Samples& s) {
   s.test.assign(o.begin() + split.train + split.val, o.end());
 }
 
-Samples to_samples(data::Dataset&& d) {
+// targets and the joints to learn (n x task_size, n x dof), and the split
+static Samples ik_rows(int task_size, int dof, std::vector<float>&& x, std::vector<float>&& q,
+                       const data::Split& split) {
   Samples s;
-  s.task_size = d.task_size;
-  s.dof = d.dof;
-  s.x = std::move(d.targets);
-  s.q = std::move(d.joints);
+  s.task_size = task_size;
+  s.dof = dof;
+  s.x = std::move(x);
+  s.q = std::move(q);
+  assign_split(split, s);
+  return s;
+}
+
+Samples to_samples(data::Dataset&& d) {
+  Samples s = ik_rows(d.task_size, d.dof, std::move(d.targets), std::move(d.joints), d.split);
   s.branch = std::move(d.branch);
   s.branch_names = d.report.branches;
-  assign_split(d.split, s);
   char hash[20];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(d.hash));
   s.report = {{"config", data::data_config_to_json(d.config)},
@@ -233,6 +253,13 @@ Samples to_samples(data::FeasibilityData&& d) {
                  [](data::PoseSource p) { return static_cast<std::uint8_t>(p); });
   s.margin = std::move(d.margin);
   assign_split(d.split, s);
+  s.report = std::move(d.report);
+  return s;
+}
+
+Samples to_samples(data::TrajectoryData&& d) {
+  Samples s = ik_rows(d.task_size, d.dof, std::move(d.targets), std::move(d.next), d.split);
+  s.q_current = std::move(d.current);
   s.report = std::move(d.report);
   return s;
 }
@@ -407,19 +434,20 @@ ErrorStats evaluate(const Model& model, const Samples& d, const std::vector<int>
   // branch heads: which head each dataset branch is, to count answers on the canonical one
   const int heads = model.net.heads();
   const std::vector<int> head_of = data::positions_in(d.branch_names, model.net.branches);
-  std::vector<float> qs(static_cast<size_t>(heads) * arm.dof()), ps(heads);
+  std::vector<float> qs(static_cast<size_t>(heads) * arm.dof()), ps(heads), x(d.input_size());
   std::size_t agree = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
     const size_t r = rows[k];
     float* q = &answers[k * arm.dof()];
+    d.input_row(r, x.data());  // the target, for trajectory models then the current joints
     if (heads > 1) {
-      predict_branches(model.net, ws, &d.x[r * d.task_size], 1, qs.data(), ps.data());
+      predict_branches(model.net, ws, x.data(), 1, qs.data(), ps.data());
       const int h = static_cast<int>(std::max_element(ps.begin(), ps.end()) - ps.begin());
       std::copy_n(&qs[static_cast<size_t>(h) * arm.dof()], arm.dof(), q);
       const int b = r < d.branch.size() ? d.branch[r] : -1;
       agree += b >= 0 && b < static_cast<int>(head_of.size()) && head_of[b] == h;
     } else {
-      predict(model.net, ws, &d.x[r * d.task_size], 1, q);
+      predict(model.net, ws, x.data(), 1, q);
     }
   }
   ErrorStats st = answer_errors(arm, d, rows, answers, position_error_m);
@@ -462,9 +490,12 @@ void start_from(const Model& init, Model& model, const std::string& where) {
 
 Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, const TrainOptions& opt) {
   if (cfg.kind == "ik_clustered")
-    throw_expected("config.kind", "\"ik\" or \"feasibility\" for one network",
+    throw_expected("config.kind", "\"ik\", \"feasibility\" or \"trajectory\" for one network",
                    "\"ik_clustered\" (several networks: train/clustered.h train_clustered)");
-  const bool classifier = cfg.kind == "feasibility";
+  const bool classifier = cfg.kind == "feasibility", trajectory = cfg.kind == "trajectory";
+  if (trajectory != !data.q_current.empty())
+    throw_expected("training data", trajectory ? "current joints for kind \"trajectory\"" : "no current joints for kind \"" + cfg.kind + "\"",
+                   data.q_current.empty() ? "none" : std::to_string(data.q_current.size() / std::max(data.dof, 1)) + " rows");
   if (data.task_size != task_size(arm.task) || data.dof != (classifier ? 0 : arm.dof()))
     throw_expected("training data", "task size " + std::to_string(task_size(arm.task)) + " and " +
                                         std::to_string(arm.dof()) + " joints (" + arm.name + ")",
@@ -480,14 +511,15 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
 
   // the model's fixed parts: encodings and normalisation from the training split
   Model model;
-  model.kind = classifier ? ModelKind::kFeasibility : ModelKind::kIk;
+  model.kind = classifier ? ModelKind::kFeasibility : trajectory ? ModelKind::kTrajectory : ModelKind::kIk;
   model.arm = arm;
   Network& net = model.net;
-  net.input_size = data.task_size;
+  net.input_size = data.input_size();
+  net.residual = trajectory;
   net.encoding = cfg.encoding;
   net.decoding = cfg.decoding;
   net.branches = cfg.branches;
-  const int enc = encoded_size(cfg.encoding, data.task_size);
+  const int enc = encoded_size(cfg.encoding, net.input_size);
   const int heads = net.heads();
   const int head_outputs = cfg.decoding == OutputDecoding::kSinCos ? 2 * arm.dof() : arm.dof();
   const int outputs = classifier ? kFeasibilityClasses : heads * head_outputs + (heads > 1 ? heads : 0);
@@ -497,7 +529,8 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
   net.out_std = Eigen::VectorXf::Ones(outputs);
   if (cfg.decoding == OutputDecoding::kAngles) {
     Eigen::VectorXf mean, std;
-    mean_std(data.q, arm.dof(), data.train, mean, std);
+    // trajectory models: the step next - current, which the network's output is
+    mean_std(trajectory ? steps(data) : data.q, arm.dof(), data.train, mean, std);
     for (int k = 0; k < heads; ++k) net.out_mean.segment(k * head_outputs, head_outputs) = mean,
                                     net.out_std.segment(k * head_outputs, head_outputs) = std;
   }
@@ -553,7 +586,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
 
   const int ts = data.task_size, dof = arm.dof();
   std::vector<float> xb(static_cast<size_t>(cfg.batch) * enc), tb(static_cast<size_t>(cfg.batch) * ts),
-      qb(static_cast<size_t>(cfg.batch) * dof), dy(static_cast<size_t>(cfg.batch) * outputs),
+      qb(static_cast<size_t>(cfg.batch) * dof), cb(trajectory ? static_cast<size_t>(cfg.batch) * dof : 0), dy(static_cast<size_t>(cfg.batch) * outputs),
       pe(cfg.batch), re(cfg.batch);
   std::vector<std::int8_t> lb(cfg.batch);
   std::vector<int> rb(cfg.batch);
@@ -600,6 +633,7 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
         std::copy_n(&data.x[r * ts], ts, &tb[static_cast<size_t>(k) * ts]);
         if (classifier) lb[k] = data.label[r];
         else std::copy_n(&data.q[r * dof], dof, &qb[static_cast<size_t>(k) * dof]);
+        if (trajectory) std::copy_n(&data.q_current[r * dof], dof, &cb[static_cast<size_t>(k) * dof]);
       }
       const float* y = mlp.forward(xb.data(), n, true);
       LossWeights w{base[0], base[1], base[2], base[3], cfg.loss.hard_alpha, cfg.loss.limits,
@@ -612,7 +646,8 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
           classifier ? LossTerms{}
           : branch_loss ? branch_loss->compute(y, tb.data(), *targets, rb.data(), n, w, cfg.loss.branch, dy.data(),
                                                pe.data(), re.data(), &choice)
-                        : loss->compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data());
+                        : loss->compute(y, tb.data(), qb.data(), n, w, dy.data(), pe.data(), re.data(),
+                                        trajectory ? cb.data() : nullptr);
       const std::array<double, 4> tv{terms.joint, terms.sincos, terms.fk_position, terms.fk_orientation};
       for (int t = 0; t < 4; ++t) running[t] = running[t] == 0 ? tv[t] : 0.99 * running[t] + 0.01 * tv[t];
       for (int k = 0; k < n; ++k) seen_error[order[b0 + k]] = pe[k];

@@ -10,6 +10,7 @@
 
 #include "data/dataset.h"
 #include "data/feasibility.h"
+#include "data/trajectory.h"
 #include "neurokin/arm.h"
 #include "neurokin/model.h"
 #include "train/config.h"
@@ -21,7 +22,8 @@ namespace neurokin::train {
 struct Samples {
   int task_size = 0, dof = 0;
   std::vector<float> x;  // n x task_size
-  std::vector<float> q;  // n x dof
+  std::vector<float> q;  // n x dof (trajectory models: the next joints)
+  std::vector<float> q_current;  // trajectory models: n x dof, the input after the target
   std::vector<std::int8_t> label;  // classifiers: n class indices (q stays empty, dof 0)
   std::vector<std::int8_t> pose_label, sample_label;  // classifiers: both labellings (label is
                                                       // one of them, config.data.label's)
@@ -32,6 +34,10 @@ struct Samples {
   std::vector<int> train, val, test;
   nlohmann::json report = nlohmann::json::object();  // the dataset's own report (branches)
   std::size_t size() const { return !label.empty() ? label.size() : dof ? q.size() / dof : 0; }
+  // the width of a model input row: the target, then the current joints when there are any
+  int input_size() const { return task_size + (q_current.empty() ? 0 : dof); }
+  // row r's model input (input_size() floats) into `in`
+  void input_row(std::size_t r, float* in) const;
 };
 
 // a dataset's rows and split as the trainer reads them (moves the arrays); the report keeps
@@ -39,6 +45,8 @@ struct Samples {
 Samples to_samples(data::Dataset&& d);
 // a feasibility dataset's poses, pose labels and split (the report: counts, label agreement)
 Samples to_samples(data::FeasibilityData&& d);
+// a trajectory dataset: targets, current joints (q_current) and next joints (q)
+Samples to_samples(data::TrajectoryData&& d);
 
 // one epoch's line of the log
 struct EpochStats {
