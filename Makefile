@@ -80,24 +80,19 @@ bench: build web
 	node bench/predict_soak.mjs --markdown docs/reliability.md
 
 # the shipped models, each from its committed config (models/configs/ARM-ik.json); datasets are
-# cached under build/data. An arm with a second config, ARM-ik-finetune.json, is trained in two
-# stages: the first config into build/models/ARM-ik-base, then fine-tuned from it (--init) into
-# models/ARM/ik (kr6: 20 more epochs with a larger orientation weight). Then each is evaluated on
+# cached under build/data. An arm with more configs, ARM-ik-finetune*.json, is trained in stages
+# (scripts/train_stages.sh): the first config into build/models/ARM-ik-stage0, then each
+# fine-tuned (--init) from the one before, the last into models/ARM/ik (kr6: 20 more epochs with
+# a larger orientation weight). Then each is evaluated on
 # 10,000 fresh targets (models/ARM/ik.eval.json). About 2 h 20 min on 2 cores (planar2 4 min,
 # puma3 14 min, kr6 34 + 20 min; omx4, two branch heads, 61 min on a loaded machine)
 ARMS := planar2 puma3 omx4 kr6
 models: models-ik models-feasibility models-clustered models-trajectory
 
 models-ik: build
-	@mkdir -p build/data build/models
+	@mkdir -p build/data
 	@for arm in $(ARMS); do \
-	  tune=models/configs/$$arm-ik-finetune.json; \
-	  if [ -f $$tune ]; then \
-	    $(CLI) train --config models/configs/$$arm-ik.json --out build/models/$$arm-ik-base --cache build/data/$$arm-ik.bin --quiet && \
-	    $(CLI) train --config $$tune --init build/models/$$arm-ik-base.json --out models/$$arm/ik --cache build/data/$$arm-ik.bin --quiet; \
-	  else \
-	    $(CLI) train --config models/configs/$$arm-ik.json --out models/$$arm/ik --cache build/data/$$arm-ik.bin --quiet; \
-	  fi && \
+	  scripts/train_stages.sh $(CLI) $$arm ik --cache build/data/$$arm-ik.bin && \
 	  $(CLI) eval --model models/$$arm/ik.json --n 10000 --refine 20 --json > models/$$arm/ik.eval.json || exit 1; \
 	done
 
@@ -105,11 +100,12 @@ models-ik: build
 # afresh: the margin DLS is most of it), then evaluated on 80,000 fresh poses in the training
 # ratio, with the training margin (models/ARM/feasibility.eval.json) and without it
 # (feasibility.eval-nomargin.json: unreachable poses arbitrarily close to reachable ones)
-# about 1 h 20 min with one thread each on a busy 2-core machine (planar2 12 min, puma3 12 min,
-# omx4 13 min, kr6 39 min for training, whose data take 6 of them; each eval about 1 min)
+# about 1 h 40 min with one thread each on a busy 2-core machine (planar2 12 min, puma3 12 min,
+# omx4 13 min, kr6 39 min for training, whose data take 6 of them, then its fine-tune stage 20
+# min; each eval about 1 min). In stages like the ik models (scripts/train_stages.sh)
 models-feasibility: build
 	@for arm in $(ARMS); do \
-	  $(CLI) train --config models/configs/$$arm-feasibility.json --out models/$$arm/feasibility --quiet && \
+	  scripts/train_stages.sh $(CLI) $$arm feasibility && \
 	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --json > models/$$arm/feasibility.eval.json && \
 	  $(CLI) eval --model models/$$arm/feasibility.json --n 80000 --kd-radius 0 --json \
 	    > models/$$arm/feasibility.eval-nomargin.json || exit 1; \
