@@ -165,6 +165,15 @@ std::string short_json(const nlohmann::json& v) {
   return s.size() > 70 ? s.substr(0, 67) + "..." : s;
 }
 
+// the model's metadata.metrics as a table ("" when it has none)
+std::string metrics_table(const nlohmann::json& metadata) {
+  const auto metrics = metadata.find("metrics");
+  if (metrics == metadata.end() || !metrics->is_object() || metrics->empty()) return "";
+  Table mt({"name", "value"});
+  for (const auto& [k, v] : metrics->items()) mt.add({k, short_json(v)});
+  return "metrics\n" + mt.str("  ");
+}
+
 std::string model_summary(const Model& m, const std::string& path) {
   const Network& net = m.net;
   std::string s = fmt::format("model        {}\n", path);
@@ -198,13 +207,7 @@ std::string model_summary(const Model& m, const std::string& path) {
     for (const auto& [k, v] : m.metadata.items()) mt.add({k, short_json(v)});
     s += mt.str("  ");
   }
-  const auto metrics = m.metadata.find("metrics");
-  if (metrics != m.metadata.end() && metrics->is_object() && !metrics->empty()) {
-    s += "metrics\n";
-    Table mt({"name", "value"});
-    for (const auto& [k, v] : metrics->items()) mt.add({k, short_json(v)});
-    s += mt.str("  ");
-  }
+  s += metrics_table(m.metadata);
   return s;
 }
 
@@ -229,13 +232,7 @@ std::string clustered_summary(const ClusteredModel& m, const std::string& path) 
   }
   s += t.str("  ");
   s += fmt::format("parameters   {}\n", total);
-  const auto metrics = m.metadata.find("metrics");
-  if (metrics != m.metadata.end() && metrics->is_object() && !metrics->empty()) {
-    s += "metrics\n";
-    Table mt({"name", "value"});
-    for (const auto& [k, v] : metrics->items()) mt.add({k, short_json(v)});
-    s += mt.str("  ");
-  }
+  s += metrics_table(m.metadata);
   return s;
 }
 
