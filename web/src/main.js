@@ -27,6 +27,7 @@ const START_Q = {
 };
 
 const app = {
+  turns: Promise.resolve(),
   NK: null, index: null, view: null,
   armName: null, arm: null, armJson: null, reach: 1,
   target: null, mode: 'ik',
@@ -108,6 +109,7 @@ async function setArm(name, { target = null, keepModel = null, armText = null } 
   const q0 = clampToLimits(START_Q[name] ?? Array.from(arm.lower(), (lo, i) => (lo + arm.upper()[i]) / 2));
   app.q = Float64Array.from(q0);
   app.qGoal = app.q;
+  app.tween = null;  // (one toward the old arm's answer)
   app.target = target ? checkedTarget(target) ?? arm.fk(q0).task : arm.fk(q0).task;
   drawArm(app.q);
 
@@ -309,6 +311,17 @@ function describeModel() {
   app.share.update();
 }
 
+// ---- turns -------------------------------------------------------------------------------
+
+// the page's transitions (a link applied, an arm chosen, a model loaded or reset) run one at a
+// time, each to its end: one started while another awaits its fetches would otherwise dispose
+// the backends and arm the other is still using
+// (a transition that throws shows its message; the next one still runs)
+function inTurn(transition) {
+  app.turns = app.turns.then(transition).catch((e) => showError(e.message));
+  return app.turns;
+}
+
 // ---- solving -------------------------------------------------------------------------------
 
 // predict (and refine) for the current target; overlapping calls collapse into one more run
@@ -321,23 +334,40 @@ async function solve() {
   const joints = $('joints');
   joints.dataset.ready = '0';
   try {
+    let failed = null, answered = false;
     do {
       app.solveAgain = false;
-      await solveOnce();
+      try {
+        answered = await solveOnce();
+        failed = null;
+      } catch (e) {
+        // (a failure in a run that a newer request overtook is not shown: that run answers)
+        failed = e;
+        answered = false;
+      }
     } while (app.solveAgain);
-    joints.dataset.ready = '1';
-  } catch (e) {
-    showError(e.message);
+    if (failed) showError(failed.message);
+    else if (answered) joints.dataset.ready = '1';
   } finally {
     app.solving = 0;
   }
 }
 
+// false when the arm or backend changed while the prediction ran: the transition that changed
+// them solves again once it is done, so this run shows nothing
 async function solveOnce() {
   const arm = app.arm, target = app.target;
   const backend = activeBackend();
+  const overtaken = () => app.arm !== arm || activeBackend() !== backend;
   if (backend === app.analytic) app.analytic.current = app.q;
-  const raw = Float64Array.from(await backend.predict(target));
+  let raw;
+  try {
+    raw = Float64Array.from(await backend.predict(target));
+  } catch (e) {
+    if (overtaken()) return false;
+    throw e;
+  }
+  if (overtaken()) return false;
   if (raw.length !== arm.dof || raw.some((v) => !Number.isFinite(v)))
     throw new Error(`the model gave ${raw.length} values (${Array.from(raw).join(', ')}); expected ${arm.dof} finite joint angles`);
   // the same pose with every joint inside its limits where whole turns allow
@@ -388,6 +418,7 @@ async function solveOnce() {
   writeHash();
   scheduleMeasure();
   app.slice.request(target);
+  return true;
 }
 
 // the target's class from the source chosen (the classifier, or the core's exact class: the
@@ -620,7 +651,7 @@ function buildPanel() {
     b.textContent = name;
     b.dataset.arm = name;
     b.dataset.testid = `arm-${name}`;
-    b.addEventListener('click', () => switchArm(name));
+    b.addEventListener('click', () => inTurn(() => switchArm(name)));
     picker.append(b);
   }
   const legend = $('legend');
@@ -656,10 +687,10 @@ function buildPanel() {
   $('error-close').addEventListener('click', clearError);
   $('file').addEventListener('change', () => {
     const f = $('file').files[0];
-    if (f) loadModel({ file: f });
+    if (f) inTurn(() => loadModel({ file: f }));
     $('file').value = '';
   });
-  $('reset-model').addEventListener('click', () => { clearError(); loadModel(null); });
+  $('reset-model').addEventListener('click', () => { clearError(); inTurn(() => loadModel(null)); });
 
   // dropping a model file anywhere
   let depth = 0;
@@ -671,12 +702,14 @@ function buildPanel() {
     depth = 0;
     $('drop-hint').hidden = true;
     const f = e.dataTransfer?.files?.[0];
-    if (f) loadModel({ file: f });
+    if (f) inTurn(() => loadModel({ file: f }));
   });
 
   app.view.gizmo.addEventListener('objectChange', targetFromGizmo);
   window.addEventListener('hashchange', () => {
-    if (location.hash !== app.lastHash) applyHash();
+    // the hash as it is now: a transition still running may rewrite it before this one's turn
+    const hash = location.hash;
+    if (hash !== app.lastHash) inTurn(() => applyHash(hash));
   });
 }
 
@@ -725,8 +758,8 @@ function inlineModel(data) {
   return { data, text, armName: arm?.name, armText: JSON.stringify(arm) };
 }
 
-async function applyHash() {
-  const { state, problems } = parseHash(location.hash, app.index.offline ? null : app.index.arms);
+async function applyHash(hash = location.hash) {
+  const { state, problems } = parseHash(hash, app.index.offline ? null : app.index.arms);
   if (problems.length) showError(`link: ${problems.join('; ')}`);
   app.refine = state.refine ?? false;
   $('refine').checked = app.refine;
@@ -830,7 +863,7 @@ async function main() {
     clearTimeout(cameraTimer);
     cameraTimer = setTimeout(writeHash, 250);
   });
-  await applyHash();
+  await inTurn(() => applyHash());
 
   // each frame: our own work (path, animation), then three.js; with app.frameLog set to an array
   // (bench/page_frames.mjs) each frame appends its time stamp, both durations (ms) and whether
