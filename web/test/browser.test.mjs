@@ -521,6 +521,29 @@ test('path mode: the tool follows a circle and the error trace is drawn', async 
   await page.close();
 });
 
+test('path mode on puma3 with the trajectory model: the tool follows the circle with small joint steps', async () => {
+  const { page, problems } = await open('#arm=puma3&solver=trajectory');
+  await page.click('[data-testid=mode-path]');
+  await page.waitForFunction(() => /largest joint change/.test(document.querySelector('[data-testid=path-stats]').textContent),
+                             null, { timeout: 20000 });
+  await page.waitForTimeout(2500);
+  const seen = await page.evaluate(() => {
+    const stats = document.querySelector('[data-testid=path-stats]');
+    return { maxJump: Number(stats.dataset.maxJump), solver: stats.dataset.solver, text: stats.textContent, hash: location.hash };
+  });
+  assert.equal(seen.solver, 'trajectory', seen.text);
+  assert.match(seen.hash, /solver=trajectory/);
+  // steps of at most 5 cm (the first ones close the 0.22 m from the start to the circle): tenths
+  // of a radian a frame at most, where a branch flip is over 1 rad
+  assert.ok(seen.maxJump < 0.3, `trajectory model: ${seen.text}`);
+  const err = Number(await page.textContent('[data-testid=tool-error-mm]'));
+  assert.ok(err < 10, `trajectory model: ${err} mm from the target`);
+  console.log(`# puma3 path with the trajectory model: ${seen.text}`);
+  await page.screenshot({ path: path.join(shotsDir, 'puma3-path-trajectory.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('path mode on planar2 from an elbow_down start: the trajectory model keeps the branch, the IK model flips', async () => {
   // tool at (1.5, 0) on the elbow_down branch (q2 > 0); the shipped ik model answers elbow_up there
   const elbowDown = [-0.722734, 1.445468];
