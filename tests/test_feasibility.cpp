@@ -261,6 +261,23 @@ TEST_CASE("feasibility data config: unknown and out-of-range fields are named") 
   CHECK(ss.pose_label == ds.label);
 }
 
+// dy (of two rows of four logits y) against central finite differences of the batch loss
+static void check_cross_entropy_gradient(const float* y, const std::int8_t* labels, const float* dy,
+                                         double reachability) {
+  const double h = 1e-3;
+  for (int k = 0; k < 8; ++k) {
+    float yp[8], ym[8], g[8];
+    std::copy(y, y + 8, yp);
+    std::copy(y, y + 8, ym);
+    yp[k] += float(h);
+    ym[k] -= float(h);
+    const double fd = (train::cross_entropy(yp, labels, 2, 4, g, nullptr, reachability) -
+                       train::cross_entropy(ym, labels, 2, 4, g, nullptr, reachability)) /
+                      (2 * h);
+    CHECK(dy[k] == Approx(fd).margin(std::sqrt(h) * 1e-2));
+  }
+}
+
 TEST_CASE("cross-entropy: value by hand and gradient by finite differences") {
   const float y[8] = {0.0f, 0.0f, 0.0f, 0.0f, 1.0f, -2.0f, 0.5f, 3.0f};
   const std::int8_t labels[2] = {2, 3};
@@ -270,18 +287,26 @@ TEST_CASE("cross-entropy: value by hand and gradient by finite differences") {
   const double lse = std::log(std::exp(1.0) + std::exp(-2.0) + std::exp(0.5) + std::exp(3.0));
   CHECK(per[1] == Approx(lse - 3.0));
   CHECK(l == Approx((per[0] + per[1]) / 2));
-  const double h = 1e-3;
-  for (int k = 0; k < 8; ++k) {
-    float yp[8], ym[8], g[8];
-    std::copy(y, y + 8, yp);
-    std::copy(y, y + 8, ym);
-    yp[k] += float(h);
-    ym[k] -= float(h);
-    const double fd = (train::cross_entropy(yp, labels, 2, 4, g, nullptr) -
-                       train::cross_entropy(ym, labels, 2, 4, g, nullptr)) /
-                      (2 * h);
-    CHECK(dy[k] == Approx(fd).margin(std::sqrt(h) * 1e-2));
+  check_cross_entropy_gradient(y, labels, dy, 0.0);
+}
+
+TEST_CASE("cross-entropy with the reachability term: value by hand and gradient by finite differences") {
+  // one unreachable row (label 0) and one reachable (label 2): -log P(S) on top, weighted
+  const float y[8] = {0.3f, -1.0f, 2.0f, 0.5f, 1.0f, -2.0f, 0.5f, 3.0f};
+  const std::int8_t labels[2] = {0, 2};
+  const double w = 2.5;
+  float dy[8], per[2];
+  const double l = train::cross_entropy(y, labels, 2, 4, dy, per, w);
+  double p[8];
+  for (int r = 0; r < 2; ++r) {
+    double s = 0;
+    for (int k = 0; k < 4; ++k) s += std::exp(double(y[4 * r + k]));
+    for (int k = 0; k < 4; ++k) p[4 * r + k] = std::exp(double(y[4 * r + k])) / s;
   }
+  CHECK(per[0] == Approx(-std::log(p[0]) - w * std::log(p[0])));
+  CHECK(per[1] == Approx(-std::log(p[6]) - w * std::log(p[5] + p[6] + p[7])));
+  CHECK(l == Approx((per[0] + per[1]) / 2));
+  check_cross_entropy_gradient(y, labels, dy, w);
 }
 
 TEST_CASE("a tiny feasibility classifier trains above chance in seconds") {

@@ -111,6 +111,7 @@ TrainConfig config_from_json(const json& j) {
     f.number("huber_position", c.loss.huber_position, 0, 1e3);
     f.number("huber_orientation", c.loss.huber_orientation, 0, 10);
     f.number("branch", c.loss.branch, 0, 1e6);
+    f.number("reachability", c.loss.reachability, 0, 1e3);
     if (c.loss.joint_mse + c.loss.sincos + c.loss.fk_position + c.loss.fk_orientation <= 0)
       throw_expected(top.at("loss"), "at least one loss term with a weight > 0", "none");
   }
@@ -195,6 +196,7 @@ json config_to_json(const TrainConfig& c) {
     j["network"]["branches"] = c.branches;
     j["loss"]["branch"] = c.loss.branch;
   }
+  if (c.loss.reachability > 0) j["loss"]["reachability"] = c.loss.reachability;
   if (c.kind == "ik_clustered") j["clusters"] = c.clusters;
   if (!c.init.empty()) j["init"] = c.init;
   return j;

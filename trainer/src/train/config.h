@@ -27,6 +27,7 @@ struct LossConfig {
   double huber_position = 0.0;     // pseudo-Huber scale of the FK position error, m (0: squared)
   double huber_orientation = 0.0;  // the same for the orientation error, rad
   double branch = 1.0;  // networks with branch heads: cross-entropy of the branch choice
+  double reachability = 0.0;  // classifiers: binary cross-entropy, unreachable vs the rest
 };
 
 struct ScheduleConfig {

@@ -169,7 +169,7 @@ LossTerms BatchLoss::compute(const float* y_n, const float* x, const float* q_st
 }
 
 double cross_entropy(const float* y, const std::int8_t* labels, int n, int classes, float* dy,
-                     float* sample_loss) {
+                     float* sample_loss, double reachability) {
   double total = 0;
   const double inv_n = 1.0 / n;
   for (int r = 0; r < n; ++r) {
@@ -182,9 +182,21 @@ double cross_entropy(const float* y, const std::int8_t* labels, int n, int class
     double sum = 0;
     for (int k = 0; k < classes; ++k) sum += std::exp(z[k] - zmax);
     const double log_sum = std::log(sum) + zmax;
-    for (int k = 0; k < classes; ++k)
-      g[k] = static_cast<float>((std::exp(z[k] - log_sum) - (k == label ? 1.0 : 0.0)) * inv_n);
-    const double loss = log_sum - z[label];
+    double loss = log_sum - z[label];
+    double p_set = 1.0;  // P(S), the probability of the label's side (reachable or not)
+    if (reachability > 0) {
+      double in_set = 0;
+      for (int k = 0; k < classes; ++k)
+        if ((k == 0) == (label == 0)) in_set += std::exp(z[k] - zmax);
+      p_set = in_set / sum;
+      loss += reachability * (log_sum - zmax - std::log(in_set));
+    }
+    for (int k = 0; k < classes; ++k) {
+      const double p = std::exp(z[k] - log_sum);
+      double grad = p - (k == label ? 1.0 : 0.0);
+      if (reachability > 0) grad += reachability * (p - ((k == 0) == (label == 0) ? p / p_set : 0.0));
+      g[k] = static_cast<float>(grad * inv_n);
+    }
     if (sample_loss) sample_loss[r] = static_cast<float>(loss);
     total += loss;
   }

@@ -33,8 +33,12 @@ struct LossWeights {
 // softmax cross-entropy of a classifier (seed 002): y are n x classes logits, labels class
 // indices in [0, classes). Returns the batch mean of -log p(label); writes dy (n x classes,
 // the gradient of that mean: (softmax - one-hot) / n) and, per sample, its loss.
+// reachability > 0 adds that weight times the binary cross-entropy of class 0 (unreachable)
+// against the rest: -log P(S) with S = {0} for label 0 and {1, ..., classes - 1} otherwise,
+// whose gradient is p_k - [k in S] p_k / P(S). It weighs the reachable/unreachable boundary
+// apart from the three reachable classes' own, which the 4-class term mixes with it.
 double cross_entropy(const float* y, const std::int8_t* labels, int n, int classes, float* dy,
-                     float* sample_loss);
+                     float* sample_loss, double reachability = 0.0);
 
 class BatchLoss {
  public:

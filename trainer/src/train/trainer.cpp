@@ -640,7 +640,8 @@ Model train_model(const TrainConfig& cfg, const Arm& arm, const Samples& data, c
                     cfg.loss.huber_position, cfg.loss.huber_orientation};
       if (cfg.loss.adaptive) balance(base, running, w);
       // classifiers: the cross-entropy, per sample in pe (hard mining ranks by it)
-      const double ce = classifier ? cross_entropy(y, lb.data(), n, outputs, dy.data(), pe.data()) : 0.0;
+      const double ce = classifier ? cross_entropy(y, lb.data(), n, outputs, dy.data(), pe.data(), cfg.loss.reachability)
+                                  : 0.0;
       double choice = 0;  // branch heads: cross-entropy of the branch choice
       const LossTerms terms =
           classifier ? LossTerms{}
