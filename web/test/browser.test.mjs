@@ -521,16 +521,25 @@ test('path mode: the tool follows a circle and the error trace is drawn', async 
   await page.close();
 });
 
-test('path mode on puma3 with the trajectory model: the tool follows the circle with small joint steps', async () => {
-  const { page, problems } = await open('#arm=puma3&solver=trajectory');
+// path mode opened from hash and left running for a good part of the lap (2.5 s): the page, its
+// console problems, and what the path stats say (largest joint change a frame, solver, text),
+// the joints and the link at that moment
+async function followPath(hash) {
+  const { page, problems } = await open(hash);
   await page.click('[data-testid=mode-path]');
   await page.waitForFunction(() => /largest joint change/.test(document.querySelector('[data-testid=path-stats]').textContent),
                              null, { timeout: 20000 });
   await page.waitForTimeout(2500);
   const seen = await page.evaluate(() => {
     const stats = document.querySelector('[data-testid=path-stats]');
-    return { maxJump: Number(stats.dataset.maxJump), solver: stats.dataset.solver, text: stats.textContent, hash: location.hash };
+    return { maxJump: Number(stats.dataset.maxJump), solver: stats.dataset.solver, text: stats.textContent,
+             q: Array.from(window.neurokin.q), hash: location.hash };
   });
+  return { page, problems, ...seen };
+}
+
+test('path mode on puma3 with the trajectory model: the tool follows the circle with small joint steps', async () => {
+  const { page, problems, ...seen } = await followPath('#arm=puma3&solver=trajectory');
   assert.equal(seen.solver, 'trajectory', seen.text);
   assert.match(seen.hash, /solver=trajectory/);
   // steps of at most 5 cm (the first ones close the 0.22 m from the start to the circle): tenths
@@ -547,20 +556,8 @@ test('path mode on puma3 with the trajectory model: the tool follows the circle 
 test('path mode on planar2 from an elbow_down start: the trajectory model keeps the branch, the IK model flips', async () => {
   // tool at (1.5, 0) on the elbow_down branch (q2 > 0); the shipped ik model answers elbow_up there
   const elbowDown = [-0.722734, 1.445468];
-  const follow = async (solver) => {
-    const hash = `#arm=planar2&mode=fk&q=${elbowDown.join(',')}${solver === 'trajectory' ? '&solver=trajectory' : ''}`;
-    const { page, problems } = await open(hash);
-    await page.click('[data-testid=mode-path]');
-    await page.waitForFunction(() => /largest joint change/.test(document.querySelector('[data-testid=path-stats]').textContent),
-                               null, { timeout: 20000 });
-    await page.waitForTimeout(2500);  // a good part of the lap
-    const seen = await page.evaluate(() => {
-      const stats = document.querySelector('[data-testid=path-stats]');
-      return { maxJump: Number(stats.dataset.maxJump), solver: stats.dataset.solver, text: stats.textContent,
-               q: Array.from(window.neurokin.q), hash: location.hash };
-    });
-    return { page, problems, ...seen };
-  };
+  const follow = (solver) =>
+    followPath(`#arm=planar2&mode=fk&q=${elbowDown.join(',')}${solver === 'trajectory' ? '&solver=trajectory' : ''}`);
 
   const traj = await follow('trajectory');
   assert.equal(traj.solver, 'trajectory', traj.text);
@@ -710,18 +707,25 @@ test('all solutions (closed form): every branch within the limits as a labelled 
 // (3 s; then copy build/fixture/omx4_heads.json to models/fixtures/)
 const headsFixture = path.join(repoDir, 'models', 'fixtures', 'omx4_heads.json');
 
-test('all solutions (branch heads): each head\'s answer, its probability and its FK error, as the core computes them', async () => {
-  const text = fs.readFileSync(headsFixture, 'utf8');
+// an omx4 target with "show all solutions" on and the model file at file loaded into the page:
+// the model in the core too, the page's solution list (its source must be source) and state
+async function omx4AllSolutions(file, source) {
+  const text = fs.readFileSync(file, 'utf8');
   const model = new NK.Model(text);
   const arm = arms.omx4;
   const target = Array.from(arm.fk([0.5, -0.4, 0.3, 0.6]).task);
   const { page, problems } = await open(`#arm=omx4&target=${target.join(',')}&all=1`);
-  await page.setInputFiles('[data-testid=file]', { name: 'omx4_heads.json', mimeType: 'application/json', buffer: Buffer.from(text) });
-  await page.waitForFunction(() => document.querySelector('[data-testid=solutions]').dataset.source === 'heads');
+  await page.setInputFiles('[data-testid=file]', { name: path.basename(file), mimeType: 'application/json', buffer: Buffer.from(text) });
+  await page.waitForFunction((want) => document.querySelector('[data-testid=solutions]').dataset.source === want, source);
   await ready(page);
   const sol = await readSolutions(page);
   const s = await readState(page);
   assert.equal(s.error, null);
+  return { model, arm, target, page, problems, sol, s };
+}
+
+test('all solutions (branch heads): each head\'s answer, its probability and its FK error, as the core computes them', async () => {
+  const { model, arm, target, page, problems, sol, s } = await omx4AllSolutions(headsFixture, 'heads');
   // the core in Node on the same target: every head's answer and the softmax of their logits
   const { outputs, probabilities } = model.predictBranches(Float32Array.from(target), 1);
   assert.equal(sol.count, model.branches.length);
@@ -752,17 +756,8 @@ test('all solutions (branch heads): each head\'s answer, its probability and its
 });
 
 test('all solutions (clustered model): every cluster\'s candidate as a ghost, the FK-consistent one on the arm', async () => {
-  const text = fs.readFileSync(path.join(repoDir, 'models', 'omx4', 'ik-clustered.json'), 'utf8');
-  const model = new NK.Model(text);
-  const arm = arms.omx4;
-  const target = Array.from(arm.fk([0.5, -0.4, 0.3, 0.6]).task);
-  const { page, problems } = await open(`#arm=omx4&target=${target.join(',')}&all=1`);
-  await page.setInputFiles('[data-testid=file]', { name: 'ik-clustered.json', mimeType: 'application/json', buffer: Buffer.from(text) });
-  await page.waitForFunction(() => document.querySelector('[data-testid=solutions]').dataset.source === 'clusters');
-  await ready(page);
-  const sol = await readSolutions(page);
-  const s = await readState(page);
-  assert.equal(s.error, null);
+  const { model, arm, target, page, problems, sol, s } =
+    await omx4AllSolutions(path.join(repoDir, 'models', 'omx4', 'ik-clustered.json'), 'clusters');
   // the core in Node on the same target: every cluster's candidate and the FK-consistent choice
   const { outputs, chosen } = model.predictCandidates(Float32Array.from(target), 1);
   assert.ok(model.clusters >= 2);
